@@ -1,0 +1,59 @@
+# UnionPortal: `make run` (demo on SQLite, no Redis) and `make test` need only Python 3.11.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Demo and tests use development keys; production sets its own (see README).
+export DEBUG ?= 1
+
+.PHONY: run test venv venv-dev migrate seed worker lint format bench screenshots clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.installed
+
+venv: $(VENV)/.installed
+venv-dev: $(VENV)/.installed-dev
+
+migrate: venv
+	$(BIN)/python manage.py migrate --noinput
+
+seed: migrate
+	$(BIN)/python manage.py seed_demo
+
+## run: install, migrate, seed the demo city, start the Celery worker (with beat) and the web server.
+run: seed
+	@echo ""
+	@echo "UnionPortal: http://$(HOST):$(PORT)/    (API docs: http://$(HOST):$(PORT)/api/docs/)"
+	@echo "Logins (password unionportal-demo): admin, city, pudong, huangpu, street"
+	@echo ""
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/celery -A unionportal worker --beat --loglevel=INFO --concurrency=1 --pool=solo >var/celery-worker.log 2>&1 & \
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+worker: venv
+	$(BIN)/celery -A unionportal worker --beat --loglevel=INFO
+
+## test: install test dependencies and run the whole suite (SQLite by default; DATABASE_URL/REDIS_URL for PostgreSQL/Redis).
+test: venv-dev
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+lint: venv-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf var staticfiles

@@ -1,0 +1,25 @@
+"""The Celery app and the one place where the periodic schedule is declared."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "unionportal.settings")
+
+app = Celery("unionportal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# The periodic schedule, in code. django-celery-beat's DatabaseScheduler syncs these
+# entries into its tables, where an operator may pause one without a deploy.
+app.conf.beat_schedule = {
+    "activity-purge-expired-audit": {
+        "task": "activity.tasks.purge_expired_audit_events",
+        "schedule": crontab(hour=3, minute=17),
+    },
+    "organizations-refresh-coverage": {
+        "task": "organizations.tasks.refresh_coverage_summaries",
+        "schedule": crontab(minute="*/30"),
+    },
+}

@@ -1,0 +1,26 @@
+"""URL wiring: pages per app, the API under /api/v1/, schema and docs, admin, i18n."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from activity.api import api_urlpatterns as activity_api
+from organizations.api import api_urlpatterns as organizations_api
+
+from .api import ObtainTokenView
+
+api_v1 = [
+    path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
+    *organizations_api,
+    *activity_api,
+]
+
+urlpatterns = [
+    path("", include("organizations.urls")),
+    path("audit/", include("activity.urls")),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
