@@ -121,7 +121,7 @@ def _nearest_region_ancestor(org: Organization | None) -> Organization | None:
     while org is not None:
         if org.kind in REGION_KINDS and org.region_code:
             return org
-        org = org.get_parent()
+        org = Organization.objects.get_parent(org)
     return None
 
 
@@ -171,7 +171,7 @@ def organization_update(*, actor: User, organization: Organization, **fields) ->
     if "kind" in fields and fields["kind"] != org.kind:
         if org.numchild:
             raise ValidationError({"kind": _("该组织已有下级，不能更改类型；请先调整下级组织。")})
-        _check_child_kind(org.get_parent(), fields["kind"])
+        _check_child_kind(Organization.objects.get_parent(org), fields["kind"])
     changed = {}
     for name, value in fields.items():
         if name not in ORG_FIELDS:
@@ -181,7 +181,7 @@ def organization_update(*, actor: User, organization: Organization, **fields) ->
             setattr(org, name, value)
     if not changed:
         return org
-    _clean(org, org.get_parent())
+    _clean(org, Organization.objects.get_parent(org))
     org.save(update_fields=[*changed.keys(), "updated_at"])
     log_action(actor=actor, action="organization.updated", target=org, data={"changed": changed})
     return org
@@ -208,7 +208,7 @@ def organization_move(*, actor: User, organization: Organization, new_parent: Or
         raise ValidationError({"new_parent": _("市总工会是组织树的根，不能移动。")})
     if new_parent.path.startswith(org.path):
         raise ValidationError({"new_parent": _("不能把组织移到它自己或它的下级之下（会形成循环）。")})
-    if org.get_parent().pk == new_parent.pk:
+    if Organization.objects.get_parent(org).pk == new_parent.pk:
         return org
     _check_child_kind(new_parent, org.kind)
     old_path = org.path
@@ -237,7 +237,7 @@ def organization_dissolve(
         )
     if org.is_root():
         raise TransitionError(_("市总工会不能撤销。"))
-    active_children = org.get_children().filter(status=Organization.Status.ACTIVE).count()
+    active_children = Organization.objects.get_children(org).filter(status=Organization.Status.ACTIVE).count()
     if active_children:
         raise TransitionError(
             _("“%(name)s”还有 %(n)s 个正常状态的下级组织，请先撤销、合并或移走它们。")
@@ -271,7 +271,7 @@ def organization_merge(
         raise TransitionError(_("只能合并两个正常状态的组织。"))
     if org.kind != into.kind:
         raise ValidationError({"into": _("只能并入同类型的组织（“%(kind)s”）。") % {"kind": org.get_kind_display()}})
-    for child in list(org.get_children()):
+    for child in list(Organization.objects.get_children(org)):
         old = child.path
         Organization.objects.move(child, into, pos="last-child")
         child.refresh_from_db()
