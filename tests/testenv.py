@@ -4,3 +4,5 @@ import os
 
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("AXES_ENABLED", "0")
+# Tasks run in-process in tests unless a test starts a real worker itself.
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
