@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import exceptions, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from organizations.errors import DomainError
+from organizations.scoping import path_in_reach
 
 
 def _error(code: str, message, fields=None, status_code=400) -> Response:
@@ -36,7 +46,13 @@ def exception_handler(exc, context):
     """Every API error as {"error": {"code", "message", "fields"?}}, never a bare 500 for input."""
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
-            fields = {k: [str(m) for e in v for m in e.messages] for k, v in exc.error_dict.items()}
+            # A model's non-field errors ("__all__") get DRF's key, so clients see one name.
+            fields = {
+                (api_settings.NON_FIELD_ERRORS_KEY if k == NON_FIELD_ERRORS else k): [
+                    str(m) for e in v for m in e.messages
+                ]
+                for k, v in exc.error_dict.items()
+            }
             first = next(iter(fields.values()))[0] if fields else _("输入有误。")
             return _error("invalid", first, fields)
         return _error("invalid", "；".join(exc.messages))
@@ -68,6 +84,81 @@ def exception_handler(exc, context):
     return resp
 
 
+@extend_schema_serializer(component_name="ErrorBody")
+class ErrorBodySerializer(serializers.Serializer):
+    code = serializers.CharField(
+        help_text=gettext_lazy("机器可读的错误代码，如 invalid、not_found、permission_denied。")
+    )
+    message = serializers.CharField(help_text=gettext_lazy("给人看的说明（中文）。"))
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text=gettext_lazy("按字段列出的问题及改正方法（仅输入错误时出现）。"),
+    )
+
+
+@extend_schema_serializer(component_name="Error")
+class ErrorSerializer(serializers.Serializer):
+    """The one error body every API endpoint returns (documentation only)."""
+
+    error = ErrorBodySerializer()
+
+
+_ERROR_DESCRIPTIONS = {
+    400: gettext_lazy("输入有误：fields 按字段说明原因和改法。"),
+    401: gettext_lazy("未登录或令牌无效。"),
+    403: gettext_lazy("未登录、不是工作人员，或您的角色没有此项权限。"),
+    404: gettext_lazy("对象不存在，或不在您的管辖范围内。"),
+    409: gettext_lazy("业务规则不允许此操作（如状态不对、仍有下级组织）。"),
+}
+
+
+def error_responses(*codes: int) -> dict:
+    """OpenAPI responses for the given error statuses, all in the one error shape."""
+    return {code: OpenApiResponse(ErrorSerializer, description=str(_ERROR_DESCRIPTIONS[code])) for code in codes}
+
+
+class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """An id in the input, resolved only within the requesting user's reach (`for_user`).
+
+    An id that does not exist and one outside the reach get the same message, so the
+    answer never reveals that a row exists elsewhere in the tree.
+    """
+
+    default_error_messages = {
+        "required": gettext_lazy("该字段是必填项。"),
+        "does_not_exist": gettext_lazy("编号 {pk_value} 不存在或不在您的管辖范围内，请重新选择。"),
+        "incorrect_type": gettext_lazy("请填写对象编号（整数），收到的是 {data_type}。"),
+    }
+
+    def get_queryset(self):
+        return super().get_queryset().for_user(self.context["request"].user)
+
+
+@extend_schema_serializer(component_name="OrganizationRef")
+class OrgRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+@extend_schema_field(OrgRefSerializer)
+class InReachOrgField(serializers.Field):
+    """A related organisation as {id, name}, or null when it lies outside the reader's reach.
+
+    Scoped rows normally point inside the reach; this guards the exceptions (an enterprise
+    whose union sits in another district, an audit event about a node moved away).
+    """
+
+    def __init__(self, **kwargs):
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        if not path_in_reach(self.context["request"].user, value.path):
+            return None
+        return {"id": value.pk, "name": value.name}
+
+
 class TokenThrottle(AnonRateThrottle):
     scope = "token"
 
@@ -79,14 +170,16 @@ class ObtainTokenView(APIView):
     permission_classes: list = []
     throttle_classes = [TokenThrottle]
 
+    @extend_schema_serializer(component_name="TokenObtain")
     class InputSerializer(serializers.Serializer):
         username = serializers.CharField(label=_("用户名"))
         password = serializers.CharField(label=_("密码"), style={"input_type": "password"}, trim_whitespace=False)
 
     @extend_schema(
         request=InputSerializer,
-        responses={200: inline_serializer("TokenOutput", {"token": serializers.CharField()})},
+        responses={200: inline_serializer("TokenOutput", {"token": serializers.CharField()}), **error_responses(400)},
         auth=[],
+        tags=["auth"],
     )
     def post(self, request):
         from django.contrib.auth import authenticate

@@ -290,6 +290,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `kind`/`status`; name each choice set after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "OrganizationKindEnum": "organizations.models.OrgKind",
+        "OrganizationStatusEnum": "organizations.models.Organization.Status",
+        "ServiceStationKindEnum": "organizations.models.ServiceStation.Kind",
+    },
 }
 
 # --- logging --------------------------------------------------------------------------
