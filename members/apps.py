@@ -5,3 +5,23 @@ from django.utils.translation import gettext_lazy as _
 class MembersConfig(AppConfig):
     name = "members"
     verbose_name = _("会员")
+
+    def ready(self):
+        from organizations.services import register_member_counter, register_merge_hook, register_path_copy
+
+        from . import services
+        from .models import ImportJob, JoinApplication, JoinCode, Member, Membership, Transfer
+
+        # Moving an organisation rewrites every copy of its path in the same transaction.
+        for model, field in (
+            (Member, "org_path"),
+            (Membership, "org_path"),
+            (JoinCode, "org_path"),
+            (JoinApplication, "org_path"),
+            (ImportJob, "org_path"),
+            (Transfer, "from_path"),
+            (Transfer, "to_path"),
+        ):
+            register_path_copy(model, field)
+        register_member_counter(services.active_members_by_path)
+        register_merge_hook(services.memberships_follow_merge)

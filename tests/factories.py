@@ -71,3 +71,39 @@ class StationFactory(DjangoModelFactory):
     kind = ServiceStation.Kind.STATION
     address = factory.Faker("address")
     opening_hours = "周一至周五 9:00-17:00"
+
+
+# --- members (added with the members app) ---------------------------------------------
+
+_member_rng = random.Random(31011)
+
+
+def make_id_number(**kwargs) -> str:
+    """A checksum-valid, fictitious resident ID number (see members.demo.fake_id_number)."""
+    from members.demo import fake_id_number
+
+    return fake_id_number(_member_rng, **kwargs)
+
+
+def make_mobile() -> str:
+    from members.demo import fake_mobile
+
+    return fake_mobile(_member_rng)
+
+
+def make_member(
+    union: Organization, *, actor=None, name: str = "张三", id_number: str = "", mobile: str = "", **fields
+):
+    """An active member of `union`, registered through the service (the membership is returned)."""
+    from members.services import member_register
+
+    if actor is None:
+        actor = UserFactory(username="member-factory-admin", is_superuser=True)
+    return member_register(
+        actor=actor,
+        union=union,
+        name=name,
+        id_number=id_number or make_id_number(),
+        mobile=mobile or make_mobile(),
+        **fields,
+    )

@@ -183,6 +183,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Workers sign in with their mobile number (found through its blind index).
+    "members.auth.MobileBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -240,6 +242,9 @@ if not FIELD_ENCRYPTION_KEYS or not BLIND_INDEX_KEY:
     # Development-only keys, so the demo runs with no set-up. Production must set its own.
     FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or ["ZGV2LW9ubHktZmllbGQta2V5LW5vdC1mb3ItcHJvZDA="]
     BLIND_INDEX_KEY = BLIND_INDEX_KEY or "dev-only-blind-index-key"
+
+# Member roster imports: rows per file (a larger file is refused with a message saying so).
+MEMBER_IMPORT_MAX_ROWS = env_int("MEMBER_IMPORT_MAX_ROWS", 1_000_000)
 
 # --- i18n -----------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

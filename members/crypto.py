@@ -1,0 +1,182 @@
+"""Field encryption, blind indexes and masking for personal data (ID numbers, mobiles).
+
+- Encryption: Fernet tokens under settings.FIELD_ENCRYPTION_KEYS (newest first). The first
+  key encrypts, every key decrypts, so keys rotate by prepending a new one and running
+  `manage.py rotate_field_keys`. Keys come from the environment, never from SECRET_KEY.
+- Blind index: HMAC-SHA256 under settings.BLIND_INDEX_KEY of the normalised value, with a
+  purpose prefix so an ID hash can never be matched against a mobile hash. Exact search
+  and de-duplication use it; it reveals nothing without the key.
+- Masking: what screens, the API, exports, audit data and import reports show.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+import struct
+import time
+from functools import lru_cache
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from django.conf import settings
+
+ID_PURPOSE = b"id:"
+MOBILE_PURPOSE = b"mobile:"
+# 128 bits of the HMAC: collision-free for any realistic roll (birthday bound ~2^64 rows)
+# and half the index size of the full digest at 10M members.
+HASH_HEX_CHARS = 32
+
+_FERNET_VERSION = b"\x80"
+
+
+class DecryptionError(Exception):
+    """A stored token no configured key can open (wrong or removed key)."""
+
+
+@lru_cache(maxsize=8)
+def _multi_fernet(keys: tuple[str, ...]) -> MultiFernet:
+    if not keys:
+        raise RuntimeError("FIELD_ENCRYPTION_KEYS is empty")
+    return MultiFernet([Fernet(k) for k in keys])
+
+
+def fernet() -> MultiFernet:
+    """The MultiFernet for the configured keys (built once per key set)."""
+    return _multi_fernet(tuple(settings.FIELD_ENCRYPTION_KEYS))
+
+
+def encrypt(value: str) -> str:
+    return fernet().encrypt(value.encode()).decode("ascii")
+
+
+def decrypt(token: str) -> str:
+    try:
+        return fernet().decrypt(token.encode("ascii")).decode()
+    except (InvalidToken, ValueError) as exc:
+        raise DecryptionError("field token cannot be decrypted with the configured keys") from exc
+
+
+def rotate(token: str) -> str:
+    """Re-encrypt a token under the newest key (MultiFernet.rotate keeps the timestamp)."""
+    return fernet().rotate(token.encode("ascii")).decode("ascii")
+
+
+def is_current(token: str) -> bool:
+    """Whether the newest key alone opens the token (no rotation needed)."""
+    try:
+        Fernet(settings.FIELD_ENCRYPTION_KEYS[0]).decrypt(token.encode("ascii"))
+    except InvalidToken:
+        return False
+    return True
+
+
+class BatchEncryptor:
+    """Encrypts many short values to standard Fernet tokens at bulk-import speed.
+
+    cryptography's Fernet.encrypt builds a new cipher, padder and HMAC object per call
+    (~65 µs). Imports need two tokens per row at 20,000+ rows/s, so this class produces the
+    same token format (version, timestamp, random IV, AES-128-CBC, HMAC-SHA256; see the
+    Fernet spec) for a whole batch at once: CBC is computed block-column by block-column
+    through one long-lived AES-ECB context, with XOR done on big integers, and the HMAC
+    from a pre-keyed object. Every token is decryptable by Fernet/MultiFernet (tests check).
+    """
+
+    def __init__(self, key: str | None = None):
+        raw = base64.urlsafe_b64decode(key or settings.FIELD_ENCRYPTION_KEYS[0])
+        if len(raw) != 32:
+            raise ValueError("Fernet key must be 32 url-safe base64-encoded bytes")
+        self._mac = hmac.new(raw[:16], digestmod=hashlib.sha256)
+        self._ecb = Cipher(algorithms.AES(raw[16:]), modes.ECB()).encryptor()
+
+    def encrypt_many(self, values: list[str]) -> list[str]:
+        """Fernet tokens (ascii str) for `values`, in order."""
+        if not values:
+            return []
+        out: list[str | None] = [None] * len(values)
+        groups: dict[int, list[int]] = {}
+        encoded = [v.encode() for v in values]
+        for i, data in enumerate(encoded):
+            groups.setdefault(len(data) // 16 + 1, []).append(i)
+        header = _FERNET_VERSION + struct.pack(">Q", int(time.time()))
+        for nblocks, idxs in groups.items():
+            n = len(idxs)
+            ivs = os.urandom(16 * n)
+            padded = []
+            for i in idxs:
+                data = encoded[i]
+                pad = 16 * nblocks - len(data)
+                padded.append(data + bytes((pad,)) * pad)
+            prev = ivs
+            columns = []
+            for b in range(nblocks):
+                block = b"".join(p[16 * b : 16 * b + 16] for p in padded)
+                mixed = (int.from_bytes(block, "big") ^ int.from_bytes(prev, "big")).to_bytes(16 * n, "big")
+                prev = self._ecb.update(mixed)
+                columns.append(prev)
+            mac = self._mac
+            b64 = base64.urlsafe_b64encode
+            for j, i in enumerate(idxs):
+                s = 16 * j
+                body = header + ivs[s : s + 16] + b"".join(col[s : s + 16] for col in columns)
+                h = mac.copy()
+                h.update(body)
+                out[i] = b64(body + h.digest()).decode("ascii")
+        return out  # type: ignore[return-value]
+
+
+class BlindIndexer:
+    """Keyed hashes of normalised values; the keyed HMAC object is built once."""
+
+    def __init__(self, key: str | None = None):
+        self._base = hmac.new((key or settings.BLIND_INDEX_KEY).encode(), digestmod=hashlib.sha256)
+
+    def _hash(self, purpose: bytes, value: str) -> str:
+        h = self._base.copy()
+        h.update(purpose + value.encode())
+        return h.hexdigest()[:HASH_HEX_CHARS]
+
+    def id_number(self, normalized: str) -> str:
+        return self._hash(ID_PURPOSE, normalized)
+
+    def mobile(self, normalized: str) -> str:
+        return self._hash(MOBILE_PURPOSE, normalized)
+
+
+@lru_cache(maxsize=8)
+def _indexer(key: str) -> BlindIndexer:
+    return BlindIndexer(key)
+
+
+def id_hash(normalized_id: str) -> str:
+    """Blind index of a normalised (18-char, upper-case X) resident ID number."""
+    return _indexer(settings.BLIND_INDEX_KEY).id_number(normalized_id)
+
+
+def mobile_hash(normalized_mobile: str) -> str:
+    return _indexer(settings.BLIND_INDEX_KEY).mobile(normalized_mobile)
+
+
+def mask_id(value: str) -> str:
+    """310***********1234: first three and last four characters kept."""
+    if len(value) < 8:
+        return "*" * len(value)
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+def mask_mobile(value: str) -> str:
+    """138****5678."""
+    if len(value) < 8:
+        return "*" * len(value)
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+def looks_like_token(value: str) -> bool:
+    try:
+        raw = base64.urlsafe_b64decode(value.encode("ascii"))
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        return False
+    return raw[:1] == _FERNET_VERSION

@@ -1,0 +1,163 @@
+"""Synthetic people for the demo city, the tests and the import benchmark.
+
+`seed_members(rng=..., scale=1)` adds members across the demo city's grassroots unions
+(idempotent), the `worker` login (an active member in 浦东新区) and a few pending join
+applications. The generators make valid-looking but fictitious ID numbers and mobiles.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from .validators import id_check_char
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬斌宇浩凯健俊帆帅旭宁龙林欣佳睿晨阳雪琳晗颖婷倩雯"
+REGIONS = ("310115", "310101", "310104", "310105", "310106", "310107", "320102", "340104", "410105", "510104", "420102")
+MOBILE_PREFIXES = ("130", "131", "135", "136", "137", "138", "139", "150", "151", "158", "177", "186", "188", "199")
+DEMO_PASSWORD = "unionportal-demo"
+
+
+def fake_name(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
+
+
+def fake_id_number(
+    rng: random.Random, *, region: str | None = None, birth: dt.date | None = None, sex: str | None = None
+) -> str:
+    """A checksum-valid 18-character resident ID number (fictitious)."""
+    region = region or rng.choice(REGIONS)
+    if birth is None:
+        birth = dt.date(1960, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 42))
+    seq = rng.randrange(0, 1000)
+    if sex is not None:
+        seq = seq - seq % 2 + (1 if sex == "M" else 0)
+        seq = min(seq, 999 if sex == "M" else 998)
+    first17 = f"{region}{birth:%Y%m%d}{seq:03d}"
+    return first17 + id_check_char(first17)
+
+
+def fake_mobile(rng: random.Random) -> str:
+    return rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(0, 10**8):08d}"
+
+
+def unique_people(rng: random.Random, n: int) -> list[tuple[str, str, str]]:
+    """n (name, id number, mobile) with distinct ID numbers and mobiles."""
+    ids: set[str] = set()
+    mobiles: set[str] = set()
+    people = []
+    while len(people) < n:
+        idn = fake_id_number(rng)
+        mob = fake_mobile(rng)
+        if idn in ids or mob in mobiles:
+            continue
+        ids.add(idn)
+        mobiles.add(mob)
+        people.append((fake_name(rng), idn, mob))
+    return people
+
+
+def seed_members(*, rng: random.Random, scale: int = 1) -> dict[str, int]:
+    """Members across the demo city's grassroots unions, the `worker` login, pending applications.
+
+    Idempotent: people are keyed by their ID number's blind index, so a re-run adds nothing.
+    Writes go through the bulk importer and the services, like a clerk's would.
+    """
+    from django.core.exceptions import ValidationError
+    from django.db import transaction
+    from django.db.models import Count
+
+    from organizations.errors import DomainError
+    from organizations.models import Organization, OrgKind, User
+
+    from . import services
+    from .importer import import_rows
+    from .models import EmploymentForm, JoinApplication, JoinCode, Member, Membership
+
+    admin = User.objects.filter(is_superuser=True).order_by("pk").first()
+    unions = list(
+        Organization.objects.filter(kind=OrgKind.GRASSROOTS, status=Organization.Status.ACTIVE).order_by("path")
+    )
+    if admin is None or not unions:
+        return {"members": 0, "applications": 0}
+    forms = [f for f in EmploymentForm.values]
+    created = 0
+    per_union = max(1, (3000 * scale) // len(unions))
+    active = dict(
+        Membership.objects.filter(status=Membership.Status.ACTIVE, union__in=unions)
+        .values("union")
+        .annotate(n=Count("id"))
+        .values_list("union", "n")
+    )
+    for union in unions:
+        if active.get(union.pk, 0) >= per_union:
+            continue  # seeded before
+        # One fixed stream per union, whatever `rng` is: a re-run regenerates the same people.
+        people = unique_people(random.Random(f"members-{union.pk}-{scale}"), per_union)
+        rows = [
+            {
+                "name": name,
+                "id_number": idn,
+                "mobile": mob,
+                "employer_name": union.name.removesuffix("工会"),
+                "employment_form": rng.choice(forms[:4] if rng.random() < 0.8 else forms),
+                "is_migrant_worker": rng.random() < 0.2,
+            }
+            for name, idn, mob in people
+        ]
+        result = import_rows(actor=admin, union=union, rows=rows, mode="valid_only")
+        created += result.created
+
+    pudong = Organization.objects.filter(kind=OrgKind.DISTRICT, region_code="310115").first()
+    worker_union = next((u for u in unions if pudong and u.path.startswith(pudong.path)), unions[0])
+    demo_rng = random.Random(20240501)
+    worker_id = fake_id_number(demo_rng, region="310115", birth=dt.date(1990, 5, 1), sex="M")
+    worker_mobile = "13900000001"
+    with transaction.atomic():
+        from . import crypto
+
+        member = Member.objects.filter(id_number_hash=crypto.id_hash(worker_id)).first()
+        if member is None:
+            membership = services.member_register(
+                actor=admin,
+                union=worker_union,
+                name="王小明",
+                id_number=worker_id,
+                mobile=worker_mobile,
+                employment_form=EmploymentForm.RIDER,
+                employer_name="外卖平台站点",
+            )
+            member = membership.member
+        if member.user_id is None or User.objects.filter(username="worker").first() is None:
+            user = User.objects.filter(username="worker").first() or User(username="worker", kind=User.Kind.WORKER)
+            user.kind = User.Kind.WORKER
+            user.display_name = member.name
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+            Member.objects.filter(user=user).exclude(pk=member.pk).update(user=None)
+            member.user = user
+            member.save(update_fields=["user", "updated_at"])
+
+    applications = 0
+    for union in unions[:6]:
+        code = JoinCode.objects.filter(union=union, is_active=True).first() or services.join_code_create(
+            actor=admin, union=union, label=f"{union.name}入会码"
+        )
+        if JoinApplication.objects.filter(union=union, status=JoinApplication.Status.PENDING).exists():
+            continue
+        for name, idn, mob in unique_people(rng, 3):
+            try:
+                services.join_application_submit(
+                    code=services.join_code_public(code),
+                    name=name,
+                    id_number=idn,
+                    mobile=mob,
+                    employment_form=rng.choice(forms),
+                    employer_name=union.name.removesuffix("工会"),
+                    consent=True,
+                )
+                applications += 1
+            except (DomainError, ValidationError):
+                continue  # a generated person who already exists is just skipped
+    return {"members": created, "applications": applications}

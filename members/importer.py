@@ -1,0 +1,1081 @@
+"""Bulk import of a member roster (xlsx or csv) into one union: fast, checked, all-or-nothing.
+
+Two phases:
+1. Read and validate, streaming in batches: every row is checked (name, ID number with
+   checksum/birth date/age, mobile, choices, dates), duplicates are caught within the file
+   (dict of blind indexes) and against the roll (one query per batch, by blind index), and
+   each row gets a planned outcome. Rows to write are encrypted in bulk and spooled to a
+   temporary CSV file; the per-row report and the error file are written as we go, with
+   masked ID numbers only. Progress is saved on the ImportJob every batch.
+2. Write, in ONE transaction: the spool is loaded into a temporary table (PostgreSQL COPY,
+   SQLite executemany), rows that changed since phase 1 are dropped (locked, re-checked),
+   member numbers are reserved from the union's locked counter, and members, memberships
+   and updates are applied with three set-based statements. Either everything planned is
+   written or nothing is.
+
+Mode "all_or_nothing" writes nothing if any row has an error; "valid_only" writes the
+valid rows and reports the others.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import re
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from activity.services import log_action
+from organizations import roles
+from organizations.errors import DomainError
+from organizations.models import Organization, User
+from organizations.services import require
+
+from . import crypto
+from .models import Education, EmploymentForm, ImportJob, Member, Membership, SkillLevel
+from .names import name_initials
+from .services import _check_union, reserve_member_numbers
+from .validators import MIN_JOIN_AGE, _age, normalize_id_number, parse_id_number, parse_mobile
+
+BATCH_SIZE = 5000
+# (key, Chinese header, required). Column order of the template.
+COLUMNS: list[tuple[str, str, bool]] = [
+    ("name", "姓名", True),
+    ("id_number", "身份证号码", True),
+    ("mobile", "手机号码", True),
+    ("employer_name", "工作单位", False),
+    ("employment_form", "就业形态", False),
+    ("is_migrant_worker", "是否农民工", False),
+    ("education", "文化程度", False),
+    ("skill_level", "技能等级", False),
+    ("joined_on", "入会日期", False),
+]
+HEADER_ALIASES = {
+    "姓名": "name",
+    "身份证号码": "id_number",
+    "身份证号": "id_number",
+    "公民身份号码": "id_number",
+    "手机号码": "mobile",
+    "手机号": "mobile",
+    "工作单位": "employer_name",
+    "就业形态": "employment_form",
+    "是否农民工": "is_migrant_worker",
+    "农民工": "is_migrant_worker",
+    "文化程度": "education",
+    "技能等级": "skill_level",
+    "入会日期": "joined_on",
+}
+REPORT_HEADER = ["行号", "姓名", "身份证号码（已脱敏）", "结果", "说明"]
+OUTCOME_LABELS = {"created": "新增", "updated": "更新", "skipped": "跳过", "error": "错误"}
+TRUE_WORDS = frozenset({"是", "y", "yes", "true", "1", "√"})
+FALSE_WORDS = frozenset({"否", "n", "no", "false", "0", "", "×"})
+_DATE_RE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
+
+
+class ImportFileError(DomainError):
+    """The file as a whole cannot be imported (format, headers, merged cells, size)."""
+
+    status_code = 400
+    default_code = "import_file_invalid"
+
+
+def _choice_map(choices) -> dict[str, str]:
+    out = {}
+    for value, label in choices.choices:
+        out[str(label)] = value
+        out[value] = value
+    return out
+
+
+# --- reading files --------------------------------------------------------------------
+
+
+def detect_format(file_name: str) -> str:
+    ext = Path(file_name or "").suffix.lower()
+    if ext == ".xlsx":
+        return "xlsx"
+    if ext == ".csv":
+        return "csv"
+    if ext in (".xls", ".et", ".wps"):
+        raise ImportFileError(_("不支持旧版 Excel（.xls）文件，请在 Excel 中“另存为” .xlsx 或 .csv 后再上传。"))
+    raise ImportFileError(_("请上传 Excel（.xlsx）或 CSV（.csv）格式的会员名册，可先下载导入模板。"))
+
+
+def _max_rows() -> int:
+    return int(getattr(settings, "MEMBER_IMPORT_MAX_ROWS", 1_000_000))
+
+
+def _too_many(limit: int) -> ImportFileError:
+    return ImportFileError(
+        _("文件超过 %(n)s 行数据的上限，请拆分为多个文件后分别导入。") % {"n": f"{limit:,}"}, code="too_many_rows"
+    )
+
+
+def _open_csv(path: str) -> Iterator[list[str]]:
+    with open(path, "rb") as fh:
+        head = fh.read(65536)
+    if b"\x00" in head or head.startswith(b"PK\x03\x04"):
+        raise ImportFileError(_("文件内容不是 CSV 文本，请确认文件格式，或下载导入模板。"))
+    encoding = "utf-8-sig"
+    try:
+        head.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        # Excel on Chinese Windows saves CSV in GBK; a multi-byte character cut at the end
+        # of the sample is not an encoding error.
+        if exc.start < len(head) - 4:
+            encoding = "gb18030"
+    fh = open(path, encoding=encoding, newline="", errors="strict")
+    try:
+        yield from csv.reader(fh)
+    except UnicodeDecodeError:
+        raise ImportFileError(_("文件编码无法识别，请以 UTF-8 或 GBK 编码保存 CSV 后重新上传。")) from None
+    except csv.Error as exc:
+        raise ImportFileError(_("CSV 文件格式有误（%(e)s），请用 Excel 重新保存后上传。") % {"e": exc}) from None
+    finally:
+        fh.close()
+
+
+def _open_xlsx(path: str) -> Iterator[tuple]:
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
+        raise ImportFileError(
+            _("文件不是有效的 Excel（.xlsx）文件，请用 Excel 打开确认后另存为 .xlsx 再上传。")
+        ) from None
+    try:
+        ws = wb.worksheets[0]
+        _refuse_merged_cells(wb, ws)
+        limit = _max_rows()
+        if ws.max_row is not None and ws.max_row - 1 > limit:
+            raise _too_many(limit)
+        yield from ws.iter_rows(values_only=True)
+    finally:
+        wb.close()
+
+
+def _refuse_merged_cells(wb, ws) -> None:
+    """Merged cells hide values (only the first cell holds one): refuse rather than guess.
+
+    read_only mode does not parse <mergeCells>, so the sheet XML is scanned for the tag:
+    a streaming byte search, cheap even for a million rows.
+    """
+    path = getattr(ws, "_worksheet_path", None)
+    if not path:
+        return
+    tail = b""
+    with wb._archive.open(path) as src:
+        while chunk := src.read(1 << 20):
+            if b"<mergeCell " in tail + chunk or b"<x:mergeCell " in tail + chunk:
+                raise ImportFileError(
+                    _("表格中有合并单元格，请取消合并并在每一行填写完整后再上传。"), code="merged_cells"
+                )
+            tail = chunk[-16:]
+
+
+def read_rows(path: str, fmt: str) -> tuple[dict[str, int], Iterator[tuple[int, tuple]]]:
+    """Header map {key: column index} and an iterator of (spreadsheet row number, cells)."""
+    it = _open_xlsx(path) if fmt == "xlsx" else _open_csv(path)
+    header_row = None
+    row_no = 0
+    for cells in it:
+        row_no += 1
+        if any(c not in (None, "") for c in cells):
+            header_row = cells
+            break
+    if header_row is None:
+        raise ImportFileError(_("文件是空的：第一行应为表头（姓名、身份证号码、手机号码……），请使用导入模板。"))
+    header = _check_headers(header_row)
+
+    def rows() -> Iterator[tuple[int, tuple]]:
+        n = row_no
+        limit = _max_rows()
+        count = 0
+        for cells in it:
+            n += 1
+            if not any(c not in (None, "") for c in cells):
+                continue
+            count += 1
+            if count > limit:
+                raise _too_many(limit)
+            yield n, cells
+
+    return header, rows()
+
+
+def _check_headers(cells) -> dict[str, int]:
+    header: dict[str, int] = {}
+    unknown = []
+    for i, cell in enumerate(cells):
+        text = re.sub(r"[\s*＊]", "", str(cell or ""))
+        if not text:
+            continue
+        key = HEADER_ALIASES.get(text)
+        if key is None:
+            unknown.append(text)
+        elif key in header:
+            raise ImportFileError(_("表头“%(h)s”出现了两次，请删除重复的列。") % {"h": text}, code="bad_headers")
+        else:
+            header[key] = i
+    if unknown:
+        known = "、".join(h for _k, h, _r in COLUMNS)
+        raise ImportFileError(
+            _("表头中有无法识别的列：%(cols)s。可用的列为：%(known)s；请使用导入模板。")
+            % {"cols": "、".join(unknown), "known": known},
+            code="bad_headers",
+        )
+    missing = [h for k, h, required in COLUMNS if required and k not in header]
+    if missing:
+        raise ImportFileError(
+            _("表头缺少必填列：%(cols)s，请使用导入模板。") % {"cols": "、".join(missing)}, code="bad_headers"
+        )
+    return header
+
+
+# --- validating rows ------------------------------------------------------------------
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    errors: int = 0
+    rows: int = 0
+    written: bool = False
+    message: str = ""
+    first_error_row: int | None = None
+
+
+@dataclass
+class _Prepared:
+    rn: int
+    action: str  # c(reate), u(pdate), r(ejoin)
+    member_id: int | None
+    name: str
+    id_number: str
+    id_hash: str
+    id_masked: str
+    sex: str
+    birth_date: dt.date
+    mobile: str | None  # None: unchanged (updates)
+    mobile_hash: str | None
+    employer_name: str
+    employment_form: str
+    is_migrant: bool
+    education: str
+    skill_level: str
+    joined_on: dt.date
+
+
+@dataclass
+class _State:
+    union: Organization
+    header: dict[str, int]
+    today: dt.date
+    mode: str
+    seen_ids: dict[str, int] = field(default_factory=dict)
+    seen_mobiles: dict[str, int] = field(default_factory=dict)
+    result: ImportResult = field(default_factory=ImportResult)
+
+
+class _RowError(Exception):
+    pass
+
+
+_EMPLOYMENT = _choice_map(EmploymentForm)
+_EDUCATION = _choice_map(Education)
+_SKILL = _choice_map(SkillLevel)
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _id_text(value) -> str:
+    if isinstance(value, float) or (isinstance(value, int) and len(str(value)) > 15):
+        # Excel keeps 15 significant digits: an 18-digit ID typed as a number is already damaged.
+        raise _RowError(_("身份证号码被 Excel 存成了数字（末几位已丢失），请将该列设为“文本”格式后重新填写。"))
+    return _text(value)
+
+
+def _choice(value, mapping: dict[str, str], label: str, default: str) -> str:
+    text = _text(value)
+    if not text:
+        return default
+    found = mapping.get(text)
+    if found is None:
+        options = "、".join(k for k, v in mapping.items() if k != v)
+        raise _RowError(
+            _("%(label)s“%(v)s”无法识别，请填写：%(opts)s。") % {"label": label, "v": text, "opts": options}
+        )
+    return found
+
+
+def _bool(value) -> bool:
+    text = _text(value).lower()
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    raise _RowError(_("是否农民工“%(v)s”无法识别，请填写“是”或“否”。") % {"v": text})
+
+
+def _date(value, today: dt.date) -> dt.date:
+    if value in (None, ""):
+        return today
+    if isinstance(value, dt.datetime):
+        day = value.date()
+    elif isinstance(value, dt.date):
+        day = value
+    else:
+        text = _text(value)
+        m = _DATE_RE.fullmatch(text) or (re.fullmatch(r"(\d{4})(\d{2})(\d{2})", text))
+        if not m:
+            raise _RowError(_("入会日期“%(v)s”格式不对，请写成 2024-05-01。") % {"v": text})
+        try:
+            day = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            raise _RowError(_("入会日期“%(v)s”不存在，请核对。") % {"v": text}) from None
+    if day > today:
+        raise _RowError(_("入会日期 %(d)s 晚于今天，请核对。") % {"d": day.isoformat()})
+    if day.year < 1950:
+        raise _RowError(_("入会日期 %(d)s 过早，请核对。") % {"d": day.isoformat()})
+    return day
+
+
+def _parse_row(state: _State, cells: tuple) -> dict:
+    h = state.header
+
+    def cell(key):
+        i = h.get(key)
+        return cells[i] if i is not None and i < len(cells) else None
+
+    name = _text(cell("name"))
+    if not name:
+        raise _RowError(_("姓名为空，请填写与身份证一致的姓名。"))
+    if len(name) > 50:
+        raise _RowError(_("姓名超过 50 个字，请核对。"))
+    try:
+        info = parse_id_number(_id_text(cell("id_number")), today=state.today)
+        mobile = parse_mobile(_text(cell("mobile")))
+    except ValidationError as exc:
+        raise _RowError(next(iter(exc.message_dict.values()))[0]) from None
+    if _age(info.birth_date, state.today) < MIN_JOIN_AGE:
+        raise _RowError(_("身份证号码显示未满 %(n)s 周岁，不能入会。") % {"n": MIN_JOIN_AGE})
+    row = {
+        "name": name,
+        "info": info,
+        "mobile": mobile,
+        "employer_name": _text(cell("employer_name"))[:120] if "employer_name" in h else None,
+        "employment_form": _choice(cell("employment_form"), _EMPLOYMENT, _("就业形态"), EmploymentForm.FULL_TIME)
+        if "employment_form" in h
+        else None,
+        "is_migrant": _bool(cell("is_migrant_worker")) if "is_migrant_worker" in h else None,
+        "education": _choice(cell("education"), _EDUCATION, _("文化程度"), "") if "education" in h else None,
+        "skill_level": _choice(cell("skill_level"), _SKILL, _("技能等级"), "") if "skill_level" in h else None,
+        "joined_on": _date(cell("joined_on"), state.today),
+    }
+    if row["joined_on"] < info.birth_date:
+        raise _RowError(_("入会日期早于出生日期，请核对。"))
+    return row
+
+
+def _masked_from_cell(cells: tuple, header: dict[str, int]) -> str:
+    i = header.get("id_number")
+    raw = normalize_id_number(_text(cells[i])) if i is not None and i < len(cells) else ""
+    return crypto.mask_id(raw) if raw else ""
+
+
+# --- the import -----------------------------------------------------------------------
+
+
+class _Writer:
+    """Report, error file and spool, streamed to temporary files."""
+
+    SPOOL_COLUMNS = (
+        "rn action member_id name name_initials id_enc id_hash id_masked sex birth_date "
+        "mobile_enc mobile_hash mobile_masked employer_name employment_form is_migrant education skill_level joined_on"
+    ).split()
+
+    def __init__(self, header: dict[str, int]):
+        self.header = header
+        self.report = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
+        self.report_csv = csv.writer(self.report)
+        self.errors: list[tuple[int, tuple, str]] = []
+        self.error_file = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
+        self.error_csv = csv.writer(self.error_file)
+        self.spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
+        self.spool_csv = csv.writer(self.spool)
+        self.spooled = 0
+
+    def close(self):
+        for fh in (self.report, self.error_file, self.spool):
+            fh.close()
+
+
+def _plan_batch(state: _State, batch: list[tuple[int, tuple]], writer: _Writer, encryptor, indexer) -> None:
+    """Validate one batch, decide each row's outcome, spool what must be written."""
+    res = state.result
+    parsed: list[tuple[int, tuple, dict, str, str]] = []
+    report = writer.report_csv.writerow
+    for rn, cells in batch:
+        res.rows += 1
+        try:
+            row = _parse_row(state, cells)
+        except _RowError as exc:
+            _error(state, writer, rn, cells, str(exc))
+            continue
+        idn = row["info"].number
+        h = indexer.id_number(idn)
+        mh = indexer.mobile(row["mobile"])
+        first = state.seen_ids.get(h)
+        if first is not None:
+            _error(state, writer, rn, cells, _("身份证号码与第 %(n)s 行重复，请删除重复行。") % {"n": first})
+            continue
+        first = state.seen_mobiles.get(mh)
+        if first is not None:
+            _error(
+                state, writer, rn, cells, _("手机号码与第 %(n)s 行相同，每位会员应填写本人手机号码。") % {"n": first}
+            )
+            continue
+        state.seen_ids[h] = rn
+        state.seen_mobiles[mh] = rn
+        parsed.append((rn, cells, row, h, mh))
+    if not parsed:
+        return
+    existing = {
+        r[1]: r
+        for r in Member.objects.filter(id_number_hash__in=[p[3] for p in parsed]).values_list(
+            "id",
+            "id_number_hash",
+            "name",
+            "mobile_hash",
+            "employer_name",
+            "employment_form",
+            "is_migrant_worker",
+            "education",
+            "skill_level",
+            "current_membership__status",
+            "current_membership__union_id",
+            "current_membership__union__name",
+            "current_membership__member_number",
+        )
+    }
+    plans: list[_Prepared] = []
+    union_id = state.union.pk
+    for rn, cells, row, h, mh in parsed:
+        info = row["info"]
+        old = existing.get(h)
+        if old is None:
+            action, member_id = "c", None
+            prof = {
+                "employer_name": row["employer_name"] or "",
+                "employment_form": row["employment_form"] or EmploymentForm.FULL_TIME,
+                "is_migrant": bool(row["is_migrant"]),
+                "education": row["education"] or "",
+                "skill_level": row["skill_level"] or "",
+            }
+            mobile, mobile_h = row["mobile"], mh
+        else:
+            (member_id, _h, old_name, old_mh, old_emp, old_form, old_mig, old_edu, old_skill, st, u_id, u_name, no) = (
+                old
+            )
+            if st == Membership.Status.ACTIVE and u_id != union_id:
+                _error(
+                    state,
+                    writer,
+                    rn,
+                    cells,
+                    _("该职工已是“%(u)s”的在册会员（会员编号 %(no)s），请办理会员关系转接，不能重复入会。")
+                    % {"u": u_name, "no": no},
+                )
+                continue
+            prof = {
+                "employer_name": old_emp if row["employer_name"] is None else row["employer_name"],
+                "employment_form": old_form if row["employment_form"] is None else row["employment_form"],
+                "is_migrant": old_mig if row["is_migrant"] is None else row["is_migrant"],
+                "education": old_edu if row["education"] is None else row["education"],
+                "skill_level": old_skill if row["skill_level"] is None else row["skill_level"],
+            }
+            changed_mobile = mh != old_mh
+            mobile, mobile_h = (row["mobile"], mh) if changed_mobile else (None, None)
+            if st == Membership.Status.ACTIVE:
+                same = (
+                    not changed_mobile
+                    and row["name"] == old_name
+                    and (
+                        prof["employer_name"],
+                        prof["employment_form"],
+                        prof["is_migrant"],
+                        prof["education"],
+                        prof["skill_level"],
+                    )
+                    == (old_emp, old_form, old_mig, old_edu, old_skill)
+                )
+                if same:
+                    res.skipped += 1
+                    report([rn, row["name"], crypto.mask_id(info.number), "skipped", _("已在本工会名册中，信息无变化")])
+                    continue
+                action = "u"
+            else:
+                action = "r"
+        plans.append(
+            _Prepared(
+                rn=rn,
+                action=action,
+                member_id=member_id,
+                name=row["name"],
+                id_number=info.number,
+                id_hash=h,
+                id_masked=crypto.mask_id(info.number),
+                sex=info.sex,
+                birth_date=info.birth_date,
+                mobile=mobile,
+                mobile_hash=mobile_h,
+                joined_on=row["joined_on"],
+                **prof,
+            )
+        )
+    # Bulk encryption: one call per batch and field (see crypto.BatchEncryptor).
+    new_ids = encryptor.encrypt_many([p.id_number for p in plans if p.action == "c"])
+    mobiles = encryptor.encrypt_many([p.mobile for p in plans if p.mobile is not None])
+    it_ids, it_mob = iter(new_ids), iter(mobiles)
+    spool = writer.spool_csv.writerow
+    for p in plans:
+        id_enc = next(it_ids) if p.action == "c" else ""
+        mob_enc = next(it_mob) if p.mobile is not None else ""
+        spool(
+            [
+                p.rn,
+                p.action,
+                p.member_id or "",
+                p.name,
+                name_initials(p.name),
+                id_enc,
+                p.id_hash if p.action == "c" else "",
+                p.id_masked,
+                p.sex,
+                p.birth_date.isoformat(),
+                mob_enc,
+                p.mobile_hash or "",
+                crypto.mask_mobile(p.mobile) if p.mobile else "",
+                p.employer_name,
+                p.employment_form,
+                "1" if p.is_migrant else "0",
+                p.education,
+                p.skill_level,
+                p.joined_on.isoformat(),
+            ]
+        )
+        outcome = "created" if p.action in ("c", "r") else "updated"
+        if outcome == "created":
+            res.created += 1
+        else:
+            res.updated += 1
+        report([p.rn, p.name, p.id_masked, outcome, _("重新入会") if p.action == "r" else ""])
+    writer.spooled += len(plans)
+
+
+def _error(state: _State, writer: _Writer, rn: int, cells: tuple, message: str) -> None:
+    res = state.result
+    res.errors += 1
+    if res.first_error_row is None:
+        res.first_error_row = rn
+    masked = _masked_from_cell(cells, state.header)
+    name_i = state.header.get("name")
+    name = _text(cells[name_i]) if name_i is not None and name_i < len(cells) else ""
+    writer.report_csv.writerow([rn, name, masked, "error", message])
+    row = [_text(c) for c in cells]
+    id_i = state.header.get("id_number")
+    if id_i is not None and id_i < len(row):
+        row[id_i] = masked
+    writer.error_csv.writerow([rn, message, *row])
+
+
+# --- phase 2: set-based write -----------------------------------------------------------
+
+_TMP = "members_import_rows"
+
+
+def _create_tmp(cursor, vendor: str) -> None:
+    boolean = "boolean" if vendor == "postgresql" else "integer"
+    bigint = "bigint" if vendor == "postgresql" else "integer"
+    temp = "CREATE TEMP TABLE" + (" " if vendor == "postgresql" else " ")
+    cursor.execute(f"DROP TABLE IF EXISTS {_TMP}")
+    cursor.execute(
+        f"""{temp} {_TMP} (
+            rn integer PRIMARY KEY, action varchar(1) NOT NULL, member_id {bigint}, name text, name_initials text,
+            id_enc text, id_hash text, id_masked text, sex text, birth_date date, mobile_enc text,
+            mobile_hash text, mobile_masked text, employer_name text, employment_form text,
+            is_migrant {boolean}, education text, skill_level text, joined_on date,
+            membership_id {bigint}, seq integer
+        )"""
+        + (" ON COMMIT DROP" if vendor == "postgresql" else "")
+    )
+
+
+def _load_tmp(cursor, vendor: str, writer: _Writer) -> None:
+    writer.spool.flush()
+    writer.spool.seek(0)
+    cols = ", ".join(_Writer.SPOOL_COLUMNS)
+    if vendor == "postgresql":
+        cursor.copy_expert(f"COPY {_TMP} ({cols}) FROM STDIN WITH (FORMAT csv)", writer.spool)
+        cursor.execute(f"ANALYZE {_TMP}")
+        # Empty CSV fields arrive as NULL: that is what "unchanged" means for updates.
+        return
+    marks = ", ".join(["%s"] * len(_Writer.SPOOL_COLUMNS))
+    sql = f"INSERT INTO {_TMP} ({cols}) VALUES ({marks})"
+    reader = csv.reader(writer.spool)
+    batch = []
+    for rec in reader:
+        batch.append([v if v != "" else None for v in rec])
+        if len(batch) >= BATCH_SIZE:
+            cursor.executemany(sql, batch)
+            batch = []
+    if batch:
+        cursor.executemany(sql, batch)
+
+
+def _drop_stale(cursor, vendor: str, union_id: int) -> list[int]:
+    """Rows the roll changed under since phase 1 (a clerk registered the same person meanwhile)."""
+    lock = ""
+    if vendor == "postgresql":
+        cursor.execute(
+            f"SELECT m.id FROM members_member m JOIN {_TMP} t ON m.id = t.member_id "
+            "WHERE t.action IN ('u', 'r') ORDER BY m.id FOR UPDATE OF m"
+        )
+        lock = "locked"
+    del lock
+    stale: list[int] = []
+    for sql, params in (
+        (
+            f"DELETE FROM {_TMP} WHERE action = 'c' AND EXISTS "
+            f"(SELECT 1 FROM members_member m WHERE m.id_number_hash = {_TMP}.id_hash) RETURNING rn",
+            [],
+        ),
+        (
+            f"DELETE FROM {_TMP} WHERE action = 'r' AND EXISTS (SELECT 1 FROM members_membership ms "
+            f"WHERE ms.member_id = {_TMP}.member_id AND ms.status = 'active') RETURNING rn",
+            [],
+        ),
+        (
+            f"DELETE FROM {_TMP} WHERE action = 'u' AND NOT EXISTS (SELECT 1 FROM members_membership ms "
+            f"WHERE ms.member_id = {_TMP}.member_id AND ms.status = 'active' AND ms.union_id = %s) RETURNING rn",
+            [union_id],
+        ),
+    ):
+        cursor.execute(sql, params)
+        stale.extend(r[0] for r in cursor.fetchall())
+    return stale
+
+
+def _write(union: Organization, writer: _Writer, now) -> tuple[int, list[int]]:
+    """Apply the spool in the caller's transaction. Returns (memberships started, stale rows)."""
+    vendor = connection.vendor
+    path = union.path
+    with connection.cursor() as cursor:
+        _create_tmp(cursor, vendor)
+        _load_tmp(cursor, vendor, writer)
+        stale = _drop_stale(cursor, vendor, union.pk)
+        cursor.execute(f"SELECT count(*) FROM {_TMP} WHERE action IN ('c', 'r')")
+        k = cursor.fetchone()[0]
+        prefix, first = reserve_member_numbers(union=union, count=k) if k else ("", 1)
+        cursor.execute(
+            f"UPDATE {_TMP} SET seq = s.n FROM (SELECT rn, row_number() OVER (ORDER BY rn) AS n "
+            f"FROM {_TMP} WHERE action IN ('c', 'r')) s WHERE {_TMP}.rn = s.rn"
+        )
+        if vendor == "postgresql":
+            cursor.execute(
+                f"UPDATE {_TMP} SET member_id = nextval(pg_get_serial_sequence('members_member', 'id')) "
+                "WHERE action = 'c'"
+            )
+            cursor.execute(
+                f"UPDATE {_TMP} SET membership_id = nextval(pg_get_serial_sequence('members_membership', 'id')) "
+                "WHERE action IN ('c', 'r')"
+            )
+            number = "%s || lpad((%s + seq - 1)::text, 6, '0')"
+        else:
+            # SQLite holds the database write lock for the whole transaction: max(id) is stable.
+            for table, col, cond in (
+                ("members_member", "member_id", "action = 'c'"),
+                ("members_membership", "membership_id", "action IN ('c', 'r')"),
+            ):
+                cursor.execute(
+                    f"SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0), "
+                    f"coalesce((SELECT max(id) FROM {table}), 0))"
+                )
+                base = cursor.fetchone()[0]
+                cursor.execute(
+                    f"UPDATE {_TMP} SET {col} = %s + s.n FROM (SELECT rn, row_number() OVER (ORDER BY rn) AS n "
+                    f"FROM {_TMP} WHERE {cond}) s WHERE {_TMP}.rn = s.rn",
+                    [base],
+                )
+            number = "%s || printf('%%06d', %s + seq - 1)"
+        cursor.execute(
+            "INSERT INTO members_member (id, name, name_initials, id_number_enc, id_number_hash, id_masked, sex, "
+            "birth_date, mobile_enc, mobile_hash, mobile_masked, employer_id, employer_name, employment_form, "
+            "is_migrant_worker, education, skill_level, user_id, current_membership_id, org_path, created_at, "
+            "updated_at) "
+            "SELECT member_id, name, coalesce(name_initials, ''), id_enc, id_hash, id_masked, sex, birth_date, "
+            "mobile_enc, mobile_hash, mobile_masked, NULL, coalesce(employer_name, ''), employment_form, is_migrant, "
+            f"coalesce(education, ''), coalesce(skill_level, ''), NULL, membership_id, %s, %s, %s FROM {_TMP} "
+            "WHERE action = 'c' ORDER BY rn",
+            [path, now, now],
+        )
+        cursor.execute(
+            "INSERT INTO members_membership (id, member_id, union_id, org_path, member_number, status, joined_on, "
+            "ended_on, end_reason, created_at, updated_at) "
+            f"SELECT membership_id, member_id, %s, %s, {number}, 'active', joined_on, NULL, '', %s, %s "
+            f"FROM {_TMP} WHERE action IN ('c', 'r') ORDER BY rn",
+            [union.pk, path, prefix, first, now, now],
+        )
+        m = "members_member"
+        cursor.execute(
+            f"UPDATE {m} SET name = t.name, name_initials = coalesce(t.name_initials, ''), "
+            f"mobile_enc = coalesce(t.mobile_enc, {m}.mobile_enc), "
+            f"mobile_hash = coalesce(t.mobile_hash, {m}.mobile_hash), "
+            f"mobile_masked = coalesce(t.mobile_masked, {m}.mobile_masked), "
+            f"employer_name = coalesce(t.employer_name, ''), employment_form = t.employment_form, "
+            f"is_migrant_worker = t.is_migrant, education = coalesce(t.education, ''), "
+            f"skill_level = coalesce(t.skill_level, ''), "
+            f"current_membership_id = coalesce(t.membership_id, {m}.current_membership_id), "
+            f"org_path = %s, updated_at = %s FROM {_TMP} t WHERE {m}.id = t.member_id AND t.action IN ('u', 'r')",
+            [path, now],
+        )
+        if vendor != "postgresql":
+            cursor.execute(f"DROP TABLE {_TMP}")
+    return k, stale
+
+
+def import_rows(
+    *,
+    actor: User,
+    union: Organization,
+    rows: Iterable[dict] | None = None,
+    mode: str = ImportJob.Mode.ALL_OR_NOTHING,
+    path: str | None = None,
+    fmt: str | None = None,
+    job: ImportJob | None = None,
+    file_name: str = "",
+) -> ImportResult:
+    """Import a roster into `union` (a service: checks the actor, writes, audits).
+
+    Give either `rows` (dicts keyed like COLUMNS, for seeding and tests) or a file `path`
+    and its `fmt`. With `job`, progress and the report files are saved on it.
+    """
+    require(actor, roles.MEMBER_MANAGE, union)
+    _check_union(union)
+    if mode not in ImportJob.Mode.values:
+        raise ValidationError({"mode": _("请选择导入方式。")})
+    if path is not None:
+        header, source = read_rows(path, fmt or detect_format(path))
+    else:
+        header = {k: i for i, (k, _h, _r) in enumerate(COLUMNS)}
+        source = ((i + 2, tuple(r.get(k) for k, _h, _r in COLUMNS)) for i, r in enumerate(rows or []))
+    state = _State(union=union, header=header, today=timezone.localdate(), mode=mode)
+    writer = _Writer(header)
+    encryptor = crypto.BatchEncryptor()
+    indexer = crypto.BlindIndexer()
+    res = state.result
+    try:
+        batch: list[tuple[int, tuple]] = []
+        for item in source:
+            batch.append(item)
+            if len(batch) >= BATCH_SIZE:
+                _plan_batch(state, batch, writer, encryptor, indexer)
+                batch = []
+                if job is not None:
+                    _progress(job, res, phase="validating")
+        if batch:
+            _plan_batch(state, batch, writer, encryptor, indexer)
+        if res.rows == 0:
+            raise ImportFileError(_("文件中没有数据行：请在表头下方逐行填写会员信息。"), code="no_rows")
+        stale: list[int] = []
+        if res.errors and mode == ImportJob.Mode.ALL_OR_NOTHING:
+            res.message = _(
+                "共 %(rows)s 行，其中 %(errors)s 行有误（第一处在第 %(first)s 行），按“全部正确才导入”的选择，未导入任何数据。"
+                "请下载错误清单修改后重新上传。"
+            ) % {"rows": res.rows, "errors": res.errors, "first": res.first_error_row}
+        else:
+            if job is not None:
+                _progress(job, res, phase="writing")
+            now = timezone.now()
+            try:
+                with transaction.atomic():
+                    if writer.spooled:
+                        _k, stale = _write(union, writer, now)
+                    if stale:
+                        if mode == ImportJob.Mode.ALL_OR_NOTHING:
+                            raise _StaleRows(stale)
+                        lost_created, lost_updated = _stale_counts(writer, stale)
+                        res.created -= lost_created
+                        res.updated -= lost_updated
+                        res.errors += len(stale)
+                    log_action(
+                        actor=actor,
+                        action="member.imported",
+                        target=job,
+                        organization=union,
+                        data={
+                            "file": file_name,
+                            "rows": res.rows,
+                            "created": res.created,
+                            "updated": res.updated,
+                            "skipped": res.skipped,
+                            "errors": res.errors,
+                            "mode": mode,
+                        },
+                    )
+            except _StaleRows as exc:
+                stale = exc.rows
+                res.message = _(
+                    "导入过程中有 %(n)s 人已被他人登记入会，按“全部正确才导入”的选择，未导入任何数据，请重新上传。"
+                ) % {"n": len(stale)}
+            except IntegrityError:
+                raise DomainError(
+                    _("导入过程中会员名册发生了变动（有人同时登记了相同人员），未导入任何数据，请重新上传。"),
+                    code="import_conflict",
+                ) from None
+            else:
+                res.written = True
+                res.message = _("导入完成：新增 %(c)s 人，更新 %(u)s 人，跳过 %(s)s 行，错误 %(e)s 行。") % {
+                    "c": res.created,
+                    "u": res.updated,
+                    "s": res.skipped,
+                    "e": res.errors,
+                }
+        if job is not None:
+            _save_files(job, writer, res, stale)
+        return res
+    finally:
+        writer.close()
+
+
+class _StaleRows(Exception):
+    def __init__(self, rows):
+        super().__init__(rows)
+        self.rows = rows
+
+
+def _stale_counts(writer: _Writer, stale: list[int]) -> tuple[int, int]:
+    """How many of the stale rows had been counted as created / updated in phase 1."""
+    rns = set(stale)
+    created = updated = 0
+    writer.report.flush()
+    writer.report.seek(0)
+    for rec in csv.reader(writer.report):
+        if int(rec[0]) in rns:
+            created += rec[3] == "created"
+            updated += rec[3] == "updated"
+    writer.report.seek(0, os.SEEK_END)
+    return created, updated
+
+
+def _progress(job: ImportJob, res: ImportResult, *, phase: str) -> None:
+    # Outside the write transaction: the page polling the job sees it at once.
+    ImportJob.objects.filter(pk=job.pk).update(
+        processed_rows=res.rows,
+        created_count=res.created,
+        updated_count=res.updated,
+        skipped_count=res.skipped,
+        error_count=res.errors,
+        phase=phase,
+    )
+
+
+def _save_files(job: ImportJob, writer: _Writer, res: ImportResult, stale: list[int]) -> None:
+    """Final report (csv) and error file (xlsx) under MEDIA_ROOT/member-imports/<job id>/."""
+    stale_set = set(stale)
+    failed_whole = not res.written
+    folder = f"member-imports/{job.pk}"
+    writer.report.flush()
+    writer.report.seek(0)
+    report_buf = io.StringIO()
+    out = csv.writer(report_buf)
+    out.writerow(REPORT_HEADER)
+    errors_first = res.first_error_row
+    for rec in csv.reader(writer.report):
+        rn = int(rec[0])
+        outcome, reason = rec[3], rec[4]
+        if rn in stale_set:
+            outcome, reason = "error", _("导入过程中已被他人登记入会，请核对后重新导入该行。")
+        elif failed_whole and outcome in ("created", "updated"):
+            outcome, reason = "skipped", _("整批未导入：文件中有错误行（第一处在第 %(n)s 行）。") % {"n": errors_first}
+        out.writerow([rn, rec[1], rec[2], OUTCOME_LABELS.get(outcome, outcome), reason])
+    job.report_path = default_storage.save(
+        f"{folder}/report.csv", _ContentFile(("\ufeff" + report_buf.getvalue()).encode("utf-8"))
+    )
+    if res.errors or stale:
+        job.error_path = default_storage.save(f"{folder}/errors.xlsx", _ContentFile(_error_xlsx(writer, stale_set)))
+
+
+def _error_xlsx(writer: _Writer, stale: set[int]) -> bytes:
+    import openpyxl
+
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("错误清单")
+    headers = [""] * (max(writer.header.values()) + 1 if writer.header else 0)
+    for key, idx in writer.header.items():
+        headers[idx] = dict((k, h) for k, h, _r in COLUMNS)[key]
+    ws.append(["行号", "错误说明", *headers])
+    writer.error_file.flush()
+    writer.error_file.seek(0)
+    for rec in csv.reader(writer.error_file):
+        ws.append([int(rec[0]), *rec[1:]])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _ContentFile(data: bytes):
+    from django.core.files.base import ContentFile
+
+    return ContentFile(data)
+
+
+# --- jobs -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def import_job_create(*, actor: User, union: Organization, uploaded_file, mode: str) -> ImportJob:
+    """Store an upload and queue its import (the task runs after this transaction commits)."""
+    require(actor, roles.MEMBER_MANAGE, union)
+    _check_union(union)
+    if mode not in ImportJob.Mode.values:
+        raise ValidationError({"mode": _("请选择导入方式：全部正确才导入，或只导入正确的行。")})
+    name = os.path.basename(getattr(uploaded_file, "name", "") or "upload")
+    fmt = detect_format(name)
+    job = ImportJob.objects.create(
+        union=union, org_path=union.path, created_by=actor, mode=mode, file_name=name[:200], file_format=fmt
+    )
+    job.upload_path = default_storage.save(f"member-imports/{job.pk}/upload.{fmt}", uploaded_file)
+    job.save(update_fields=["upload_path"])
+    log_action(actor=actor, action="member.import_queued", target=job, organization=union, data={"file": name})
+    from .tasks import run_member_import
+
+    transaction.on_commit(lambda: run_member_import.delay(job.pk))
+    return job
+
+
+def import_job_run(job_id: int) -> bool:
+    """Run a queued import once. The conditional UPDATE claims it, so a redelivered task is a no-op."""
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.PENDING).update(
+        status=ImportJob.Status.RUNNING, started_at=timezone.now(), phase="reading"
+    )
+    if not claimed:
+        return False
+    job = ImportJob.objects.select_related("union", "created_by").get(pk=job_id)
+    status, message = ImportJob.Status.FAILED, ""
+    res = ImportResult()
+    try:
+        res = import_rows(
+            actor=job.created_by,
+            union=job.union,
+            mode=job.mode,
+            path=default_storage.path(job.upload_path),
+            fmt=job.file_format,
+            job=job,
+            file_name=job.file_name,
+        )
+        status = ImportJob.Status.SUCCEEDED if res.written else ImportJob.Status.FAILED
+        message = res.message
+    except (DomainError, ValidationError) as exc:
+        message = getattr(exc, "message", None) or "；".join(getattr(exc, "messages", [str(exc)]))
+        message = str(message)
+    except Exception:  # the job must never stay "running" forever; the error goes to the log
+        import logging
+
+        logging.getLogger(__name__).exception("member import %s crashed", job_id)
+        message = _("导入时发生系统错误，未导入任何数据，请稍后重试或联系管理员。")
+    finally:
+        # The upload holds plain ID numbers: it does not outlive the job.
+        if job.upload_path:
+            default_storage.delete(job.upload_path)
+    ImportJob.objects.filter(pk=job_id).update(
+        status=status,
+        phase="",
+        message=message,
+        upload_path="",
+        report_path=job.report_path,
+        error_path=job.error_path,
+        total_rows=res.rows,
+        processed_rows=res.rows,
+        created_count=res.created,
+        updated_count=res.updated,
+        skipped_count=res.skipped,
+        error_count=res.errors,
+        finished_at=timezone.now(),
+    )
+    return True
+
+
+# --- template -------------------------------------------------------------------------
+
+TEMPLATE_NOTES = [
+    ("姓名", gettext_lazy("必填，与身份证一致。")),
+    ("身份证号码", gettext_lazy("必填，18 位（最后一位可为 X）；15 位旧号码会自动升位。请把此列设为“文本”格式。")),
+    ("手机号码", gettext_lazy("必填，本人 11 位手机号码，会员凭此登录。")),
+    ("工作单位", gettext_lazy("选填。")),
+    ("就业形态", gettext_lazy("选填，可填：%(v)s；不填为全日制。")),
+    ("是否农民工", gettext_lazy("选填，填“是”或“否”。")),
+    ("文化程度", gettext_lazy("选填，可填：%(v)s。")),
+    ("技能等级", gettext_lazy("选填，可填：%(v)s。")),
+    ("入会日期", gettext_lazy("选填，格式 2024-05-01；不填为导入当天。")),
+]
+
+
+def template_xlsx() -> bytes:
+    """The import template: Chinese headers, text-formatted ID column, and a notes sheet."""
+    import openpyxl
+    from openpyxl.styles import Font
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "会员名册"
+    ws.append([h for _k, h, _r in COLUMNS])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for col, width in zip("ABCDEFGHI", (10, 22, 14, 28, 12, 10, 12, 14, 12), strict=True):
+        ws.column_dimensions[col].width = width
+        for row in range(2, 1002):
+            if col in "BC":
+                ws[f"{col}{row}"].number_format = "@"
+    notes = wb.create_sheet("填写说明")
+    values = {
+        "就业形态": "、".join(str(lbl) for lbl in EmploymentForm.labels),
+        "文化程度": "、".join(str(lbl) for lbl in Education.labels),
+        "技能等级": "、".join(str(lbl) for lbl in SkillLevel.labels),
+    }
+    notes.append(["列", "说明"])
+    for header, note in TEMPLATE_NOTES:
+        text = str(note)
+        if "%(v)s" in text:
+            text = text % {"v": values[header]}
+        notes.append([header, text])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def template_csv() -> bytes:
+    return ("\ufeff" + ",".join(h for _k, h, _r in COLUMNS) + "\r\n").encode("utf-8")

@@ -1,0 +1,143 @@
+"""Scoped reads of the member roll. Every read starts from `…for_user(user)`.
+
+Built for a 10M-member roll: the scope is a prefix match on an indexed path column;
+search by mobile or ID number is an exact match on a blind index; name search is a
+prefix match (no leading-% LIKE); lists use keyset pagination.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from organizations.scoping import has_capability
+
+from . import crypto
+from .models import Honour, ImportJob, JoinApplication, JoinCode, Member, Membership, Transfer
+from .validators import normalize_id_number, normalize_mobile, upgrade_15_to_18
+
+_DIGITS = re.compile(r"[0-9]+")
+_ID_LIKE = re.compile(r"[0-9]{17}[0-9X]|[0-9]{15}")
+_MOBILE_LIKE = re.compile(r"1[3-9][0-9]{9}")
+_INITIALS = re.compile(r"[a-zA-Z]{1,30}")
+MEMBER_NUMBER_MIN_LEN = 19
+
+
+def members_for_user(user) -> QuerySet[Member]:
+    """Members whose current union is in the user's reach, with that membership and union joined."""
+    return Member.objects.for_user(user).select_related("current_membership__union", "employer")
+
+
+def member_get(user, pk) -> Member:
+    """The member if their current union is in the user's reach, else 404."""
+    return get_object_or_404(members_for_user(user), pk=pk)
+
+
+def member_search(qs: QuerySet[Member], query: str) -> QuerySet[Member]:
+    """Narrow a scoped member queryset by one search box.
+
+    - 18/15-character ID number -> blind index, exact
+    - 11-digit mobile            -> blind index, exact
+    - a full member number       -> exact
+    - latin letters              -> pinyin initials prefix (zs -> 张三, 张顺…)
+    - anything else              -> name prefix
+    """
+    q = (query or "").strip()
+    if not q:
+        return qs
+    as_id = normalize_id_number(q)
+    if _ID_LIKE.fullmatch(as_id):
+        if len(as_id) == 15:
+            as_id = upgrade_15_to_18(as_id)
+        return qs.filter(id_number_hash=crypto.id_hash(as_id))
+    as_mobile = normalize_mobile(q)
+    if _MOBILE_LIKE.fullmatch(as_mobile):
+        return qs.filter(mobile_hash=crypto.mobile_hash(as_mobile))
+    if _DIGITS.fullmatch(q) and len(q) >= MEMBER_NUMBER_MIN_LEN:
+        return qs.filter(memberships__member_number=q)
+    if _INITIALS.fullmatch(q):
+        return qs.filter(name_initials__startswith=q.lower())
+    return qs.filter(name__startswith=q)
+
+
+def member_memberships(user, member: Member) -> QuerySet[Membership]:
+    """A member's membership history (call only for a member the user may see)."""
+    return Membership.objects.filter(member=member).select_related("union").order_by("-joined_on", "-id")
+
+
+def member_detail_queryset(user) -> QuerySet[Member]:
+    return members_for_user(user).prefetch_related(
+        Prefetch("memberships", queryset=Membership.objects.select_related("union").order_by("-joined_on", "-id")),
+        "honours",
+    )
+
+
+def memberships_for_user(user) -> QuerySet[Membership]:
+    """Membership rows held by unions in reach, current or past (history views)."""
+    return Membership.objects.for_user(user).select_related("union", "member")
+
+
+def member_for_worker(user) -> Member | None:
+    """The signed-in worker's own member record (self-service)."""
+    if not user.is_authenticated:
+        return None
+    return (
+        Member.objects.select_related("current_membership__union").prefetch_related("honours").filter(user=user).first()
+    )
+
+
+def can_see_full_personal_data(user, member: Member) -> bool:
+    from organizations.roles import PERSONAL_DATA_FULL
+
+    return bool(member.org_path) and has_capability(user, PERSONAL_DATA_FULL, member.org_path)
+
+
+def join_codes_for_user(user) -> QuerySet[JoinCode]:
+    return JoinCode.objects.for_user(user).select_related("union", "station")
+
+
+def join_applications_for_user(user) -> QuerySet[JoinApplication]:
+    return JoinApplication.objects.for_user(user).select_related("union", "reviewed_by")
+
+
+def join_application_get(user, pk) -> JoinApplication:
+    return get_object_or_404(join_applications_for_user(user), pk=pk)
+
+
+def transfers_for_user(user) -> QuerySet[Transfer]:
+    """Transfers leaving or entering the user's reach. Member data shown is the name only."""
+    return Transfer.objects.for_user(user).select_related("member", "from_union", "to_union", "requested_by")
+
+
+def transfer_get(user, pk) -> Transfer:
+    return get_object_or_404(transfers_for_user(user), pk=pk)
+
+
+def transfers_for_worker(user) -> QuerySet[Transfer]:
+    return Transfer.objects.filter(member__user=user).select_related("from_union", "to_union")
+
+
+def honours_for_user(user) -> QuerySet[Honour]:
+    return Honour.objects.for_user(user).select_related("member")
+
+
+def import_jobs_for_user(user) -> QuerySet[ImportJob]:
+    return ImportJob.objects.for_user(user).select_related("union", "created_by")
+
+
+def import_job_get(user, pk) -> ImportJob:
+    return get_object_or_404(import_jobs_for_user(user), pk=pk)
+
+
+def member_find_by_id_number(id_number: str) -> Member | None:
+    """Unscoped exact lookup for services that must find a person anywhere (transfers in)."""
+    number = normalize_id_number(id_number)
+    if len(number) == 15:
+        number = upgrade_15_to_18(number)
+    return Member.objects.filter(id_number_hash=crypto.id_hash(number)).first()
+
+
+def active_filter() -> Q:
+    return Q(current_membership__status=Membership.Status.ACTIVE)

@@ -1,0 +1,155 @@
+"""Resident ID numbers (GB 11643-1999) and mobile numbers: normalise, check, derive.
+
+Every check raises ValidationError with a Chinese message that names the field and the
+fix. python-stdnum is deliberately not used as the validator: it rejects valid numbers
+issued before region codes were renamed, and we need our own messages anyway.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from organizations.validators import PROVINCE_PREFIXES
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK_CHARS = "10X98765432"  # ISO 7064 MOD 11-2: index = weighted sum mod 11
+MIN_JOIN_AGE = 16  # Labour Law art. 15: no employment under 16, so no union membership either
+MAX_AGE = 120
+MIN_BIRTH_YEAR = 1900
+
+_ID18 = re.compile(r"[0-9]{17}[0-9X]")
+_ID15 = re.compile(r"[0-9]{15}")
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_SPACES = re.compile(r"[\s\-]")
+
+
+@dataclass(frozen=True, slots=True)
+class IdInfo:
+    """A checked ID number and what it says about its holder."""
+
+    number: str  # normalised 18-character form
+    birth_date: dt.date
+    sex: str  # "M" or "F"
+    upgraded: bool  # given as a 15-digit legacy number
+
+
+def id_check_char(first17: str) -> str:
+    return ID_CHECK_CHARS[sum(int(c) * w for c, w in zip(first17, ID_WEIGHTS, strict=True)) % 11]
+
+
+def normalize_id_number(value: str) -> str:
+    """Strip spaces/hyphens, full-width digits to ASCII, lower-case x to X."""
+    value = (value or "").translate(_FULLWIDTH).strip()
+    return _SPACES.sub("", value).upper()
+
+
+_FULLWIDTH = str.maketrans("０１２３４５６７８９ｘＸ", "0123456789xX")
+
+
+def upgrade_15_to_18(value: str) -> str:
+    """A 15-digit legacy number (6 region + YYMMDD + 3 sequence) as its 18-char form."""
+    first17 = value[:6] + "19" + value[6:]
+    return first17 + id_check_char(first17)
+
+
+def parse_id_number(value: str, *, today: dt.date | None = None, field: str = "id_number") -> IdInfo:
+    """Check a resident ID number and return its normalised form, birth date and sex."""
+    raw = normalize_id_number(value)
+    upgraded = False
+    if not raw:
+        raise ValidationError({field: _("请填写身份证号码。")}, code="id_required")
+    if _ID15.fullmatch(raw):
+        raw = upgrade_15_to_18(raw)
+        upgraded = True
+    elif not _ID18.fullmatch(raw):
+        raise ValidationError(
+            {
+                field: _(
+                    "身份证号码应为 18 位（前 17 位为数字，最后一位为数字或 X），或 15 位数字的旧号码；"
+                    "当前为 %(n)s 位，请核对证件。"
+                )
+                % {"n": len(raw)}
+            },
+            code="id_format",
+        )
+    if raw[:2] not in PROVINCE_PREFIXES:
+        raise ValidationError(
+            {field: _("身份证号码前两位 %(p)s 不是有效的省级行政区划代码，请核对（上海为 31）。") % {"p": raw[:2]}},
+            code="id_region",
+        )
+    try:
+        birth = dt.date(int(raw[6:10]), int(raw[10:12]), int(raw[12:14]))
+    except ValueError:
+        raise ValidationError(
+            {field: _("身份证号码中的出生日期 %(d)s 不存在，请核对第 7 至 14 位。") % {"d": raw[6:14]}},
+            code="id_birth_date",
+        ) from None
+    today = today or timezone.localdate()
+    if birth > today or birth.year < MIN_BIRTH_YEAR or _age(birth, today) > MAX_AGE:
+        raise ValidationError(
+            {field: _("身份证号码中的出生日期 %(d)s 不合理，请核对第 7 至 14 位。") % {"d": birth.isoformat()}},
+            code="id_birth_date",
+        )
+    if not upgraded:
+        expected = id_check_char(raw[:17])
+        if raw[17] != expected:
+            raise ValidationError(
+                {field: _("身份证号码校验位错误：最后一位应为 %(c)s，请核对是否抄错某一位。") % {"c": expected}},
+                code="id_check",
+            )
+    return IdInfo(number=raw, birth_date=birth, sex="M" if int(raw[16]) % 2 else "F", upgraded=upgraded)
+
+
+def _age(birth: dt.date, today: dt.date) -> int:
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+def age_on(birth: dt.date, day: dt.date) -> int:
+    return _age(birth, day)
+
+
+def check_join_age(info: IdInfo, *, today: dt.date | None = None, field: str = "id_number") -> None:
+    today = today or timezone.localdate()
+    if _age(info.birth_date, today) < MIN_JOIN_AGE:
+        raise ValidationError(
+            {field: _("申请人未满 %(n)s 周岁，不能加入工会（依身份证号码中的出生日期计算）。") % {"n": MIN_JOIN_AGE}},
+            code="id_too_young",
+        )
+
+
+def normalize_mobile(value: str) -> str:
+    value = (value or "").translate(_FULLWIDTH).strip()
+    value = _SPACES.sub("", value)
+    if value.startswith("+86"):
+        value = value[3:]
+    elif value.startswith("0086"):
+        value = value[4:]
+    return value
+
+
+def parse_mobile(value: str, *, field: str = "mobile") -> str:
+    """A mainland mobile number: 11 digits starting with 13–19. Returns the normalised form."""
+    number = normalize_mobile(value)
+    if not number:
+        raise ValidationError({field: _("请填写手机号码。")}, code="mobile_required")
+    if not _MOBILE.fullmatch(number):
+        raise ValidationError(
+            {field: _("手机号码应为 11 位数字、以 13–19 开头（如 13812345678），请核对。")},
+            code="mobile_format",
+        )
+    return number
+
+
+def validation_message(exc: ValidationError) -> str:
+    """The first message of a ValidationError, as plain text (for reports and one-line errors)."""
+    if hasattr(exc, "error_dict"):
+        for errors in exc.error_dict.values():
+            for e in errors:
+                return str(next(iter(e.messages)))
+    return str(exc.messages[0]) if exc.messages else ""
