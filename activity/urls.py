@@ -1,1 +1,9 @@
-urlpatterns = []
+"""Audit pages (mounted at /audit/)."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.audit_list, name="audit-log"),
+]

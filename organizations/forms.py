@@ -1,0 +1,278 @@
+"""Forms of the staff pages. They collect and type-check input; the services decide.
+
+Every rule of the domain (allowed child kinds, credit-code check, reach, cycles) lives in
+organizations.services; a view calls the service with `cleaned_data` and puts a refusal
+back onto the form with views.access.apply_service_error, so each message appears once,
+next to the field it is about.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.forms.models import ModelChoiceIterator, fields_for_model
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+
+from .models import ALLOWED_CHILD_KINDS, ROOT_KINDS, Enterprise, Officer, Organization, OrgKind, ServiceStation
+from .selectors import organizations_for_user
+from .services import ENTERPRISE_FIELDS, OFFICER_FIELDS, ORG_FIELDS, STATION_FIELDS, SUPERVISOR_KINDS
+
+# A plain <select> stays usable up to a few hundred options; beyond that the search box
+# next to it narrows the list (see org_options in views).
+OPTION_LIMIT = 500
+
+
+def date_widget() -> forms.DateInput:
+    """The browser's date picker; values in ISO form so that it can read them back."""
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class BootstrapForm(forms.Form):
+    """A plain form whose widgets carry Bootstrap's classes."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select | forms.SelectMultiple):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+            if isinstance(widget, forms.Textarea):
+                widget.attrs.setdefault("rows", 3)
+
+
+def _model_fields(model, names, **overrides):
+    fields = fields_for_model(model, fields=list(names))
+    for field in fields.values():
+        if isinstance(field, forms.DateField):
+            field.widget = date_widget()
+    fields.update(overrides)
+    return fields
+
+
+def org_label(org: Organization) -> str:
+    """An option label that shows the tree level by indentation."""
+    return f"{'　' * max(org.depth - 1, 0)}{org.name}"
+
+
+class _LimitedIterator(ModelChoiceIterator):
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        seen = set()
+        for obj in self.field.option_queryset[: self.field.option_limit]:
+            seen.add(obj.pk)
+            yield self.choice(obj)
+        for obj in self.field.pinned:
+            if obj.pk not in seen:
+                yield self.choice(obj)
+
+    def __len__(self):
+        return self.field.option_limit + len(self.field.pinned) + (self.field.empty_label is not None)
+
+
+class OrgChoiceField(forms.ModelChoiceField):
+    """Choose an organisation in the user's reach.
+
+    `queryset` decides what is accepted (always scoped to the user: nothing outside the
+    reach can be named); `option_queryset` what is listed, capped at OPTION_LIMIT. A
+    choice the service refuses (a cycle, a wrong kind) is explained by the service.
+    """
+
+    iterator = _LimitedIterator
+    default_error_messages = {"invalid_choice": _("所选组织不存在或不在您的管辖范围内，请重新选择。")}
+
+    def __init__(self, queryset, *, option_queryset=None, options_url: str = "", **kwargs):
+        self.option_queryset = (option_queryset if option_queryset is not None else queryset).order_by("path")
+        self.option_limit = OPTION_LIMIT
+        self.pinned: list[Organization] = []
+        super().__init__(queryset, **kwargs)
+        if options_url:
+            self.widget.attrs["data-options-url"] = options_url
+
+    def label_from_instance(self, obj):
+        return org_label(obj)
+
+    def pin(self, value) -> None:
+        """Make sure the chosen or initial organisation is listed even beyond the cap."""
+        pk = getattr(value, "pk", value)
+        if pk in (None, ""):
+            return
+        try:
+            obj = self.queryset.filter(pk=pk).first()
+        except (ValueError, TypeError):
+            return
+        if obj is not None:
+            self.pinned.append(obj)
+
+
+def _pin_bound(form: forms.Form, *names: str) -> None:
+    for name in names:
+        field = form.fields[name]
+        value = form.data.get(form.add_prefix(name)) if form.is_bound else form.initial.get(name)
+        field.pin(value)
+
+
+def options_url(purpose: str, org: Organization | None = None) -> str:
+    params = {"purpose": purpose}
+    if org is not None:
+        params["org"] = org.pk
+    return f"{reverse('org-options')}?{urlencode(params)}"
+
+
+# --- option sets, shared by the forms and the option search endpoint -----------------
+
+
+def _active_in_reach(user):
+    return organizations_for_user(user).filter(status=Organization.Status.ACTIVE)
+
+
+def move_target_options(user, org: Organization):
+    """Active organisations in reach that may hold `org`'s kind, outside its own subtree."""
+    parent_kinds = [kind for kind, allowed in ALLOWED_CHILD_KINDS.items() if org.kind in allowed]
+    return _active_in_reach(user).filter(kind__in=parent_kinds).exclude(path__startswith=org.path)
+
+
+def merge_target_options(user, org: Organization):
+    return _active_in_reach(user).filter(kind=org.kind).exclude(path__startswith=org.path)
+
+
+def supervisor_options(user):
+    return _active_in_reach(user).filter(kind__in=SUPERVISOR_KINDS)
+
+
+def union_options(user):
+    return _active_in_reach(user).filter(kind=OrgKind.GRASSROOTS)
+
+
+def any_org_options(user):
+    return organizations_for_user(user)
+
+
+# --- organisations ---------------------------------------------------------------------
+
+
+def _kind_choices(kinds) -> list[tuple[str, str]]:
+    return [(value, label) for value, label in OrgKind.choices if value in kinds]
+
+
+class OrganizationForm(BootstrapForm):
+    """Create a child (parent fixed by the URL) or edit an organisation's own fields.
+
+    `kind` accepts any kind; the select lists only those allowed under the parent, and
+    the service explains a disallowed one.
+    """
+
+    def __init__(self, *args, parent: Organization | None, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = ALLOWED_CHILD_KINDS[parent.kind] if parent is not None else ROOT_KINDS
+        # A new list for the widget only: the field itself still accepts every kind.
+        self.fields["kind"].widget.choices = [("", "---------"), *_kind_choices(allowed)]
+
+
+OrganizationForm.base_fields = _model_fields(
+    Organization,
+    ORG_FIELDS,
+    kind=forms.ChoiceField(label=_("类型"), choices=[("", "---------"), *OrgKind.choices]),
+)
+OrganizationForm.declared_fields = {}
+
+
+class OrganizationMoveForm(BootstrapForm):
+    def __init__(self, *args, user, organization: Organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_parent"] = OrgChoiceField(
+            organizations_for_user(user),
+            option_queryset=move_target_options(user, organization),
+            options_url=options_url("move", organization),
+            label=_("新的上级组织"),
+            help_text=_("只列出您管辖范围内、可以设立该类型组织的上级。"),
+        )
+        self.fields["new_parent"].widget.attrs["class"] = "form-select"
+        _pin_bound(self, "new_parent")
+
+
+class OrganizationDissolveForm(BootstrapForm):
+    on = forms.DateField(label=_("撤销日期"), widget=date_widget())
+    reason = forms.CharField(
+        label=_("撤销原因"), max_length=500, widget=forms.Textarea, help_text=_("例如：企业注销、组织调整。")
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {"on": timezone.localdate()})
+        super().__init__(*args, **kwargs)
+
+
+class OrganizationMergeForm(BootstrapForm):
+    on = forms.DateField(label=_("合并日期"), widget=date_widget())
+
+    def __init__(self, *args, user, organization: Organization, **kwargs):
+        kwargs.setdefault("initial", {"on": timezone.localdate()})
+        super().__init__(*args, **kwargs)
+        self.fields["into"] = OrgChoiceField(
+            organizations_for_user(user),
+            option_queryset=merge_target_options(user, organization),
+            options_url=options_url("merge", organization),
+            label=_("并入的组织"),
+            help_text=_("只能并入同类型、正常状态的组织。下级组织、企业和服务站点将一并转入。"),
+        )
+        self.fields["into"].widget.attrs["class"] = "form-select"
+        self.order_fields(["into", "on"])
+        _pin_bound(self, "into")
+
+
+# --- enterprises, officers, stations ---------------------------------------------------
+
+
+class EnterpriseForm(BootstrapForm):
+    def __init__(self, *args, user, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["supervisor"] = OrgChoiceField(
+            organizations_for_user(user),
+            option_queryset=supervisor_options(user),
+            options_url=options_url("supervisor"),
+            label=_("属地工会"),
+            help_text=_("企业所在的街道（乡镇）、园区、区域性联合会或区（县）总工会。"),
+        )
+        self.fields["union"] = OrgChoiceField(
+            organizations_for_user(user),
+            option_queryset=union_options(user),
+            options_url=options_url("union"),
+            label=_("本单位工会"),
+            required=False,
+            empty_label=_("（尚未建会）"),
+            help_text=_("企业已建立工会时选择其基层工会。"),
+        )
+        for name in ("supervisor", "union"):
+            self.fields[name].widget.attrs["class"] = "form-select"
+        if not editing:
+            del self.fields["is_active"]
+        _pin_bound(self, "supervisor", "union")
+
+
+EnterpriseForm.base_fields = _model_fields(
+    Enterprise, [f for f in ENTERPRISE_FIELDS if f not in ("supervisor", "union")]
+)
+EnterpriseForm.declared_fields = {}
+
+
+class OfficerForm(BootstrapForm):
+    pass
+
+
+OfficerForm.base_fields = _model_fields(Officer, OFFICER_FIELDS)
+OfficerForm.declared_fields = {}
+
+
+class StationForm(BootstrapForm):
+    pass
+
+
+StationForm.base_fields = _model_fields(ServiceStation, STATION_FIELDS)
+StationForm.declared_fields = {}

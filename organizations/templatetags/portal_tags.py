@@ -1,0 +1,91 @@
+"""Template helpers shared by the staff and self-service pages."""
+
+from __future__ import annotations
+
+from django import forms, template
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from ..scoping import has_capability, has_capability_anywhere
+
+register = template.Library()
+
+KIND_BADGES = {
+    "city": "text-bg-danger",
+    "district": "text-bg-primary",
+    "street": "text-bg-info",
+    "industry_union": "text-bg-warning",
+    "industry_federation": "text-bg-warning",
+    "regional_federation": "text-bg-secondary",
+    "park": "text-bg-success",
+    "building": "text-bg-secondary",
+    "grassroots": "text-bg-light border",
+    "union_group": "text-bg-light border",
+}
+STATUS_BADGES = {"active": "text-bg-success", "merged": "text-bg-secondary", "dissolved": "text-bg-dark"}
+
+
+@register.filter
+def kind_badge(kind: str) -> str:
+    """Bootstrap badge classes for an organisation kind."""
+    return KIND_BADGES.get(kind, "text-bg-secondary")
+
+
+@register.filter
+def status_badge(status: str) -> str:
+    return STATUS_BADGES.get(status, "text-bg-secondary")
+
+
+@register.filter
+def percent(value) -> str:
+    """0.4567 -> '45.7%'; None (nothing to divide by) -> '—'."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return "—"
+    return f"{value * 100:.1f}%"
+
+
+@register.simple_tag(takes_context=True)
+def can(context, capability: str, path: str | None = None) -> bool:
+    """Whether the current user holds `capability` at `path` (anywhere if no path)."""
+    user = context["request"].user
+    if path is None:
+        return has_capability_anywhere(user, capability)
+    return has_capability(user, capability, path)
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes) -> str:
+    """The current query string with some parameters replaced (None or '' removes one)."""
+    params = context["request"].GET.copy()
+    for key, value in changes.items():
+        params.pop(key, None)
+        if value not in (None, ""):
+            params[key] = value
+    encoded = urlencode(sorted(params.lists()), doseq=True)
+    return f"?{encoded}" if encoded else "?"
+
+
+@register.inclusion_tag("includes/field.html")
+def bs_field(field, wrapper_class: str = "mb-3", show_label: bool = True):
+    """One form field with its label, Bootstrap classes, inline errors and help text."""
+    widget = field.field.widget
+    classes = widget.attrs.get("class", "").split()
+    if field.errors and "is-invalid" not in classes:
+        classes.append("is-invalid")
+        widget.attrs["aria-invalid"] = "true"
+        widget.attrs["aria-describedby"] = f"{field.auto_id}_errors"
+    widget.attrs["class"] = " ".join(classes)
+    return {
+        "field": field,
+        "wrapper_class": wrapper_class,
+        "show_label": show_label,
+        "is_checkbox": isinstance(widget, forms.CheckboxInput),
+        "options_url": widget.attrs.get("data-options-url", ""),
+        "search_placeholder": _("输入名称搜索"),
+    }
+
+
+@register.inclusion_tag("includes/form_errors.html")
+def form_errors(form):
+    """The form's non-field errors as one alert."""
+    return {"errors": form.non_field_errors()}

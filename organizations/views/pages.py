@@ -1,0 +1,76 @@
+"""Sign-in, the staff home with the figures of the user's subtree, the worker home."""
+
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+
+from .. import services
+from ..models import CoverageSummary
+from ..roles import AUDIT_VIEW, ORG_MANAGE
+from ..scoping import has_capability_anywhere, is_staff_user
+from ..selectors import organization_roots_for_user, role_assignments_for_user
+from .access import _login_redirect, no_role_response, worker_required
+
+FIGURES = ("descendants", "grassroots_unions", "enterprises", "unionized_enterprises", "employees", "members")
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+    extra_context = {"title": _("登录")}
+
+
+class LogoutView(auth_views.LogoutView):
+    """POST only (Django's default): a link or an image cannot sign anyone out."""
+
+
+def _subtree_figures(user) -> dict:
+    """Coverage totals over the user's reach roots, from the summaries (no live COUNT)."""
+    roots = list(organization_roots_for_user(user))
+    root_ids = [root.pk for root in roots]
+    summaries = list(CoverageSummary.objects.filter(organization_id__in=root_ids))
+    if len(summaries) < len(root_ids):
+        # A root added since the last periodic refresh: one rebuild (a few grouped
+        # queries, not one per organisation) fills every missing summary at once.
+        services.coverage_refresh()
+        summaries = list(CoverageSummary.objects.filter(organization_id__in=root_ids))
+    totals = {name: sum(getattr(s, name) for s in summaries) for name in FIGURES}
+    # The roots themselves count as organisations of the subtree too.
+    totals["organizations"] = totals["descendants"] + sum(1 for r in roots if r.is_active)
+    totals["formation_rate"] = (
+        totals["unionized_enterprises"] / totals["enterprises"] if totals["enterprises"] else None
+    )
+    totals["membership_rate"] = totals["members"] / totals["employees"] if totals["employees"] else None
+    totals["members_counted"] = bool(services.MEMBER_COUNTERS)
+    totals["refreshed_at"] = min((s.refreshed_at for s in summaries), default=None)
+    return {"roots": roots, "figures": totals}
+
+
+def home(request):
+    """Staff home; workers are sent to their self-service home."""
+    user = request.user
+    if not user.is_authenticated:
+        return _login_redirect(request)
+    if getattr(user, "is_worker", False):
+        return redirect("selfservice-home")
+    if not is_staff_user(user):
+        return no_role_response(request, status=200)
+    assignments = list(role_assignments_for_user(user).filter(user=user).order_by("organization__path", "role"))
+    return render(
+        request,
+        "organizations/home.html",
+        {
+            **_subtree_figures(user),
+            "assignments": assignments,
+            "can_manage": has_capability_anywhere(user, ORG_MANAGE),
+            "can_audit": has_capability_anywhere(user, AUDIT_VIEW),
+        },
+    )
+
+
+@worker_required
+def selfservice_home(request):
+    """The worker's landing page on the phone. Services arrive with later modules."""
+    return render(request, "selfservice/home.html")

@@ -1,0 +1,57 @@
+"""Keyset ("load more") paging for big lists: no OFFSET, no COUNT(*) of the whole reach."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+
+@dataclass
+class KeysetPage:
+    rows: list
+    next_cursor: str
+
+
+def _encode(value, pk) -> str:
+    if isinstance(value, dt.datetime):
+        value = {"dt": value.isoformat()}
+    raw = json.dumps([value, pk], ensure_ascii=False, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str):
+    """(value, pk) from a cursor, or None for anything malformed (it then starts over)."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, pk = json.loads(raw)
+        if isinstance(value, dict):
+            value = dt.datetime.fromisoformat(value["dt"])
+        if not isinstance(pk, int) or not isinstance(value, str | int | dt.datetime):
+            return None
+        return value, pk
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+def keyset_page(qs: QuerySet, *, field: str, descending: bool, cursor: str, size: int) -> KeysetPage:
+    """One page of `qs` ordered by (`field`, id), starting after `cursor`."""
+    if descending:
+        qs = qs.order_by(f"-{field}", "-id")
+    else:
+        qs = qs.order_by(field, "id")
+    position = _decode(cursor) if cursor else None
+    if position is not None:
+        value, pk = position
+        op = "lt" if descending else "gt"
+        qs = qs.filter(Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"id__{op}": pk}))
+    rows = list(qs[: size + 1])
+    next_cursor = ""
+    if len(rows) > size:
+        rows = rows[:size]
+        last = rows[-1]
+        next_cursor = _encode(getattr(last, field), last.pk)
+    return KeysetPage(rows=rows, next_cursor=next_cursor)

@@ -1,0 +1,284 @@
+"""Enterprise registry, service stations and officers: lists, details and forms."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from .. import forms, services
+from ..errors import DomainError
+from ..filters import EnterpriseFilter, ServiceStationFilter
+from ..roles import ORG_MANAGE
+from ..scoping import has_capability, has_capability_anywhere
+from ..selectors import (
+    enterprise_get,
+    enterprises_for_user,
+    officers_for_user,
+    organization_breadcrumb,
+    organization_get,
+    organizations_for_user,
+    stations_for_user,
+)
+from .access import apply_service_error, staff_required
+from .paging import keyset_page
+
+PAGE_SIZE = 50
+ENTERPRISE_SORTS = {
+    "name": ("name", False),
+    "-name": ("name", True),
+    "employees": ("employees", False),
+    "-employees": ("employees", True),
+}
+
+
+def _tidy_boolean_filters(filterset, *names) -> None:
+    """'Unknown' reads oddly on a filter: call the empty choice 'all'."""
+    for name in names:
+        filterset.form.fields[name].widget.choices = [("unknown", _("全部")), ("true", _("是")), ("false", _("否"))]
+
+
+def _under_org(request):
+    """The organisation named by ?under= if it is in reach (to show what the list is limited to)."""
+    value = request.GET.get("under", "")
+    if not value.isdigit():
+        return None
+    return organizations_for_user(request.user).filter(pk=int(value)).first()
+
+
+def _form_page(request, template: str, context: dict):
+    return render(request, template, context, status=400 if context["form"].errors else 200)
+
+
+# --- enterprises ----------------------------------------------------------------------
+
+
+@staff_required
+@require_GET
+def enterprise_list(request):
+    """Enterprises in reach, filtered, sorted by name or headcount, paged by keyset."""
+    user = request.user
+    filterset = EnterpriseFilter(request.GET or None, queryset=enterprises_for_user(user), request=request)
+    _tidy_boolean_filters(filterset, "has_union", "is_active")
+    sort = request.GET.get("sort", "name")
+    if sort not in ENTERPRISE_SORTS:
+        sort = "name"
+    field, descending = ENTERPRISE_SORTS[sort]
+    page = keyset_page(
+        filterset.qs, field=field, descending=descending, cursor=request.GET.get("cursor", ""), size=PAGE_SIZE
+    )
+    context = {
+        "filter": filterset,
+        "page": page,
+        "sort": sort,
+        "is_continuation": bool(request.GET.get("cursor")),
+        "under_org": _under_org(request),
+        "filtered": any(request.GET.get(k) not in (None, "", "unknown") for k in filterset.form.fields),
+        "can_create": has_capability_anywhere(user, ORG_MANAGE),
+    }
+    if request.htmx and not request.htmx.history_restore_request:
+        if request.htmx.target == "enterprise-more":
+            return render(request, "organizations/_enterprise_rows.html", context)
+        if request.htmx.target == "enterprise-results":
+            return render(request, "organizations/_enterprise_results.html", context)
+    return render(request, "organizations/enterprise_list.html", context)
+
+
+@staff_required
+@require_GET
+def enterprise_detail(request, pk: int):
+    ent = enterprise_get(request.user, pk)
+    return render(
+        request,
+        "organizations/enterprise_detail.html",
+        {
+            "ent": ent,
+            "can_manage": has_capability(request.user, ORG_MANAGE, ent.org_path),
+            "breadcrumb": organization_breadcrumb(request.user, ent.supervisor),
+        },
+    )
+
+
+@staff_required
+def enterprise_create(request):
+    user = request.user
+    if not has_capability_anywhere(user, ORG_MANAGE):
+        raise PermissionDenied(_("您的角色没有登记企业的权限。"))
+    initial = {}
+    supervisor = request.GET.get("supervisor", "")
+    if supervisor.isdigit():
+        initial["supervisor"] = organizations_for_user(user).filter(pk=int(supervisor)).first()
+    form = forms.EnterpriseForm(request.POST or None, user=user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ent = services.enterprise_create(actor=user, **form.cleaned_data)
+        except (ValidationError, DomainError) as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(request, _("已登记企业“%(name)s”。") % {"name": ent.name})
+            return redirect("enterprise-detail", pk=ent.pk)
+    return _form_page(request, "organizations/enterprise_form.html", {"form": form, "title": _("登记企业")})
+
+
+@staff_required
+def enterprise_edit(request, pk: int):
+    user = request.user
+    ent = enterprise_get(user, pk)
+    services.require(user, ORG_MANAGE, ent.supervisor)
+    initial = {name: getattr(ent, name) for name in services.ENTERPRISE_FIELDS}
+    form = forms.EnterpriseForm(request.POST or None, user=user, initial=initial, editing=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.enterprise_update(actor=user, enterprise=ent, **form.cleaned_data)
+        except (ValidationError, DomainError) as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(request, _("已保存企业“%(name)s”的信息。") % {"name": form.cleaned_data["name"]})
+            return redirect("enterprise-detail", pk=ent.pk)
+    return _form_page(
+        request, "organizations/enterprise_form.html", {"form": form, "ent": ent, "title": _("编辑企业信息")}
+    )
+
+
+# --- service stations -----------------------------------------------------------------
+
+
+@staff_required
+@require_GET
+def station_list(request):
+    filterset = ServiceStationFilter(
+        request.GET or None, queryset=stations_for_user(request.user).order_by("name", "id"), request=request
+    )
+    _tidy_boolean_filters(filterset, "is_active")
+    paginator = Paginator(filterset.qs, PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    context = {"filter": filterset, "page": page, "under_org": _under_org(request)}
+    context["filtered"] = any(request.GET.get(k) not in (None, "", "unknown") for k in filterset.form.fields)
+    if request.htmx and request.htmx.target == "station-results" and not request.htmx.history_restore_request:
+        return render(request, "organizations/_station_results.html", context)
+    return render(request, "organizations/station_list.html", context)
+
+
+@staff_required
+@require_GET
+def station_detail(request, pk: int):
+    station = get_object_or_404(stations_for_user(request.user), pk=pk)
+    return render(
+        request,
+        "organizations/station_detail.html",
+        {
+            "station": station,
+            "can_manage": station.organization.is_active
+            and has_capability(request.user, ORG_MANAGE, station.organization.path),
+            "breadcrumb": organization_breadcrumb(request.user, station.organization),
+        },
+    )
+
+
+@staff_required
+def station_create(request, pk: int):
+    org = organization_get(request.user, pk)
+    services.require(request.user, ORG_MANAGE, org)
+    form = forms.StationForm(request.POST or None, initial={"is_active": True})
+    if request.method == "POST" and form.is_valid():
+        try:
+            station = services.station_create(actor=request.user, organization=org, **form.cleaned_data)
+        except (ValidationError, DomainError) as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(request, _("已添加服务站点“%(name)s”。") % {"name": station.name})
+            return redirect("station-detail", pk=station.pk)
+    return _form_page(
+        request,
+        "organizations/owned_form.html",
+        {
+            "form": form,
+            "org": org,
+            "title": _("添加服务站点"),
+            "breadcrumb": organization_breadcrumb(request.user, org),
+        },
+    )
+
+
+@staff_required
+def station_edit(request, pk: int):
+    station = get_object_or_404(stations_for_user(request.user), pk=pk)
+    services.require(request.user, ORG_MANAGE, station.organization)
+    initial = {name: getattr(station, name) for name in services.STATION_FIELDS}
+    form = forms.StationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.station_update(actor=request.user, station=station, **form.cleaned_data)
+        except (ValidationError, DomainError) as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(request, _("已保存服务站点“%(name)s”。") % {"name": form.cleaned_data["name"]})
+            return redirect("station-detail", pk=station.pk)
+    return _form_page(
+        request,
+        "organizations/owned_form.html",
+        {
+            "form": form,
+            "org": station.organization,
+            "title": _("编辑服务站点"),
+            "breadcrumb": organization_breadcrumb(request.user, station.organization),
+        },
+    )
+
+
+# --- officers -------------------------------------------------------------------------
+
+
+@staff_required
+def officer_create(request, pk: int):
+    org = organization_get(request.user, pk)
+    services.require(request.user, ORG_MANAGE, org)
+    form = forms.OfficerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            officer = services.officer_create(actor=request.user, organization=org, **form.cleaned_data)
+        except (ValidationError, DomainError) as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(request, _("已添加工会干部“%(name)s”。") % {"name": officer.name})
+            return redirect("org-detail", pk=org.pk)
+    return _form_page(
+        request,
+        "organizations/owned_form.html",
+        {
+            "form": form,
+            "org": org,
+            "title": _("添加工会干部"),
+            "breadcrumb": organization_breadcrumb(request.user, org),
+        },
+    )
+
+
+@staff_required
+def officer_edit(request, pk: int):
+    officer = get_object_or_404(officers_for_user(request.user), pk=pk)
+    org = officer.organization
+    services.require(request.user, ORG_MANAGE, org)
+    initial = {name: getattr(officer, name) for name in services.OFFICER_FIELDS}
+    form = forms.OfficerForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.officer_update(actor=request.user, officer=officer, **form.cleaned_data)
+        except (ValidationError, DomainError) as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(request, _("已保存工会干部“%(name)s”的信息。") % {"name": form.cleaned_data["name"]})
+            return redirect("org-detail", pk=org.pk)
+    return _form_page(
+        request,
+        "organizations/owned_form.html",
+        {
+            "form": form,
+            "org": org,
+            "title": _("编辑工会干部"),
+            "breadcrumb": organization_breadcrumb(request.user, org),
+        },
+    )

@@ -1,0 +1,47 @@
+/* UnionPortal page behaviour. Loaded as a file (strict CSP: no inline scripts or handlers). */
+(function () {
+  "use strict";
+
+  function initToasts(root) {
+    if (!window.bootstrap) return;
+    root.querySelectorAll(".toast[data-autohide]").forEach(function (el) {
+      window.bootstrap.Toast.getOrCreateInstance(el, { delay: 6000, autohide: true }).show();
+    });
+  }
+
+  // Progress bars get their width from data-rate (0–100): no style attributes in markup.
+  function initRates(root) {
+    root.querySelectorAll("[data-rate]").forEach(function (el) {
+      var rate = parseFloat(el.getAttribute("data-rate"));
+      if (!isNaN(rate)) el.style.width = Math.max(0, Math.min(100, rate)) + "%";
+    });
+  }
+
+  // Tree toggles: htmx loads the children on the first click (hx-trigger="click once");
+  // every click here only shows or hides the list and never follows the fallback link.
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest("[data-tree-toggle]");
+    if (!toggle) return;
+    event.preventDefault();
+    var box = document.getElementById(toggle.getAttribute("data-tree-toggle"));
+    if (!box) return;
+    var open = toggle.getAttribute("aria-expanded") === "true";
+    toggle.setAttribute("aria-expanded", open ? "false" : "true");
+    box.classList.toggle("d-none", open);
+  });
+
+  // A form that asks before doing something that cannot be undone easily.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    initToasts(document);
+    initRates(document);
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    initRates(event.target);
+  });
+})();
