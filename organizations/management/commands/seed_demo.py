@@ -1,0 +1,49 @@
+"""`manage.py seed_demo [--scale N]`: build (or complete) the Shanghai demo city."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from organizations.demo import DEMO_LOGINS, DEMO_PASSWORD, MAX_SCALE, DemoBuilder
+
+LABELS = {
+    "organizations": "工会组织",
+    "enterprises": "企业",
+    "officers": "工会干部",
+    "stations": "服务站点",
+    "users": "登录账号",
+    "roles": "角色授权",
+}
+
+
+class Command(BaseCommand):
+    help = (
+        "建立上海演示数据：市总工会、16 个区总工会、街道（镇）、产业工会、园区、企业、基层工会、干部、服务站点和演示账号。"
+        "可重复执行：只补建缺少的数据，已齐全时几秒内结束。"
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--scale",
+            type=int,
+            default=1,
+            help=f"规模倍数（1–{MAX_SCALE}）：街道、企业和基层工会按倍数增加，用于性能测试。",
+        )
+        parser.add_argument(
+            "--reset-passwords",
+            action="store_true",
+            help=f"把演示账号的密码重置为 {DEMO_PASSWORD}（默认只为新建的账号设置密码）。",
+        )
+
+    def handle(self, *args, scale: int, reset_passwords: bool, verbosity: int, **options):
+        if not 1 <= scale <= MAX_SCALE:
+            raise CommandError(f"--scale 应在 1 到 {MAX_SCALE} 之间，当前为 {scale}。")
+        log = self.stdout.write if verbosity > 1 else None
+        created = DemoBuilder(scale=scale, reset_passwords=reset_passwords, log=log).run()
+        seconds = created.pop("seconds", 0)
+        if any(created.values()):
+            parts = "、".join(f"{LABELS.get(k, k)} {v}" for k, v in created.items() if v)
+            self.stdout.write(self.style.SUCCESS(f"演示数据已建立（规模 {scale}，用时 {seconds} 秒）：新建 {parts}。"))
+        else:
+            self.stdout.write(self.style.SUCCESS(f"演示数据已齐全，无需补建（用时 {seconds} 秒）。"))
+        if verbosity:
+            names = "、".join(login.username for login in DEMO_LOGINS)
+            self.stdout.write(f"演示账号：{names}；密码均为 {DEMO_PASSWORD}")
