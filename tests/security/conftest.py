@@ -1,0 +1,50 @@
+"""Two sibling subtrees full of objects, each object's text carrying its subtree's marker.
+
+Every populator below adds objects of one app under 浦东 (marker PD_MARK) and 黄浦
+(HP_MARK). The harness then asks every route, as every actor, and fails if a 黄浦 clerk
+ever receives PD_MARK. A new app adds a populator here; new endpoints need nothing.
+"""
+
+import pytest
+
+from organizations.models import OrgKind, ServiceStation
+from tests.factories import EnterpriseFactory, OfficerFactory, StationFactory, add_org
+
+PD_MARK = "甲区专属标记"
+HP_MARK = "乙区专属标记"
+
+
+def _populate_organizations(tree, side, mark, objects):
+    street = tree["lujiazui"] if side == "pd" else tree["nanjing"]
+    union = add_org(street, name=f"{mark}基层工会", kind=OrgKind.GRASSROOTS)
+    group = add_org(union, name=f"{mark}工会小组", kind=OrgKind.UNION_GROUP)
+    ent = EnterpriseFactory(name=f"{mark}有限公司", supervisor=street, union=union, address=f"{mark}路1号")
+    officer = OfficerFactory(organization=union, name=f"{mark}主席")
+    station = StationFactory(organization=street, name=f"{mark}服务站", kind=ServiceStation.Kind.REST)
+    objects += [union, group, ent, officer, station]
+
+
+def _populate_activity(tree, side, mark, objects, actor):
+    from activity.services import log_action
+
+    union = next(o for o in objects if getattr(o, "kind", None) == OrgKind.GRASSROOTS)
+    objects.append(log_action(actor=actor, action="test.marked", target=union, data={"note": mark}))
+
+
+POPULATORS = [_populate_organizations]
+
+
+@pytest.fixture
+def sides(tree, owner):
+    """{"pd": [objects…], "hp": [objects…]} with markers in every text field that shows."""
+    result = {}
+    for side, mark in (("pd", PD_MARK), ("hp", HP_MARK)):
+        objects = [tree["pudong"] if side == "pd" else tree["huangpu"]]
+        for populate in POPULATORS:
+            populate(tree, side, mark, objects)
+        _populate_activity(tree, side, mark, objects, owner)
+        result[side] = objects
+    from organizations.services import coverage_refresh
+
+    coverage_refresh()
+    return result

@@ -1,0 +1,172 @@
+"""The scope-leak harness: every API operation in the OpenAPI schema and every staff page,
+asked by every actor, with objects in two sibling subtrees.
+
+A 黄浦 clerk (outsider) must never receive anything carrying the 浦东 marker — not in a
+list, search, filter, export, report, detail or related-object field. Workers and
+anonymous users get no staff data at all. Routes are discovered, not listed: a new
+endpoint is covered the day it is added.
+"""
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from drf_spectacular.generators import SchemaGenerator
+from rest_framework.test import APIClient
+
+from .conftest import HP_MARK, PD_MARK
+
+# Routes that are public by design (no staff data) or not GET-able pages.
+PUBLIC_PREFIXES = ("/accounts/login/", "/api/schema/", "/api/docs/", "/i18n/", "/static/", "/api/v1/auth/token/")
+SKIP_PREFIXES = ("/admin/",)  # the admin has its own scoping tests
+PARAM = re.compile(r"\{([^}]+)\}")
+
+
+def _api_get_paths():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return sorted(path for path, ops in schema["paths"].items() if "get" in ops)
+
+
+def _page_paths(resolver=None, prefix=""):
+    """Every URL pattern as a '/…/{param}/' template (Django converters turned into {name})."""
+    resolver = resolver or get_resolver()
+    out = []
+    for p in resolver.url_patterns:
+        route = str(p.pattern)
+        route = re.sub(r"^\^|\$$", "", route)
+        route = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
+        if isinstance(p, URLResolver):
+            out += _page_paths(p, prefix + route)
+        elif isinstance(p, URLPattern):
+            out.append("/" + (prefix + route).lstrip("/"))
+    return sorted({o for o in out if "(?P" not in o and not o.startswith(("/api/", *SKIP_PREFIXES))})
+
+
+def _expand(template, ids):
+    names = PARAM.findall(template)
+    if not names:
+        return [template]
+    urls = []
+    for value in ids:
+        url = template
+        for name in names:
+            url = url.replace("{" + name + "}", str(value))
+        urls.append(url)
+    return urls
+
+
+def _ids(objects):
+    return sorted({o.pk for o in objects if isinstance(o.pk, int)})
+
+
+def _body(response):
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        return content.decode("latin-1")
+
+
+def _clients(users):
+    out = {}
+    for name, user in users.items():
+        api, page = APIClient(), Client()
+        if user is not None:
+            api.force_authenticate(user=user)
+            page.force_login(user)
+        out[name] = (api, page)
+    return out
+
+
+@pytest.fixture
+def actors(owner, clerk, outsider, worker):
+    return _clients({"owner": owner, "clerk": clerk, "outsider": outsider, "worker": worker, "anonymous": None})
+
+
+def _query_variants(sides, tree):
+    pd_org = tree["pudong"].pk
+    # Search with a prefix of the marker: pages echo the query back, the marker must come from data.
+    term = PD_MARK[:4]
+    return [
+        "",
+        f"?under={pd_org}",
+        f"?q={term}",
+        f"?parent={pd_org}",
+        f"?organization={pd_org}",
+        f"?union={pd_org}",
+        f"?search={term}",
+        "?format=csv",
+        "?format=xlsx",
+    ]
+
+
+def test_it_never_shows_the_other_subtree_through_the_api(sides, tree, actors):
+    pd_ids = _ids(sides["pd"])
+    api_outsider = actors["outsider"][0]
+    checked = 0
+    for template in _api_get_paths():
+        urls = _expand(template, pd_ids)
+        if "{" not in template:
+            urls = [template + q for q in _query_variants(sides, tree)]
+        for url in urls:
+            response = api_outsider.get(url)
+            assert response.status_code < 500, (url, response.status_code)
+            if response.status_code == 200:
+                assert PD_MARK not in _body(response), f"outsider sees 浦东 data at {url}"
+            checked += 1
+    assert checked > 20
+
+
+def test_it_gives_workers_and_anonymous_no_staff_api(sides, actors):
+    for template in _api_get_paths():
+        if template.startswith(PUBLIC_PREFIXES):
+            continue
+        for who in ("worker", "anonymous"):
+            for url in _expand(template, _ids(sides["pd"])[:3]):
+                response = actors[who][0].get(url)
+                assert response.status_code in (401, 403, 404), (who, url, response.status_code)
+
+
+def test_it_lets_the_in_scope_clerk_and_the_owner_see_their_data(sides, actors):
+    """The harness would pass vacuously if nobody saw anything: check the positives too."""
+    seen = {"owner": 0, "clerk": 0}
+    for template in _api_get_paths():
+        if "{" in template or template.startswith(PUBLIC_PREFIXES):
+            continue
+        for who in seen:
+            response = actors[who][0].get(template)
+            assert response.status_code < 500
+            if response.status_code == 200 and PD_MARK in _body(response):
+                seen[who] += 1
+    assert seen["owner"] >= 3 and seen["clerk"] >= 3, seen
+
+
+def test_it_never_shows_the_other_subtree_on_staff_pages(sides, tree, actors):
+    pd_ids = _ids(sides["pd"])
+    page_outsider = actors["outsider"][1]
+    checked = 0
+    for template in _page_paths():
+        if template.startswith(PUBLIC_PREFIXES):
+            continue
+        urls = _expand(template, pd_ids) if "{" in template else [template + q for q in _query_variants(sides, tree)]
+        for url in urls:
+            response = page_outsider.get(url)
+            assert response.status_code < 500, (url, response.status_code)
+            if response.status_code == 200:
+                body = _body(response)
+                assert PD_MARK not in body, f"outsider sees 浦东 data on {url}"
+            checked += 1
+    assert checked > 10
+
+
+def test_it_gives_anonymous_no_staff_pages(sides, actors):
+    client = actors["anonymous"][1]
+    for template in _page_paths():
+        if template.startswith(PUBLIC_PREFIXES):
+            continue
+        for url in _expand(template, _ids(sides["pd"])[:3]):
+            response = client.get(url)
+            assert response.status_code in (302, 401, 403, 404, 405), (url, response.status_code)
+            if response.status_code == 200:
+                assert PD_MARK not in _body(response) and HP_MARK not in _body(response)
