@@ -44,6 +44,11 @@ class ScopedViewSet(viewsets.GenericViewSet):
     """Plumbing shared by the viewsets below: input, lookup inside the reach, output, pages."""
 
     output_serializer: type[serializers.Serializer]
+    input_serializers: dict[str, type[serializers.Serializer]] = {}
+
+    def get_serializer_class(self):
+        # What the browsable API and OPTIONS describe; the actions name their serializers.
+        return self.input_serializers.get(self.action, self.output_serializer)
 
     def valid_input(self, serializer_class, *, instance=None, partial: bool = False) -> dict:
         serializer = serializer_class(
@@ -137,10 +142,10 @@ class OrganizationViewSet(ScopedViewSet):
         updated_at = serializers.DateTimeField()
 
         def get_parent(self, org) -> int | None:
-            return self.context["ids_by_path"].get(org.path[: -Organization.steplen])
+            return self.context.get("ids_by_path", {}).get(org.path[: -Organization.steplen])
 
         def get_merged_into(self, org) -> int | None:
-            return org.merged_into_id if org.merged_into_id in self.context["ids_in_reach"] else None
+            return org.merged_into_id if org.merged_into_id in self.context.get("ids_in_reach", ()) else None
 
     @extend_schema_serializer(component_name="OrganizationCreate")
     class InputSerializer(OrganizationFieldsSerializer):
@@ -175,7 +180,13 @@ class OrganizationViewSet(ScopedViewSet):
         )
 
     output_serializer = OutputSerializer
-    serializer_class = OutputSerializer
+    input_serializers = {
+        "create": InputSerializer,
+        "partial_update": UpdateInputSerializer,
+        "move": MoveInputSerializer,
+        "dissolve": DissolveInputSerializer,
+        "merge": MergeInputSerializer,
+    }
 
     def get_queryset(self):
         return selectors.organizations_for_user(self.request.user).select_related("coverage")
@@ -336,7 +347,7 @@ class EnterpriseViewSet(ScopedViewSet):
         pass
 
     output_serializer = OutputSerializer
-    serializer_class = OutputSerializer
+    input_serializers = {"create": InputSerializer, "partial_update": InputSerializer}
 
     def get_queryset(self):
         return selectors.enterprises_for_user(self.request.user)
@@ -421,7 +432,7 @@ class StationViewSet(ScopedViewSet):
         pass
 
     output_serializer = OutputSerializer
-    serializer_class = OutputSerializer
+    input_serializers = {"create": InputSerializer, "partial_update": UpdateInputSerializer}
 
     def get_queryset(self):
         return selectors.stations_for_user(self.request.user)
@@ -504,7 +515,7 @@ class OfficerViewSet(ScopedViewSet):
         pass
 
     output_serializer = OutputSerializer
-    serializer_class = OutputSerializer
+    input_serializers = {"create": InputSerializer, "partial_update": UpdateInputSerializer}
 
     def get_queryset(self):
         return selectors.officers_for_user(self.request.user)
@@ -584,17 +595,23 @@ class RoleAssignmentViewSet(ScopedViewSet):
 
     @extend_schema_serializer(component_name="RoleAssignmentCreate")
     class InputSerializer(serializers.Serializer):
-        user = serializers.SlugRelatedField(
-            slug_field="username",
-            queryset=User.objects.filter(is_active=True),
-            label=_("用户名"),
-            error_messages={"does_not_exist": _("用户名“{value}”不存在或已停用，请核对。")},
-        )
+        # A plain username, not a SlugRelatedField: the browsable API would otherwise list
+        # every account (workers sign in with their mobile numbers) as form choices.
+        user = serializers.CharField(max_length=150, label=_("用户名"))
         organization = ScopedPrimaryKeyRelatedField(queryset=Organization.objects.all(), label=_("授权的组织"))
         role = serializers.ChoiceField(choices=Role.choices, label=_("角色"))
 
+        def validate_user(self, value: str) -> User:
+            # Worker accounts answer like unknown ones: their usernames are mobile numbers.
+            user = User.objects.filter(username=value, is_active=True, kind=User.Kind.STAFF).first()
+            if user is None:
+                raise serializers.ValidationError(
+                    _("用户名“%(name)s”不存在、已停用或不是工作人员账号，请核对。") % {"name": value}
+                )
+            return user
+
     output_serializer = OutputSerializer
-    serializer_class = OutputSerializer
+    input_serializers = {"create": InputSerializer}
 
     def get_queryset(self):
         return selectors.role_assignments_for_user(self.request.user)

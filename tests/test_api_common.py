@@ -188,3 +188,16 @@ def test_it_serves_the_docs_without_any_external_url(db):
         script = client.get(url)
         assert script.status_code == 200
         assert not re.search(r"https?://", script.content.decode())
+
+
+def test_it_renders_the_browsable_api_without_listing_accounts(tree, owner, worker):
+    client = client_for(owner)
+    for target in (
+        ORGS_URL,
+        reverse("api:organization-detail", args=[tree["pudong"].pk]),
+        reverse("api:role-assignment-list"),
+    ):
+        resp = client.get(target, HTTP_ACCEPT="text/html")
+        assert resp.status_code == 200
+        # Workers sign in with their mobile numbers: no form may offer accounts as choices.
+        assert worker.username not in resp.content.decode()

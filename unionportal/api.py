@@ -176,6 +176,7 @@ class ObtainTokenView(APIView):
         password = serializers.CharField(label=_("密码"), style={"input_type": "password"}, trim_whitespace=False)
 
     @extend_schema(
+        summary=gettext_lazy("用户名和密码换取 API 令牌"),
         request=InputSerializer,
         responses={200: inline_serializer("TokenOutput", {"token": serializers.CharField()}), **error_responses(400)},
         auth=[],
