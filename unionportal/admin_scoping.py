@@ -1,0 +1,212 @@
+"""The Django admin, scoped like every other screen.
+
+Who gets into the admin
+    Django's own rule stays: only accounts with `is_staff` reach /admin/. The flag is not
+    derived from roles: a superuser sets it on purpose, for the few federation staff who
+    need the admin (the demo sets it for `city`). Giving it to a non-superuser is safe
+    because everything behind it is scoped:
+
+    - every changelist, change page, history page and autocomplete reads through
+      `Model.objects.for_user(request.user)`, so rows outside the reach do not exist
+      (404), exactly as in pages and the API;
+    - add/change/delete rights come from the role capabilities at the object's
+      organisation (`has_capability`, e.g. org.manage, role.manage), never from
+      Django's model permissions, which we never grant; models of other apps whose
+      admins still use Django permissions (Celery beat, tokens, axes, groups) stay
+      invisible to non-superusers;
+    - foreign-key choices (supervisor, union, organisation, parent) are limited to
+      active organisations in the reach, both in the widget and when the form is
+      validated, so a hand-made POST cannot point outside it;
+    - writes go through the services (which check the actor again, validate and audit);
+      service errors come back as form errors, never a 500. Organisations, enterprises,
+      officers and stations are never deleted from the admin (dissolve, or mark
+      inactive); role assignments are revoked through role_revoke.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from organizations import roles
+from organizations.errors import NOT_IN_REACH, DomainError
+from organizations.models import Organization, OrgKind
+from organizations.scoping import has_capability, has_capability_anywhere, path_in_reach, reach_paths, scope_q
+
+SERVICE_ERRORS = (ValidationError, PermissionDenied, Http404, DomainError)
+
+
+def active_orgs_for(user, extra: Q | None = None):
+    """Active organisations in the user's reach: the only valid targets of a foreign key."""
+    qs = Organization.objects.for_user(user).filter(status=Organization.Status.ACTIVE)
+    return qs.filter(extra) if extra is not None else qs
+
+
+def add_service_error(form: forms.Form, exc: Exception, field_map: dict[str, str] | None = None) -> None:
+    """Put a service's refusal on the form: on the field it names, else at the top."""
+    field_map = field_map or {}
+    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            target = field_map.get(name, name)
+            for error in errors:
+                for message in error.messages:
+                    if target in form.fields:
+                        form.add_error(target, message)
+                    else:
+                        form.add_error(None, message)
+    elif isinstance(exc, ValidationError):
+        for message in exc.messages:
+            form.add_error(None, message)
+    elif isinstance(exc, Http404):
+        form.add_error(None, str(NOT_IN_REACH))
+    elif isinstance(exc, PermissionDenied):
+        form.add_error(None, str(exc) or _("您的角色没有此项操作权限。"))
+    else:
+        target = field_map.get(exc.field, exc.field) if getattr(exc, "field", None) else None
+        form.add_error(target if target in form.fields else None, str(exc))
+
+
+class ReachListFilter(admin.SimpleListFilter):
+    """ "所属区（县）": the district federations in the user's reach (hidden when none)."""
+
+    title = gettext_lazy("所属区（县）")
+    parameter_name = "district"
+
+    def __init__(self, request, params, model, model_admin):
+        self.path_field = model_admin.get_scope_path_field()
+        super().__init__(request, params, model, model_admin)
+
+    def lookups(self, request, model_admin):
+        districts = active_orgs_for(request.user, Q(kind=OrgKind.DISTRICT)).only("pk", "name", "path")
+        return [(str(org.pk), org.name) for org in districts]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        try:
+            district = Organization.objects.for_user(request.user).get(pk=int(self.value()))
+        except (ValueError, Organization.DoesNotExist):
+            return queryset.none()
+        return queryset.filter(**{f"{self.path_field}__startswith": district.path})
+
+
+class ScopedAdminMixin:
+    """Scoping, capability-based rights and FK limits for a ModelAdmin of a scoped model.
+
+    `scope_path_field` is taken from the model unless the admin sets it (for models
+    without a ScopedQuerySet, such as CoverageSummary). `org_fk_limits` narrows the
+    organisations a foreign key may point at, e.g. {"union": Q(kind="grassroots")}.
+    """
+
+    scope_path_field: str | None = None
+    change_capability: str = roles.ORG_MANAGE
+    org_fk_limits: dict[str, Q] = {}
+    show_full_result_count = False  # one COUNT(*) per page, not two, on big tables
+
+    # -- reading
+
+    def get_scope_path_field(self) -> str:
+        # Declared on the model, or on its ScopedQuerySet (Organization: "path").
+        return (
+            self.scope_path_field
+            or getattr(self.model, "scope_path_field", None)
+            or self.model._default_manager.all().scope_path_field
+        )
+
+    def get_queryset(self, request):
+        manager = self.model._default_manager
+        if hasattr(manager, "for_user"):
+            qs = manager.for_user(request.user)
+        else:
+            qs = manager.filter(scope_q(request.user, self.get_scope_path_field()))
+        ordering = self.get_ordering(request)
+        return qs.order_by(*ordering) if ordering else qs
+
+    def get_object(self, request, object_id, from_field=None):
+        # Outside the reach a row does not exist: 404, as in every page and the API.
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404(NOT_IN_REACH)
+        return obj
+
+    def object_path(self, obj) -> str:
+        value = obj
+        for part in self.get_scope_path_field().split("__"):
+            value = getattr(value, part)
+        return value or ""
+
+    # -- rights (role capabilities, not Django model permissions)
+
+    def has_module_permission(self, request):
+        return request.user.is_active and bool(reach_paths(request.user))
+
+    def has_view_permission(self, request, obj=None):
+        if not self.has_module_permission(request):
+            return False
+        return obj is None or path_in_reach(request.user, self.object_path(obj))
+
+    def has_add_permission(self, request):
+        return has_capability_anywhere(request.user, self.change_capability)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is None:
+            return has_capability_anywhere(request.user, self.change_capability)
+        return has_capability(request.user, self.change_capability, self.object_path(obj))
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    # -- foreign keys limited to the reach
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is Organization:
+            kwargs["queryset"] = active_orgs_for(request.user, self.org_fk_limits.get(db_field.name))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ServiceAdminMixin(ScopedAdminMixin):
+    """A ModelAdmin whose writes go through a service, with the service's refusals as form errors.
+
+    The service runs at the end of form validation (inside its own savepoint), so that a
+    refusal is shown on the form like any validation error; save_model then has nothing
+    left to do. Subclasses implement `service_save(request, form, change)` and return the
+    saved object. `service_field_map` renames service error keys to form fields.
+    """
+
+    service_field_map: dict[str, str] = {}
+
+    def service_save(self, request, form, change: bool):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        base = super().get_form(request, obj, change=change, **kwargs)
+        model_admin = self
+
+        class ServiceForm(base):
+            def _post_clean(self):
+                super()._post_clean()
+                if self._errors:
+                    return
+                try:
+                    with transaction.atomic():
+                        self.instance = model_admin.service_save(request, self, change)
+                except SERVICE_ERRORS as exc:
+                    add_service_error(self, exc, model_admin.service_field_map)
+
+        ServiceForm.__name__ = base.__name__
+        return ServiceForm
+
+    def save_model(self, request, obj, form, change):
+        """Already saved by the service during validation (see get_form)."""
+
+    def save_related(self, request, form, formsets, change):
+        """These models have no many-to-many fields or inlines to save."""
+
+    def changed_values(self, form, allowed) -> dict:
+        return {name: form.cleaned_data[name] for name in form.changed_data if name in allowed}
