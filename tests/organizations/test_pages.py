@@ -282,6 +282,7 @@ def test_the_enterprise_list_tolerates_bad_parameters(client, objects, owner):
     client.force_login(owner)
     response = client.get(reverse("enterprise-list"), {"employees_min": "many", "cursor": "!!", "sort": "x"})
     assert response.status_code == 200
+    assert "部分筛选条件无效" in response.content.decode()
 
 
 def test_the_outsider_cannot_scope_a_list_to_a_pudong_org(client, objects, outsider):
