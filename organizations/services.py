@@ -127,7 +127,11 @@ def _nearest_region_ancestor(org: Organization | None) -> Organization | None:
 
 def _clean(org: Organization, parent: Organization | None) -> None:
     org.credit_code = normalize_credit_code(org.credit_code)
-    org.full_clean(exclude=["path", "depth", "numchild"])
+    org.full_clean(exclude=["path", "depth", "numchild"], validate_constraints=False)
+    if org.credit_code:
+        # The holder may lie outside the actor's reach, so the message does not name it.
+        if Organization.objects.filter(credit_code=org.credit_code).exclude(pk=org.pk).exists():
+            raise ValidationError({"credit_code": _("该统一社会信用代码已被其他工会组织登记，请核对是否重复录入。")})
     _check_region_code(org, parent)
 
 

@@ -15,6 +15,12 @@ from organizations.models import OrgKind, RoleAssignment, User
 from tests.factories import EnterpriseFactory, UserFactory, add_org
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """argon2 costs ~1 s per user created; tests that check hashing read settings.py itself."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def tree(db):
     city = add_org(None, name="上海市总工会", short_name="市总工会", kind=OrgKind.CITY, region_code="310000")

@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _production_env():
-    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG",)}
+    # DJANGO_ALLOW_ASYNC_UNSAFE is a test-only switch of the browser tests (async.E001 in production).
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     env.update(
         DEBUG="0",
         SECRET_KEY="prod-" + Fernet.generate_key().decode() + Fernet.generate_key().decode(),
@@ -25,7 +26,11 @@ def _production_env():
 def test_it_passes_check_deploy_with_production_settings():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=_production_env(), capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=_production_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -34,8 +39,9 @@ def test_it_passes_check_deploy_with_production_settings():
 def test_it_refuses_to_start_without_a_secret_key_in_production():
     env = _production_env()
     del env["SECRET_KEY"]
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
 

@@ -162,3 +162,15 @@ def test_it_sums_coverage_over_subtrees(tree, enterprises):
     assert (city.enterprises, city.unionized_enterprises) == (2, 1)
     assert (pudong.enterprises, pudong.unionized_enterprises, pudong.formation_rate) == (1, 1, 1.0)
     assert city.grassroots_unions == 2 and city.descendants == 6
+
+
+def test_it_refuses_a_duplicate_union_credit_code_naming_the_field(tree, clerk):
+    code = make_credit_code(prefix="81")
+    services.organization_create(
+        actor=clerk, parent=tree["lujiazui"], name="甲公司工会", kind=OrgKind.GRASSROOTS, credit_code=code
+    )
+    with pytest.raises(ValidationError) as exc:
+        services.organization_create(
+            actor=clerk, parent=tree["lujiazui"], name="乙公司工会", kind=OrgKind.GRASSROOTS, credit_code=code
+        )
+    assert "重复" in exc.value.message_dict["credit_code"][0]
