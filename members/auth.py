@@ -25,9 +25,9 @@ class MobileBackend(ModelBackend):
             return None
         User = get_user_model()
         candidates = list(
-            User.objects.filter(member__mobile_hash=crypto.mobile_hash(number), kind=User.Kind.WORKER, is_active=True)[
-                :5
-            ]
+            User.objects.filter(
+                member_records__mobile_hash=crypto.mobile_hash(number), kind=User.Kind.WORKER, is_active=True
+            )[:5]
         )
         if not candidates:
             User().set_password(password)  # same cost as a real check

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import hmac
 import os
 import struct
 import time
@@ -31,6 +30,8 @@ MOBILE_PURPOSE = b"mobile:"
 HASH_HEX_CHARS = 32
 
 _FERNET_VERSION = b"\x80"
+_PADS = [bytes((n,)) * n for n in range(17)]
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
 class DecryptionError(Exception):
@@ -89,7 +90,11 @@ class BatchEncryptor:
         raw = base64.urlsafe_b64decode(key or settings.FIELD_ENCRYPTION_KEYS[0])
         if len(raw) != 32:
             raise ValueError("Fernet key must be 32 url-safe base64-encoded bytes")
-        self._mac = hmac.new(raw[:16], digestmod=hashlib.sha256)
+        # HMAC-SHA256 unrolled onto two pre-keyed hashlib objects: hmac.HMAC.copy() costs
+        # ~4 µs in Python, two hashlib copies ~1 µs (same result, RFC 2104).
+        signing_key = raw[:16].ljust(64, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in signing_key))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in signing_key))
         self._ecb = Cipher(algorithms.AES(raw[16:]), modes.ECB()).encryptor()
 
     def encrypt_many(self, values: list[str]) -> list[str]:
@@ -102,29 +107,41 @@ class BatchEncryptor:
         for i, data in enumerate(encoded):
             groups.setdefault(len(data) // 16 + 1, []).append(i)
         header = _FERNET_VERSION + struct.pack(">Q", int(time.time()))
+        b2a = binascii.b2a_base64
         for nblocks, idxs in groups.items():
             n = len(idxs)
             ivs = os.urandom(16 * n)
+            size = 16 * nblocks
             padded = []
             for i in idxs:
                 data = encoded[i]
-                pad = 16 * nblocks - len(data)
-                padded.append(data + bytes((pad,)) * pad)
+                pad = size - len(data)
+                padded.append(data + _PADS[pad])
             prev = ivs
             columns = []
             for b in range(nblocks):
-                block = b"".join(p[16 * b : 16 * b + 16] for p in padded)
+                block = b"".join([p[16 * b : 16 * b + 16] for p in padded]) if nblocks > 1 else b"".join(padded)
                 mixed = (int.from_bytes(block, "big") ^ int.from_bytes(prev, "big")).to_bytes(16 * n, "big")
                 prev = self._ecb.update(mixed)
                 columns.append(prev)
-            mac = self._mac
-            b64 = base64.urlsafe_b64encode
-            for j, i in enumerate(idxs):
-                s = 16 * j
-                body = header + ivs[s : s + 16] + b"".join(col[s : s + 16] for col in columns)
-                h = mac.copy()
+            inner, outer = self._inner.copy, self._outer.copy
+            if nblocks == 1:
+                (c0,) = columns
+                bodies = [header + ivs[s : s + 16] + c0[s : s + 16] for s in range(0, 16 * n, 16)]
+            elif nblocks == 2:
+                c0, c1 = columns
+                bodies = [header + ivs[s : s + 16] + c0[s : s + 16] + c1[s : s + 16] for s in range(0, 16 * n, 16)]
+            else:
+                bodies = [
+                    header + ivs[s : s + 16] + b"".join([col[s : s + 16] for col in columns])
+                    for s in range(0, 16 * n, 16)
+                ]
+            for i, body in zip(idxs, bodies, strict=True):
+                h = inner()
                 h.update(body)
-                out[i] = b64(body + h.digest()).decode("ascii")
+                o = outer()
+                o.update(h.digest())
+                out[i] = b2a(body + o.digest(), newline=False).translate(_URLSAFE).decode("ascii")
         return out  # type: ignore[return-value]
 
 
@@ -132,12 +149,21 @@ class BlindIndexer:
     """Keyed hashes of normalised values; the keyed HMAC object is built once."""
 
     def __init__(self, key: str | None = None):
-        self._base = hmac.new((key or settings.BLIND_INDEX_KEY).encode(), digestmod=hashlib.sha256)
+        raw = (key or settings.BLIND_INDEX_KEY).encode()
+        if len(raw) > 64:
+            raw = hashlib.sha256(raw).digest()
+        raw = raw.ljust(64, b"\0")
+        # HMAC-SHA256 (RFC 2104) on pre-keyed hashlib objects: the same digest as
+        # hmac.new(key, msg, sha256), at a third of the per-call cost.
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in raw))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in raw))
 
     def _hash(self, purpose: bytes, value: str) -> str:
-        h = self._base.copy()
+        h = self._inner.copy()
         h.update(purpose + value.encode())
-        return h.hexdigest()[:HASH_HEX_CHARS]
+        o = self._outer.copy()
+        o.update(h.digest())
+        return o.hexdigest()[:HASH_HEX_CHARS]
 
     def id_number(self, normalized: str) -> str:
         return self._hash(ID_PURPOSE, normalized)

@@ -76,15 +76,25 @@ class Member(models.Model):
     name = models.CharField(_("姓名"), max_length=50)
     name_initials = models.CharField(_("姓名拼音首字母"), max_length=30, blank=True, editable=False)
     id_number_enc = models.TextField(editable=False)
-    id_number_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # Unique through Meta.constraints, not unique=True: on PostgreSQL that would also add a
+    # second, LIKE-pattern index nobody uses (exact matches only), paid on every insert.
+    id_number_hash = models.CharField(max_length=64, editable=False)
     id_masked = models.CharField(_("身份证号码"), max_length=18, editable=False)
     sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices, editable=False)
     birth_date = models.DateField(_("出生日期"), editable=False)
     mobile_enc = models.TextField(editable=False)
     mobile_hash = models.CharField(max_length=64, editable=False)
     mobile_masked = models.CharField(_("手机号码"), max_length=11, editable=False)
+    # Mostly empty on big rolls: indexed (partially, below) only where set, so bulk imports
+    # do not maintain an index entry per NULL.
     employer = models.ForeignKey(
-        Enterprise, verbose_name=_("工作单位"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Enterprise,
+        verbose_name=_("工作单位"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     employer_name = models.CharField(_("工作单位名称"), max_length=120, blank=True)
     employment_form = models.CharField(
@@ -93,18 +103,31 @@ class Member(models.Model):
     is_migrant_worker = models.BooleanField(_("农民工"), default=False)
     education = models.CharField(_("文化程度"), max_length=16, choices=Education.choices, blank=True)
     skill_level = models.CharField(_("技能等级"), max_length=8, choices=SkillLevel.choices, blank=True)
-    user = models.OneToOneField(
+    # One account per person, enforced by a partial unique index (only rows that have one):
+    # most members imported by clerks never sign in.
+    user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("职工账号"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
-        related_name="member",
+        related_name="member_records",
+        db_index=False,
     )
     # The latest membership (the active one while the person is a member) and its union's
     # path: one indexed column scopes this 10M-row table without a join.
-    current_membership = models.OneToOneField(
-        "Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    # A denormalised pointer kept by the services and the importer. Not indexed and not a
+    # database FK: memberships are never deleted (Membership.member is PROTECT), and the
+    # check would cost a lookup per row of every bulk import.
+    current_membership = models.ForeignKey(
+        "Membership",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        editable=False,
+        db_index=False,
+        db_constraint=False,
     )
     org_path = models.CharField(max_length=255, blank=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -124,6 +147,11 @@ class Member(models.Model):
             models.Index(fields=["name"], name="member_name_idx", opclasses=PATTERN_OPS),
             models.Index(fields=["name_initials"], name="member_initials_idx", opclasses=PATTERN_OPS),
             models.Index(fields=["mobile_hash"], name="member_mobile_hash_idx"),
+            models.Index(fields=["employer"], name="member_employer_idx", condition=Q(employer__isnull=False)),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["id_number_hash"], name="member_id_hash_unique"),
+            models.UniqueConstraint(fields=["user"], condition=Q(user__isnull=False), name="member_user_unique"),
         ]
 
     def __str__(self) -> str:
@@ -141,12 +169,15 @@ class Membership(models.Model):
         RETIRED = "retired", _("已退休")
         DECEASED = "deceased", _("已故")
 
-    member = models.ForeignKey(Member, verbose_name=_("会员"), on_delete=models.PROTECT, related_name="memberships")
+    # Both foreign keys are served by the composite indexes below, not by single-column ones.
+    member = models.ForeignKey(
+        Member, verbose_name=_("会员"), on_delete=models.PROTECT, related_name="memberships", db_index=False
+    )
     union = models.ForeignKey(
-        Organization, verbose_name=_("所在工会"), on_delete=models.PROTECT, related_name="memberships"
+        Organization, verbose_name=_("所在工会"), on_delete=models.PROTECT, related_name="memberships", db_index=False
     )
     org_path = models.CharField(max_length=255, editable=False)
-    member_number = models.CharField(_("会员编号"), max_length=24, unique=True)
+    member_number = models.CharField(_("会员编号"), max_length=24)  # unique: see Meta.constraints
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
     joined_on = models.DateField(_("入会日期"))
     ended_on = models.DateField(_("结束日期"), null=True, blank=True)
@@ -169,6 +200,7 @@ class Membership(models.Model):
             models.Index(fields=["union", "status"], name="membership_union_status_idx"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["member_number"], name="membership_number_unique"),
             # One person, at most one active membership (ACFTU constitution art. 1: one union).
             models.UniqueConstraint(fields=["member"], condition=Q(status="active"), name="membership_one_active"),
             models.CheckConstraint(
@@ -218,7 +250,7 @@ class JoinCode(models.Model):
         related_name="+",
     )
     org_path = models.CharField(max_length=255, editable=False)
-    token = models.CharField(max_length=32, unique=True, editable=False)
+    token = models.CharField(max_length=32, editable=False)  # unique: see Meta.constraints
     label = models.CharField(_("名称"), max_length=120, blank=True)
     is_active = models.BooleanField(_("有效"), default=True)
     revoked_at = models.DateTimeField(_("作废时间"), null=True, blank=True)
@@ -233,6 +265,7 @@ class JoinCode(models.Model):
         verbose_name_plural = _("入会二维码")
         ordering = ["-id"]
         indexes = [models.Index(fields=["org_path"], name="joincode_path_idx", opclasses=PATTERN_OPS)]
+        constraints = [models.UniqueConstraint(fields=["token"], name="joincode_token_unique")]
 
     def __str__(self) -> str:
         return self.label or str(self.union)

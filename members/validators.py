@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from operator import mul
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -40,7 +41,29 @@ class IdInfo:
 
 
 def id_check_char(first17: str) -> str:
-    return ID_CHECK_CHARS[sum(int(c) * w for c, w in zip(first17, ID_WEIGHTS, strict=True)) % 11]
+    return ID_CHECK_CHARS[sum(map(mul, map(int, first17), ID_WEIGHTS)) % 11]
+
+
+def parse_id_number_fast(value: str, *, today: dt.date) -> IdInfo:
+    """parse_id_number for bulk imports: a tidy 18-character number takes the short path.
+
+    Anything unusual (spaces, 15 digits, an error to explain) goes through parse_id_number,
+    so the messages are the same.
+    """
+    if len(value) == 18 and _ID18.fullmatch(value) and value[:2] in PROVINCE_PREFIXES:
+        try:
+            birth = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+        except ValueError:
+            birth = None
+        if (
+            birth is not None
+            and MIN_BIRTH_YEAR <= birth.year
+            and birth <= today
+            and today.year - birth.year <= MAX_AGE
+            and ID_CHECK_CHARS[sum(map(mul, map(int, value[:17]), ID_WEIGHTS)) % 11] == value[17]
+        ):
+            return IdInfo(number=value, birth_date=birth, sex="M" if int(value[16]) % 2 else "F", upgraded=False)
+    return parse_id_number(value, today=today)
 
 
 def normalize_id_number(value: str) -> str:
@@ -135,6 +158,8 @@ def normalize_mobile(value: str) -> str:
 
 def parse_mobile(value: str, *, field: str = "mobile") -> str:
     """A mainland mobile number: 11 digits starting with 13–19. Returns the normalised form."""
+    if len(value) == 11 and _MOBILE.fullmatch(value):
+        return value
     number = normalize_mobile(value)
     if not number:
         raise ValidationError({field: _("请填写手机号码。")}, code="mobile_required")

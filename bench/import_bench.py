@@ -1,0 +1,240 @@
+"""Member roster import benchmark: the portal's importer vs django-import-export.
+
+Not a test. Generates a valid roster file (fictitious people), creates a throwaway test
+database (test_<name>, migrated, dropped at the end), and imports the same file twice
+into an empty roll: once with members.importer (validation, duplicate checks against the
+roll, encryption, blind indexes, memberships with member numbers) and once with a
+django-import-export ModelResource doing the same per-row validation and encryption for
+the Member rows only. Prints rows/s and the ratio and writes bench/results/import.json.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/unionportal python bench/import_bench.py --rows 100000
+
+Needs the dev requirements (django-import-export is only there for this comparison).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "unionportal.settings")
+os.environ.setdefault("DEBUG", "1")
+os.environ.setdefault("AXES_ENABLED", "0")
+
+
+def generate(path: Path, rows: int, fmt: str, seed: int = 7) -> None:
+    from members.demo import fake_name, unique_people
+    from members.importer import COLUMNS
+
+    rng = random.Random(seed)
+    forms = ["全日制", "劳务派遣", "快递员", "外卖骑手", "网约车司机"]
+    headers = [h for _k, h, _r in COLUMNS]
+    people = unique_people(rng, rows)
+    data = (
+        [
+            name or fake_name(rng),
+            idn,
+            mob,
+            f"测试企业{rng.randrange(1000)}有限公司",
+            rng.choice(forms),
+            "是" if rng.random() < 0.2 else "否",
+            "本科",
+            "",
+            "2024-05-01",
+        ]
+        for name, idn, mob in people
+    )
+    if fmt == "csv":
+        with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(headers)
+            w.writerows(data)
+    else:
+        import openpyxl
+
+        wb = openpyxl.Workbook(write_only=True)
+        ws = wb.create_sheet("会员名册")
+        ws.append(headers)
+        for row in data:
+            ws.append(row)
+        wb.save(path)
+
+
+def make_union(tag: str):
+    from organizations.models import OrgKind, User
+    from tests.factories import add_org
+
+    admin, _ = User.objects.get_or_create(username=f"bench-admin-{tag}", defaults={"is_superuser": True})
+    city = add_org(None, name=f"基准测试市总工会{tag}", kind=OrgKind.CITY, region_code="310000")
+    district = add_org(city, name="浦东新区总工会", kind=OrgKind.DISTRICT, region_code="310115")
+    street = add_org(district, name="基准街道总工会", kind=OrgKind.STREET)
+    union = add_org(street, name="基准测试企业工会", kind=OrgKind.GRASSROOTS)
+    return admin, union
+
+
+def run_portal(path: Path, fmt: str, tag: str) -> dict:
+    from members.importer import import_rows
+    from members.models import Member
+
+    admin, union = make_union(tag)
+    t0 = time.perf_counter()
+    res = import_rows(actor=admin, union=union, path=str(path), fmt=fmt, mode="all_or_nothing")
+    elapsed = time.perf_counter() - t0
+    assert res.written and res.errors == 0, res.message
+    assert Member.objects.filter(org_path=union.path).count() == res.created
+    return {
+        "rows": res.rows,
+        "created": res.created,
+        "seconds": round(elapsed, 3),
+        "rows_per_s": round(res.rows / elapsed),
+    }
+
+
+def run_die(path: Path, fmt: str, tag: str) -> dict:
+    import tablib
+    from import_export import fields, resources
+
+    from members import crypto
+    from members.models import Member
+    from members.names import name_initials
+    from members.validators import parse_id_number, parse_mobile
+
+    _admin, union = make_union(tag)
+    forms = {
+        "全日制": "full_time",
+        "劳务派遣": "dispatched",
+        "快递员": "courier",
+        "外卖骑手": "rider",
+        "网约车司机": "ride_hailing",
+    }
+
+    class MemberResource(resources.ModelResource):
+        """The same Member rows, validated and encrypted per row, the django-import-export way."""
+
+        name = fields.Field(attribute="name", column_name="姓名")
+        employer_name = fields.Field(attribute="employer_name", column_name="工作单位")
+
+        class Meta:
+            model = Member
+            import_id_fields = ("id_number_hash",)
+            fields = (
+                "name",
+                "name_initials",
+                "id_number_enc",
+                "id_number_hash",
+                "id_masked",
+                "sex",
+                "birth_date",
+                "mobile_enc",
+                "mobile_hash",
+                "mobile_masked",
+                "employer_name",
+                "employment_form",
+                "is_migrant_worker",
+                "org_path",
+            )
+            use_bulk = True
+            batch_size = 1000
+            skip_diff = True
+            skip_unchanged = False
+            report_skipped = False
+
+        def before_import_row(self, row, **kwargs):
+            info = parse_id_number(str(row["身份证号码"]))
+            mobile = parse_mobile(str(row["手机号码"]))
+            row["name_initials"] = name_initials(row["姓名"])
+            row["id_number_enc"] = crypto.encrypt(info.number)
+            row["id_number_hash"] = crypto.id_hash(info.number)
+            row["id_masked"] = crypto.mask_id(info.number)
+            row["sex"] = info.sex
+            row["birth_date"] = info.birth_date
+            row["mobile_enc"] = crypto.encrypt(mobile)
+            row["mobile_hash"] = crypto.mobile_hash(mobile)
+            row["mobile_masked"] = crypto.mask_mobile(mobile)
+            row["employment_form"] = forms.get(row["就业形态"], "full_time")
+            row["is_migrant_worker"] = row["是否农民工"] == "是"
+            row["org_path"] = union.path
+
+    t0 = time.perf_counter()
+    if fmt == "csv":
+        dataset = tablib.Dataset().load(path.read_text(encoding="utf-8-sig"), format="csv")
+    else:
+        with open(path, "rb") as fh:
+            dataset = tablib.Dataset().load(fh.read(), format="xlsx")
+    result = MemberResource().import_data(dataset, dry_run=False, raise_errors=True, use_transactions=True)
+    elapsed = time.perf_counter() - t0
+    assert not result.has_errors() and not result.has_validation_errors()
+    rows = len(dataset)
+    assert Member.objects.filter(org_path=union.path).count() == rows
+    return {"rows": rows, "seconds": round(elapsed, 3), "rows_per_s": round(rows / elapsed)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--format", choices=["csv", "xlsx", "both"], default="both")
+    parser.add_argument("--skip-die", action="store_true", help="only time the portal importer")
+    parser.add_argument("--keep-db", action="store_true", help="keep the test database afterwards")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "import.json"))
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+
+    old_name = connection.settings_dict["NAME"]
+    # Its own throwaway database, never the test database a test run may be using.
+    connection.settings_dict.setdefault("TEST", {})["NAME"] = f"{old_name}_import_bench"
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    formats = ["csv", "xlsx"] if args.format == "both" else [args.format]
+    results: dict = {
+        "rows": args.rows,
+        "database": connection.vendor,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "formats": {},
+    }
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for fmt in formats:
+                path = Path(tmp) / f"roster.{fmt}"
+                t0 = time.perf_counter()
+                generate(path, args.rows, fmt)
+                print(
+                    f"[{fmt}] generated {args.rows:,} rows in {time.perf_counter() - t0:.1f}s ({path.stat().st_size / 1e6:.1f} MB)"
+                )
+                portal = run_portal(path, fmt, f"p-{fmt}")
+                print(f"[{fmt}] portal importer:      {portal['rows_per_s']:>8,} rows/s  ({portal['seconds']} s)")
+                entry = {"portal": portal}
+                if not args.skip_die:
+                    die = run_die(path, fmt, f"d-{fmt}")
+                    print(f"[{fmt}] django-import-export: {die['rows_per_s']:>8,} rows/s  ({die['seconds']} s)")
+                    entry["django_import_export"] = die
+                    entry["ratio"] = round(portal["rows_per_s"] / die["rows_per_s"], 1)
+                    print(f"[{fmt}] ratio: {entry['ratio']}x")
+                results["formats"][fmt] = entry
+    finally:
+        if not args.keep_db:
+            connection.creation.destroy_test_db(old_name, verbosity=0)
+    del settings
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"written {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
