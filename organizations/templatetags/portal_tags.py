@@ -65,11 +65,24 @@ def query_with(context, **changes) -> str:
     return f"?{encoded}" if encoded else "?"
 
 
+def base_css_class(widget) -> str:
+    """Bootstrap's class for a widget: check box, select, or text-like control."""
+    if isinstance(widget, forms.CheckboxInput):
+        return "form-check-input"
+    if isinstance(widget, forms.Select | forms.SelectMultiple):
+        return "form-select"
+    return "form-control"
+
+
 @register.inclusion_tag("includes/field.html")
 def bs_field(field, wrapper_class: str = "mb-3", show_label: bool = True):
     """One form field with its label, Bootstrap classes, inline errors and help text."""
     widget = field.field.widget
     classes = widget.attrs.get("class", "").split()
+    # Forms not built on BootstrapForm (django-filter's) get the base class here.
+    base = base_css_class(widget)
+    if base not in classes:
+        classes.append(base)
     if field.errors and "is-invalid" not in classes:
         classes.append("is-invalid")
         widget.attrs["aria-invalid"] = "true"
