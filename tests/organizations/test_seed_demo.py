@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.db import transaction
-from django.test import RequestFactory
+from django.test import RequestFactory, override_settings
 
 from activity.models import AuditEvent
 from organizations.demo import DEMO_PASSWORD
@@ -65,7 +65,9 @@ def _seeded(django_db_setup, django_db_blocker):
     Each test still runs in its own savepoint (the `db` fixture), so tests that re-seed
     or change rows do not leak into the next one, and nothing leaks into other modules.
     """
-    with django_db_blocker.unblock(), transaction.atomic():
+    # The same fast hasher conftest gives every test, or the demo passwords would not verify.
+    fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+    with fast, django_db_blocker.unblock(), transaction.atomic():
         seed()
         yield
         transaction.set_rollback(True)
