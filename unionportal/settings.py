@@ -303,6 +303,11 @@ SPECTACULAR_SETTINGS = {
         "OrganizationKindEnum": "organizations.models.OrgKind",
         "OrganizationStatusEnum": "organizations.models.Organization.Status",
         "ServiceStationKindEnum": "organizations.models.ServiceStation.Kind",
+        "HonourKindEnum": "members.models.Honour.Kind",
+        "MembershipStatusEnum": "members.models.Membership.Status",
+        "JoinApplicationStatusEnum": "members.models.JoinApplication.Status",
+        "TransferStatusEnum": "members.models.Transfer.Status",
+        "ImportJobStatusEnum": "members.models.ImportJob.Status",
     },
 }
 

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from activity.api import api_urlpatterns as activity_api
+from members.api import api_urlpatterns as members_api
 from organizations.api import api_urlpatterns as organizations_api
 
 from .api import ObtainTokenView
@@ -13,6 +14,7 @@ api_v1 = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
     *organizations_api,
     *activity_api,
+    *members_api,
 ]
 
 urlpatterns = [
