@@ -24,6 +24,7 @@ import csv
 import datetime as dt
 import io
 import os
+import pickle
 import queue
 import re
 import tempfile
@@ -294,6 +295,9 @@ class _State:
     seen_mobiles: dict[str, int] = field(default_factory=dict)
     result: ImportResult = field(default_factory=ImportResult)
 
+    direct: bool = False  # PostgreSQL: COPY straight into the tables (see _encode_direct)
+    now_text: str = ""
+
     def __post_init__(self):
         self.width = max(self.header.values()) + 1 if self.header else 0
         # Position of each COLUMNS key in a row; absent columns read the trailing None.
@@ -456,18 +460,15 @@ class _Files:
 
 SPOOL_COLUMNS = (
     "rn action member_id seq name name_initials id_enc id_hash id_masked sex birth_date "
-    "mobile_enc mobile_hash mobile_masked employer_name employment_form is_migrant education skill_level joined_on"
+    "mobile_enc mobile_hash mobile_masked employer_name employment_form is_migrant education skill_level joined_on "
+    "membership_id"
 ).split()
 
 
-def _plan_batch(
-    state: _State, batch: list[tuple[int, tuple]], files: _Files, encryptor, indexer
-) -> tuple[str, int, int]:
+def _plan_batch(state: _State, batch: list[tuple[int, tuple]], files: _Files, encryptor, indexer) -> _Batch:
     """Validate one batch and decide each row's outcome.
 
-    Returns the rows to write as CSV text (the temp-table layout, SPOOL_COLUMNS), how many
-    of them start a membership (they need member numbers), and how many concern people
-    already on the roll.
+    Returns the rows to write, encoded for the writer (see _Batch).
     """
     res = state.result
     parsed: list[tuple[int, tuple, dict, str, str]] = []
@@ -494,7 +495,7 @@ def _plan_batch(
         seen_mobiles[mh] = rn
         parsed.append((rn, cells, row, h, mh))
     if not parsed:
-        return "", 0, 0
+        return _Batch()
     # One query per batch for the people already on the roll (exact blind-index match).
     existing = {r[1]: r for r in _existing(connection.vendor, [p[3] for p in parsed])}
     plans: list[_Prepared] = []
@@ -575,46 +576,167 @@ def _plan_batch(
     # Bulk encryption: one call per batch and field (see crypto.BatchEncryptor).
     new_ids = encryptor.encrypt_many([p.id_number for p in plans if p.action == "c"])
     mobiles = encryptor.encrypt_many([p.mobile for p in plans if p.mobile is not None])
-    it_ids, it_mob = iter(new_ids), iter(mobiles)
-    buf = io.StringIO()
-    spool = csv.writer(buf).writerow
-    seq = 0
+    id_tokens = dict(zip((p.rn for p in plans if p.action == "c"), new_ids, strict=True))
+    mobile_tokens = dict(zip((p.rn for p in plans if p.mobile is not None), mobiles, strict=True))
     created_label = _("重新入会")
     for p in plans:
-        starts = p.action in ("c", "r")
-        if starts:
-            seq += 1
-        spool(
-            [
-                p.rn,
-                p.action,
-                p.member_id or "",
-                seq if starts else "",
-                p.name,
-                name_initials(p.name),
-                next(it_ids) if p.action == "c" else "",
-                p.id_hash if p.action == "c" else "",
-                p.id_masked,
-                p.sex,
-                p.birth_date.isoformat(),
-                next(it_mob) if p.mobile is not None else "",
-                p.mobile_hash or "",
-                crypto.mask_mobile(p.mobile) if p.mobile else "",
-                p.employer_name,
-                p.employment_form,
-                "1" if p.is_migrant else "0",
-                p.education,
-                p.skill_level,
-                p.joined_on.isoformat(),
-            ]
-        )
-        if starts:
+        if p.action in ("c", "r"):
             res.created += 1
             report([p.rn, p.name, p.id_masked, "created", created_label if p.action == "r" else ""])
         else:
             res.updated += 1
             report([p.rn, p.name, p.id_masked, "updated", ""])
-    return buf.getvalue(), seq, len(plans) - sum(1 for p in plans if p.action == "c")
+    if state.direct:
+        return _encode_direct(state, plans, id_tokens, mobile_tokens)
+    return _encode_tmp(plans, id_tokens, mobile_tokens)
+
+
+@dataclass
+class _Batch:
+    """One planned batch, ready for the writer."""
+
+    tmp_text: str = ""  # rows for the temp table (SPOOL_COLUMNS): all rows, or only existing people
+    k: int = 0  # memberships started (temp-table path: numbered by the writer)
+    existing: int = 0  # rows about people already on the roll
+    members_text: str = ""  # direct path: COPY into members_member
+    memberships_text: str = ""  # direct path: COPY into members_membership
+
+    def __bool__(self) -> bool:
+        return bool(self.tmp_text or self.members_text or self.memberships_text)
+
+
+def _tmp_row(p, seq, id_token, mobile_token, membership_id=""):
+    return [
+        p.rn,
+        p.action,
+        p.member_id or "",
+        seq,
+        p.name,
+        name_initials(p.name),
+        id_token or "",
+        p.id_hash if p.action == "c" else "",
+        p.id_masked,
+        p.sex,
+        p.birth_date.isoformat(),
+        mobile_token or "",
+        p.mobile_hash or "",
+        crypto.mask_mobile(p.mobile) if p.mobile else "",
+        p.employer_name,
+        p.employment_form,
+        "1" if p.is_migrant else "0",
+        p.education,
+        p.skill_level,
+        p.joined_on.isoformat(),
+        membership_id,
+    ]
+
+
+def _encode_tmp(plans, id_tokens, mobile_tokens) -> _Batch:
+    """Temp-table layout for every row; the writer numbers and inserts (SQLite)."""
+    buf = io.StringIO()
+    spool = csv.writer(buf).writerow
+    seq = 0
+    for p in plans:
+        starts = p.action in ("c", "r")
+        if starts:
+            seq += 1
+        spool(_tmp_row(p, seq if starts else "", id_tokens.get(p.rn), mobile_tokens.get(p.rn)))
+    existing = sum(1 for p in plans if p.action != "c")
+    return _Batch(tmp_text=buf.getvalue(), k=seq, existing=existing)
+
+
+def _encode_direct(state: _State, plans, id_tokens, mobile_tokens) -> _Batch:
+    """PostgreSQL: ids drawn from the sequences and member numbers reserved here, so new
+    members and memberships go to their tables by COPY, with no INSERT … SELECT pass.
+
+    Ids and numbers drawn for an import that is then rolled back are simply not used:
+    both need to be unique, not gapless.
+    """
+    new = [p for p in plans if p.action == "c"]
+    starts = [p for p in plans if p.action in ("c", "r")]
+    member_ids = _next_ids("members_member", len(new))
+    membership_ids = _next_ids("members_membership", len(starts))
+    prefix, first = ("", 1)
+    if starts:
+        with transaction.atomic():
+            prefix, first = reserve_member_numbers(union=state.union, count=len(starts))
+    union_id, path, now = state.union.pk, state.union.path, state.now_text
+    members, memberships, tmp = io.StringIO(), io.StringIO(), io.StringIO()
+    w_member, w_ms, w_tmp = csv.writer(members).writerow, csv.writer(memberships).writerow, csv.writer(tmp).writerow
+    it_member, it_ms = iter(member_ids), iter(membership_ids)
+    seq = first
+    for p in plans:
+        ms_id = ""
+        if p.action in ("c", "r"):
+            ms_id = next(it_ms)
+            member_id = next(it_member) if p.action == "c" else p.member_id
+            w_ms(
+                [
+                    ms_id,
+                    member_id,
+                    union_id,
+                    path,
+                    f"{prefix}{seq:06d}",
+                    "active",
+                    p.joined_on.isoformat(),
+                    "",
+                    "",
+                    now,
+                    now,
+                ]
+            )
+            seq += 1
+            if p.action == "c":
+                w_member(
+                    [
+                        member_id,
+                        p.name,
+                        name_initials(p.name),
+                        id_tokens[p.rn],
+                        p.id_hash,
+                        p.id_masked,
+                        p.sex,
+                        p.birth_date.isoformat(),
+                        mobile_tokens[p.rn],
+                        p.mobile_hash,
+                        crypto.mask_mobile(p.mobile),
+                        "",
+                        p.employer_name,
+                        p.employment_form,
+                        "t" if p.is_migrant else "f",
+                        p.education,
+                        p.skill_level,
+                        "",
+                        ms_id,
+                        path,
+                        now,
+                        now,
+                    ]
+                )
+                continue
+        w_tmp(_tmp_row(p, "", None, mobile_tokens.get(p.rn), ms_id))
+    return _Batch(
+        tmp_text=tmp.getvalue(),
+        existing=len(plans) - len(new),
+        members_text=members.getvalue(),
+        memberships_text=memberships.getvalue(),
+    )
+
+
+_SEQUENCES: dict[str, str] = {}
+
+
+def _next_ids(table: str, n: int) -> list[int]:
+    """n fresh ids from the table's id sequence (unique, not necessarily consecutive)."""
+    if not n:
+        return []
+    with connection.cursor() as cursor:
+        seq = _SEQUENCES.get(table)
+        if seq is None:
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+            seq = _SEQUENCES[table] = cursor.fetchone()[0]
+        cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [seq, n])
+        return [r[0] for r in cursor.fetchall()]
 
 
 _EXISTING_COLUMNS = (
@@ -699,19 +821,18 @@ def _load_tmp(cursor, vendor: str, text: str) -> None:
     cursor.executemany(f"INSERT INTO {_TMP} ({cols}) VALUES ({marks})", rows)
 
 
-def _drop_stale(cursor, vendor: str, union_id: int, existing: int) -> list[int]:
-    """Drop rows the roll changed under since they were planned (someone registered that person)."""
-    if vendor == "postgresql" and existing:
-        # Lock the existing people this batch touches, so the checks below stay true until commit.
-        cursor.execute(
-            f"SELECT m.id FROM members_member m JOIN {_TMP} t ON m.id = t.member_id "
-            "WHERE t.action IN ('u', 'r') ORDER BY m.id FOR UPDATE OF m"
+def _drop_stale(cursor, union_id: int, existing: int) -> list[int]:
+    """SQLite: drop rows the roll changed under since they were planned (the database write
+    lock is held for the whole transaction, so these checks stay true until commit)."""
+    checks = [
+        (
+            f"DELETE FROM {_TMP} WHERE action = 'c' AND EXISTS "
+            f"(SELECT 1 FROM members_member m WHERE m.id_number_hash = {_TMP}.id_hash) RETURNING rn",
+            [],
         )
-    stale: list[int] = []
-    checks = (
-        []
-        if not existing
-        else [
+    ]
+    if existing:
+        checks += [
             (
                 f"DELETE FROM {_TMP} WHERE action = 'r' AND EXISTS (SELECT 1 FROM members_membership ms "
                 f"WHERE ms.member_id = {_TMP}.member_id AND ms.status = 'active') RETURNING rn",
@@ -719,21 +840,12 @@ def _drop_stale(cursor, vendor: str, union_id: int, existing: int) -> list[int]:
             ),
             (
                 f"DELETE FROM {_TMP} WHERE action = 'u' AND NOT EXISTS (SELECT 1 FROM members_membership ms "
-                f"WHERE ms.member_id = {_TMP}.member_id AND ms.status = 'active' AND ms.union_id = %s) RETURNING rn",
+                f"WHERE ms.member_id = {_TMP}.member_id AND ms.status = 'active' AND ms.union_id = %s) "
+                "RETURNING rn",
                 [union_id],
             ),
         ]
-    )
-    if vendor != "postgresql":
-        # PostgreSQL settles new people with ON CONFLICT in the insert itself.
-        checks.insert(
-            0,
-            (
-                f"DELETE FROM {_TMP} WHERE action = 'c' AND EXISTS "
-                f"(SELECT 1 FROM members_member m WHERE m.id_number_hash = {_TMP}.id_hash) RETURNING rn",
-                [],
-            ),
-        )
+    stale: list[int] = []
     for sql, params in checks:
         cursor.execute(sql, params)
         stale.extend(r[0] for r in cursor.fetchall())
@@ -756,85 +868,111 @@ _MEMBERSHIP_COLS = (
 
 
 def _write_batch(cursor, vendor: str, union: Organization, text: str, k: int, existing: int, now) -> list[int]:
-    """Write one planned batch (inside the caller's transaction). Returns the stale row numbers.
+    """SQLite: write one batch through the temp table. Returns the stale row numbers.
 
     `k`: rows that start a membership; `existing`: rows about people already on the roll.
     """
     _load_tmp(cursor, vendor, text)
-    stale = _drop_stale(cursor, vendor, union.pk, existing)
+    stale = _drop_stale(cursor, union.pk, existing)
     prefix, first = reserve_member_numbers(union=union, count=k) if k else ("", 1)
     path = union.path
-    if vendor == "postgresql":
-        # Member ids come from their sequence; each new member's membership id is drawn from
-        # the membership sequence in the same statement, so no second pass over the members.
-        cursor.execute("SELECT pg_get_serial_sequence('members_membership', 'id')")
-        ms_seq = cursor.fetchone()[0]
-        number = "%s || lpad((%s - 1 + t.seq)::text, 6, '0')"
-        # One statement: the new members (RETURNING their ids) feed their memberships through
-        # a hash join with the batch, with no probe of the big members table.
-        # A person registered by someone else since planning hits ON CONFLICT and comes back
-        # as a stale row (its member number is simply not used).
+    # The database write lock is held for the whole transaction: max(id) is stable.
+    for table, col, cond in (
+        ("members_member", "member_id", "action = 'c'"),
+        ("members_membership", "membership_id", "action IN ('c', 'r')"),
+    ):
         cursor.execute(
-            f"WITH ins AS (INSERT INTO members_member ({_MEMBER_COLS}) SELECT {_MEMBER_VALUES}, "
-            "nextval(%s::regclass), %s, %s, %s "
-            f"FROM {_TMP} WHERE action = 'c' ON CONFLICT (id_number_hash) DO NOTHING "
-            "RETURNING id, current_membership_id, id_number_hash), "
-            f"ms AS (INSERT INTO members_membership ({_MEMBERSHIP_COLS}) "
-            f"SELECT ins.current_membership_id, ins.id, %s, %s, {number}, 'active', t.joined_on, NULL, '', %s, %s "
-            f"FROM ins JOIN {_TMP} t ON t.id_hash = ins.id_number_hash RETURNING 1) "
-            f"SELECT t.rn FROM {_TMP} t WHERE t.action = 'c' "
-            "AND NOT EXISTS (SELECT 1 FROM ins WHERE ins.id_number_hash = t.id_hash)",
-            [ms_seq, path, now, now, union.pk, path, prefix, first, now, now],
+            f"SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0), "
+            f"coalesce((SELECT max(id) FROM {table}), 0))"
         )
-        stale.extend(r[0] for r in cursor.fetchall())
+        base = cursor.fetchone()[0]
         cursor.execute(
-            f"INSERT INTO members_membership ({_MEMBERSHIP_COLS}) "
-            f"SELECT nextval(%s::regclass), t.member_id, %s, %s, "
-            f"{number}, 'active', t.joined_on, NULL, '', %s, %s FROM {_TMP} t WHERE t.action = 'r'",
-            [ms_seq, union.pk, path, prefix, first, now, now],
+            f"UPDATE {_TMP} SET {col} = %s + s.n FROM (SELECT rn, row_number() OVER (ORDER BY rn) AS n "
+            f"FROM {_TMP} WHERE {cond}) s WHERE {_TMP}.rn = s.rn",
+            [base],
         )
-    else:
-        # SQLite holds the database write lock for the whole transaction: max(id) is stable.
-        for table, col, cond in (
-            ("members_member", "member_id", "action = 'c'"),
-            ("members_membership", "membership_id", "action IN ('c', 'r')"),
-        ):
-            cursor.execute(
-                f"SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0), "
-                f"coalesce((SELECT max(id) FROM {table}), 0))"
-            )
-            base = cursor.fetchone()[0]
-            cursor.execute(
-                f"UPDATE {_TMP} SET {col} = %s + s.n FROM (SELECT rn, row_number() OVER (ORDER BY rn) AS n "
-                f"FROM {_TMP} WHERE {cond}) s WHERE {_TMP}.rn = s.rn",
-                [base],
-            )
-        cursor.execute(
-            f"INSERT INTO members_member (id, {_MEMBER_COLS}) SELECT member_id, {_MEMBER_VALUES}, membership_id, "
-            f"%s, %s, %s FROM {_TMP} WHERE action = 'c' ORDER BY rn",
-            [path, now, now],
-        )
-        cursor.execute(
-            f"INSERT INTO members_membership ({_MEMBERSHIP_COLS}) SELECT t.membership_id, t.member_id, %s, %s, "
-            "%s || printf('%%06d', %s - 1 + t.seq), 'active', t.joined_on, NULL, '', %s, %s "
-            f"FROM {_TMP} t WHERE t.action IN ('c', 'r')",
-            [union.pk, path, prefix, first, now, now],
-        )
-    m = "members_member"
     cursor.execute(
-        f"UPDATE {m} SET name = t.name, name_initials = coalesce(t.name_initials, ''), "
-        f"mobile_enc = coalesce(t.mobile_enc, {m}.mobile_enc), "
-        f"mobile_hash = coalesce(t.mobile_hash, {m}.mobile_hash), "
-        f"mobile_masked = coalesce(t.mobile_masked, {m}.mobile_masked), "
-        f"employer_name = coalesce(t.employer_name, ''), employment_form = t.employment_form, "
-        f"is_migrant_worker = t.is_migrant, education = coalesce(t.education, ''), "
-        f"skill_level = coalesce(t.skill_level, ''), "
-        f"current_membership_id = CASE WHEN t.action = 'r' THEN (SELECT ms.id FROM members_membership ms "
-        f"WHERE ms.member_id = t.member_id AND ms.status = 'active') ELSE {m}.current_membership_id END, "
-        f"org_path = %s, updated_at = %s FROM {_TMP} t WHERE {m}.id = t.member_id AND t.action IN ('u', 'r')",
-        [path, now],
+        f"INSERT INTO members_member (id, {_MEMBER_COLS}) SELECT member_id, {_MEMBER_VALUES}, membership_id, "
+        f"%s, %s, %s FROM {_TMP} WHERE action = 'c' ORDER BY rn",
+        [path, now, now],
     )
+    cursor.execute(
+        f"INSERT INTO members_membership ({_MEMBERSHIP_COLS}) SELECT t.membership_id, t.member_id, %s, %s, "
+        "%s || printf('%%06d', %s - 1 + t.seq), 'active', t.joined_on, NULL, '', %s, %s "
+        f"FROM {_TMP} t WHERE t.action IN ('c', 'r')",
+        [union.pk, path, prefix, first, now, now],
+    )
+    if existing:
+        m = "members_member"
+        cursor.execute(
+            f"UPDATE {m} SET name = t.name, name_initials = coalesce(t.name_initials, ''), "
+            f"mobile_enc = coalesce(t.mobile_enc, {m}.mobile_enc), "
+            f"mobile_hash = coalesce(t.mobile_hash, {m}.mobile_hash), "
+            f"mobile_masked = coalesce(t.mobile_masked, {m}.mobile_masked), "
+            f"employer_name = coalesce(t.employer_name, ''), employment_form = t.employment_form, "
+            f"is_migrant_worker = t.is_migrant, education = coalesce(t.education, ''), "
+            f"skill_level = coalesce(t.skill_level, ''), "
+            f"current_membership_id = coalesce(t.membership_id, {m}.current_membership_id), "
+            f"org_path = %s, updated_at = %s FROM {_TMP} t WHERE {m}.id = t.member_id AND t.action IN ('u', 'r')",
+            [path, now],
+        )
     return stale
+
+
+_MEMBER_COPY_COLS = f"id, {_MEMBER_COLS}"
+_NOT_NULL_TEXT = "name_initials, employer_name, education, skill_level"
+
+
+def _write_direct(cursor, union: Organization, batch: _Batch) -> list[int]:
+    """PostgreSQL: COPY new members and memberships straight into their tables.
+
+    A person registered by someone else since planning makes the COPY fail on the unique
+    index, and the whole import is refused (nothing half-written); rows about people
+    already on the roll go through the temp table and are re-checked under lock.
+    """
+    stale: list[int] = []
+    if batch.tmp_text:
+        _load_tmp(cursor, "postgresql", batch.tmp_text)
+        cursor.execute(
+            f"SELECT m.id FROM members_member m JOIN {_TMP} t ON m.id = t.member_id ORDER BY m.id FOR UPDATE OF m"
+        )
+        cursor.execute(
+            f"DELETE FROM {_TMP} WHERE action = 'u' AND NOT EXISTS (SELECT 1 FROM members_membership ms "
+            f"WHERE ms.member_id = {_TMP}.member_id AND ms.status = 'active' AND ms.union_id = %s) RETURNING rn",
+            [union.pk],
+        )
+        stale = [r[0] for r in cursor.fetchall()]
+    if batch.members_text:
+        cursor.copy_expert(
+            f"COPY members_member ({_MEMBER_COPY_COLS}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL ({_NOT_NULL_TEXT}))",
+            io.StringIO(batch.members_text),
+        )
+    if batch.memberships_text:
+        cursor.copy_expert(
+            f"COPY members_membership ({_MEMBERSHIP_COLS}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (end_reason))",
+            io.StringIO(batch.memberships_text),
+        )
+    if batch.tmp_text:
+        m = "members_member"
+        cursor.execute(
+            f"UPDATE {m} SET name = t.name, name_initials = coalesce(t.name_initials, ''), "
+            f"mobile_enc = coalesce(t.mobile_enc, {m}.mobile_enc), "
+            f"mobile_hash = coalesce(t.mobile_hash, {m}.mobile_hash), "
+            f"mobile_masked = coalesce(t.mobile_masked, {m}.mobile_masked), "
+            f"employer_name = coalesce(t.employer_name, ''), employment_form = t.employment_form, "
+            f"is_migrant_worker = t.is_migrant, education = coalesce(t.education, ''), "
+            f"skill_level = coalesce(t.skill_level, ''), "
+            f"current_membership_id = coalesce(t.membership_id, {m}.current_membership_id), "
+            f"org_path = %s, updated_at = %s FROM {_TMP} t WHERE {m}.id = t.member_id",
+            [union.path, timezone.now()],
+        )
+    return stale
+
+
+def _write_any(cursor, vendor: str, union: Organization, batch: _Batch, now) -> list[int]:
+    if batch.members_text or batch.memberships_text or vendor == "postgresql":
+        return _write_direct(cursor, union, batch)
+    return _write_batch(cursor, vendor, union, batch.tmp_text, batch.k, batch.existing, now)
 
 
 class _Rollback(Exception):
@@ -876,7 +1014,7 @@ class _PipelinedWriter(threading.Thread):
                 with connection.cursor() as cursor:
                     _create_tmp(cursor, connection.vendor)
                     while (item := self.batches.get()) is not None:
-                        self.stale += _write_batch(cursor, connection.vendor, self.union, *item, self.now)
+                        self.stale += _write_any(cursor, connection.vendor, self.union, item, self.now)
                         # Run this batch's deferred foreign-key checks now, overlapped with the
                         # validation of the next batch, instead of all of them at COMMIT.
                         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
@@ -898,9 +1036,9 @@ class _PipelinedWriter(threading.Thread):
             while self.batches.get() is not None:
                 pass
 
-    def put(self, text: str, k: int, existing: int) -> None:
+    def put(self, batch: _Batch) -> None:
         if self.error is None and self.is_alive():
-            self.batches.put((text, k, existing))
+            self.batches.put(batch)
 
 
 def import_rows(
@@ -935,24 +1073,27 @@ def import_rows(
     res = state.result
     now = timezone.now()
     vendor = connection.vendor
+    state.direct = vendor == "postgresql"
+    state.now_text = now.isoformat()
     # Pipelined on PostgreSQL when we own the transaction; otherwise (SQLite, or called
     # inside an outer transaction, as in tests) plan everything, then write in one go.
     pipelined = vendor == "postgresql" and not connection.in_atomic_block
     writer = _PipelinedWriter(union, now) if pipelined else None
-    spool = None if pipelined else tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
-    spooled: list[tuple[int, int, int, int]] = []  # (offset, length, k, existing) per batch
+    # Sequential mode keeps planned batches in a temporary file, not in memory.
+    spool = None if pipelined else tempfile.TemporaryFile("w+b")
+    spooled = 0
     if writer is not None:
         writer.start()
 
-    def emit(text: str, k: int, existing: int) -> None:
-        if not text:
+    def emit(batch: _Batch) -> None:
+        nonlocal spooled
+        if not batch:
             return
         if writer is not None:
-            writer.put(text, k, existing)
+            writer.put(batch)
         else:
-            offset = spool.tell()  # an opaque cookie for seek(); the length is in characters
-            spool.write(text)
-            spooled.append((offset, len(text), k, existing))
+            pickle.dump(batch, spool, protocol=pickle.HIGHEST_PROTOCOL)
+            spooled += 1
 
     def finalize(stale: list[int]):
         """Runs inside the write transaction: decide, audit. Raising _Rollback undoes the writes."""
@@ -984,12 +1125,12 @@ def import_rows(
             for item in source:
                 batch.append(item)
                 if len(batch) >= BATCH_SIZE:
-                    emit(*_plan_batch(state, batch, files, encryptor, indexer))
+                    emit(_plan_batch(state, batch, files, encryptor, indexer))
                     batch = []
                     if job is not None:
                         _progress(job, res, phase="importing")
             if batch:
-                emit(*_plan_batch(state, batch, files, encryptor, indexer))
+                emit(_plan_batch(state, batch, files, encryptor, indexer))
             if res.rows == 0:
                 raise ImportFileError(_("文件中没有数据行：请在表头下方逐行填写会员信息。"), code="no_rows")
         except BaseException:
@@ -1016,9 +1157,9 @@ def import_rows(
                         with connection.cursor() as cursor:
                             if spooled:
                                 _create_tmp(cursor, vendor)
-                                for offset, length, k, existing in spooled:
-                                    spool.seek(offset)
-                                    stale += _write_batch(cursor, vendor, union, spool.read(length), k, existing, now)
+                                spool.seek(0)
+                                for _i in range(spooled):
+                                    stale += _write_any(cursor, vendor, union, pickle.load(spool), now)
                                 if vendor != "postgresql":
                                     cursor.execute(f"DROP TABLE {_TMP}")
                         outcome = finalize(stale)
