@@ -1,20 +1,24 @@
 """Bulk import of a member roster (xlsx or csv) into one union: fast, checked, all-or-nothing.
 
-Two phases:
-1. Read and validate, streaming in batches: every row is checked (name, ID number with
-   checksum/birth date/age, mobile, choices, dates), duplicates are caught within the file
-   (dict of blind indexes) and against the roll (one query per batch, by blind index), and
-   each row gets a planned outcome. Rows to write are encrypted in bulk and spooled to a
-   temporary CSV file; the per-row report and the error file are written as we go, with
-   masked ID numbers only. Progress is saved on the ImportJob every batch.
-2. Write, in ONE transaction: the spool is loaded into a temporary table (PostgreSQL COPY,
-   SQLite executemany), rows that changed since phase 1 are dropped (locked, re-checked),
-   member numbers are reserved from the union's locked counter, and members, memberships
-   and updates are applied with three set-based statements. Either everything planned is
-   written or nothing is.
+Planning (main thread), in batches of BATCH_SIZE rows, streaming:
+  every row is checked (name, ID number with checksum/birth date/age, mobile, choices,
+  dates); duplicates are caught within the file (dicts of blind indexes) and against the
+  roll (one query per batch, by blind index); each row gets an outcome (created, updated,
+  skipped, error) written to the report and error files with masked ID numbers only.
+  Rows to write are encrypted in bulk (crypto.BatchEncryptor) and encoded for the writer.
 
-Mode "all_or_nothing" writes nothing if any row has an error; "valid_only" writes the
-valid rows and reports the others.
+Writing, in ONE transaction, so that either everything planned is written or nothing is:
+  - PostgreSQL: ids come from the sequences and member numbers from the union's locked
+    counter while planning, so new members and memberships are COPYed straight into
+    their tables; rows about people already on the roll go through a temporary table and
+    are re-checked under row locks. When the importer owns the transaction (the Celery
+    task), a writer thread does this on its own connection while the main thread plans
+    the next batch: Python on one core, PostgreSQL on the other.
+  - SQLite: the batches are spooled, then loaded into a temporary table and applied with
+    set-based INSERT/UPDATE statements under SQLite's database write lock.
+
+Mode "all_or_nothing" rolls everything back if any row has an error; "valid_only" writes
+the valid rows and reports the others.
 """
 
 from __future__ import annotations
