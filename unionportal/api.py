@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
@@ -110,6 +111,8 @@ _ERROR_DESCRIPTIONS = {
     403: gettext_lazy("未登录、不是工作人员，或您的角色没有此项权限。"),
     404: gettext_lazy("对象不存在，或不在您的管辖范围内。"),
     409: gettext_lazy("业务规则不允许此操作（如状态不对、仍有下级组织）。"),
+    415: gettext_lazy("请求体的格式不受支持：请使用 application/json。"),
+    429: gettext_lazy("请求过于频繁：请按 Retry-After 头所示的秒数后再试。"),
 }
 
 
@@ -159,6 +162,39 @@ class InReachOrgField(serializers.Field):
         return {"id": value.pk, "name": value.name}
 
 
+_CURSOR_404 = gettext_lazy("翻页游标 cursor 无效：请使用上一页返回的 next 或 previous 链接。")
+
+
+def document_common_errors(result, generator, request, public):
+    """drf-spectacular post-processing hook: the errors any operation can answer with.
+
+    Every operation taking a body may get 415 (a Content-Type no parser accepts), every
+    operation behind authentication 401 (a wrong or expired token), and every cursor-paged
+    list 404 (DRF's answer to a malformed cursor). Documenting them once here keeps the
+    schema honest without repeating them on each view.
+    """
+    error_ref = {"$ref": "#/components/schemas/Error"}
+    if "Error" not in result.get("components", {}).get("schemas", {}):
+        return result
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            wanted = {}
+            if "requestBody" in operation:
+                wanted[415] = _ERROR_DESCRIPTIONS[415]
+            if any(requirement for requirement in operation.get("security", [])):
+                wanted[401] = _ERROR_DESCRIPTIONS[401]
+            if any(p.get("in") == "query" and p.get("name") == "cursor" for p in operation.get("parameters", [])):
+                wanted[404] = _CURSOR_404
+            for code, description in wanted.items():
+                operation["responses"].setdefault(
+                    str(code),
+                    {"description": str(description), "content": {"application/json": {"schema": error_ref}}},
+                )
+    return result
+
+
 class TokenThrottle(AnonRateThrottle):
     scope = "token"
 
@@ -178,7 +214,10 @@ class ObtainTokenView(APIView):
     @extend_schema(
         summary=gettext_lazy("用户名和密码换取 API 令牌"),
         request=InputSerializer,
-        responses={200: inline_serializer("TokenOutput", {"token": serializers.CharField()}), **error_responses(400)},
+        responses={
+            200: inline_serializer("TokenOutput", {"token": serializers.CharField()}),
+            **error_responses(400, 429),
+        },
         auth=[],
         tags=["auth"],
     )
@@ -194,3 +233,18 @@ class ObtainTokenView(APIView):
             return _error("invalid_credentials", _("用户名或密码错误。"), status_code=status.HTTP_400_BAD_REQUEST)
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
+
+
+@csrf_exempt
+def api_not_found(request, *args, **kwargs):
+    """404 in the one error shape for an /api/ address that matches no endpoint.
+
+    A typo or a non-integer id must not hand API clients the HTML 404 page.
+    """
+    body = {
+        "error": {
+            "code": "not_found",
+            "message": _("接口地址不存在：请检查路径（以 / 结尾）和其中的编号（整数）。"),
+        }
+    }
+    return JsonResponse(body, status=404, json_dumps_params={"ensure_ascii": False})

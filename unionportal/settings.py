@@ -298,6 +298,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # 401, 415 and the cursor 404 documented once for every operation they can happen on.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "unionportal.api.document_common_errors"],
     # Several models have a `kind`/`status`; name each choice set after its model.
     "ENUM_NAME_OVERRIDES": {
         "OrganizationKindEnum": "organizations.models.OrgKind",

@@ -1,14 +1,14 @@
 """URL wiring: pages per app, the API under /api/v1/, schema and docs, admin, i18n."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from activity.api import api_urlpatterns as activity_api
 from members.api import api_urlpatterns as members_api
 from organizations.api import api_urlpatterns as organizations_api
 
-from .api import ObtainTokenView
+from .api import ObtainTokenView, api_not_found
 
 api_v1 = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
@@ -23,6 +23,8 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # Last of the API routes: anything else under /api/ is a JSON 404, not the HTML page.
+    re_path(r"^api/", api_not_found, name="api-not-found"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
