@@ -37,6 +37,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.parsers import expat
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -52,7 +53,7 @@ from organizations.errors import DomainError
 from organizations.models import Organization, User
 from organizations.services import require
 
-from . import crypto
+from . import crypto, xlsx
 from .models import Education, EmploymentForm, ImportJob, Member, Membership, SkillLevel
 from .names import name_initials
 from .services import _check_union, reserve_member_numbers
@@ -155,43 +156,28 @@ def _open_csv(path: str) -> Iterator[list[str]]:
 
 
 def _open_xlsx(path: str) -> Iterator[tuple]:
-    import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
+        wb = xlsx.Workbook(path)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError, AttributeError):
         raise ImportFileError(
             _("文件不是有效的 Excel（.xlsx）文件，请用 Excel 打开确认后另存为 .xlsx 再上传。")
         ) from None
     try:
-        ws = wb.worksheets[0]
-        _refuse_merged_cells(wb, ws)
+        # Merged cells hide values (only the first cell holds one): refuse rather than guess.
+        if wb.has_merged_cells():
+            raise ImportFileError(_("表格中有合并单元格，请取消合并并在每一行填写完整后再上传。"), code="merged_cells")
         limit = _max_rows()
-        if ws.max_row is not None and ws.max_row - 1 > limit:
+        declared = wb.declared_rows()
+        if declared is not None and declared - 1 > limit:
             raise _too_many(limit)
-        yield from ws.iter_rows(values_only=True)
+        try:
+            yield from wb.rows()
+        except expat.ExpatError:
+            raise ImportFileError(_("Excel 文件内容已损坏，请用 Excel 打开后重新保存再上传。")) from None
     finally:
         wb.close()
-
-
-def _refuse_merged_cells(wb, ws) -> None:
-    """Merged cells hide values (only the first cell holds one): refuse rather than guess.
-
-    read_only mode does not parse <mergeCells>, so the sheet XML is scanned for the tag:
-    a streaming byte search, cheap even for a million rows.
-    """
-    path = getattr(ws, "_worksheet_path", None)
-    if not path:
-        return
-    tail = b""
-    with wb._archive.open(path) as src:
-        while chunk := src.read(1 << 20):
-            if b"<mergeCell " in tail + chunk or b"<x:mergeCell " in tail + chunk:
-                raise ImportFileError(
-                    _("表格中有合并单元格，请取消合并并在每一行填写完整后再上传。"), code="merged_cells"
-                )
-            tail = chunk[-16:]
 
 
 def read_rows(path: str, fmt: str) -> tuple[dict[str, int], Iterator[tuple[int, tuple]]]:
