@@ -141,3 +141,52 @@ def member_find_by_id_number(id_number: str) -> Member | None:
 
 def active_filter() -> Q:
     return Q(current_membership__status=Membership.Status.ACTIVE)
+
+
+# --- added for the member pages ---------------------------------------------------------
+
+from organizations.models import MEMBER_HOLDING_KINDS, Organization  # noqa: E402
+
+DESTINATION_MIN_QUERY = 2
+DESTINATION_LIMIT = 20
+
+
+def transfer_destinations(query: str, *, limit: int = DESTINATION_LIMIT) -> list[tuple[int, str]]:
+    """Active unions anywhere in the city that may receive members, by name: (id, name) only.
+
+    Deliberately unscoped (a member may move to a union in another district), and
+    deliberately thin: the caller learns a union's name and nothing else about it. A
+    query of fewer than two characters finds nothing, so the list cannot be paged through.
+    """
+    q = (query or "").strip()[:60]
+    if len(q) < DESTINATION_MIN_QUERY:
+        return []
+    qs = Organization.objects.filter(
+        status=Organization.Status.ACTIVE, kind__in=MEMBER_HOLDING_KINDS, name__icontains=q
+    ).order_by("name", "pk")
+    return list(qs.values_list("pk", "name")[:limit])
+
+
+def transfer_destination_get(pk) -> Organization | None:
+    """One destination union named by a search above (same rule: active, holds members)."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        return None
+    if not 0 < pk < 2**63:
+        return None
+    return Organization.objects.filter(pk=pk, status=Organization.Status.ACTIVE, kind__in=MEMBER_HOLDING_KINDS).first()
+
+
+def membership_for_card(pk) -> Membership | None:
+    """Unscoped: the membership behind a member-card QR code whose signature was checked.
+
+    For the public verification page only; the caller shows a masked name, the union and
+    the number, nothing else.
+    """
+    return Membership.objects.select_related("member", "union").filter(pk=pk).first()
+
+
+def pending_join_applications_for_user(user) -> QuerySet[JoinApplication]:
+    """The approval queue: pending applications of unions in reach, oldest first."""
+    return join_applications_for_user(user).filter(status=JoinApplication.Status.PENDING).order_by("id")

@@ -6,6 +6,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from activity.api import api_urlpatterns as activity_api
 from members.api import api_urlpatterns as members_api
+from members.urls import public_urlpatterns as members_public
+from members.urls import selfservice_urlpatterns as members_selfservice
 from organizations.api import api_urlpatterns as organizations_api
 
 from .api import ObtainTokenView, api_not_found
@@ -20,6 +22,9 @@ api_v1 = [
 urlpatterns = [
     path("", include("organizations.urls")),
     path("audit/", include("activity.urls")),
+    path("members/", include("members.urls")),
+    *members_public,
+    *members_selfservice,
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

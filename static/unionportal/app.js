@@ -45,3 +45,22 @@
     initRates(event.target);
   });
 })();
+
+/* Members pages: toasts that arrive with htmx answers, and the poster's print button. */
+(function () {
+  "use strict";
+
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!window.bootstrap) return;
+    var box = document.getElementById("member-toasts");
+    if (!box) return;
+    box.querySelectorAll(".toast[data-autohide]:not([data-toast-ready])").forEach(function (el) {
+      el.setAttribute("data-toast-ready", "1");
+      window.bootstrap.Toast.getOrCreateInstance(el, { delay: 6000, autohide: true }).show();
+    });
+  });
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) window.print();
+  });
+})();

@@ -403,7 +403,7 @@ def test_worker_login_lands_on_the_self_service_home(client, worker):
     response = client.post(reverse("login"), {"username": worker.username, "password": "unionportal-test"}, follow=True)
     assert response.redirect_chain[-1][0] == reverse("selfservice-home")
     html = response.content.decode()
-    assert "会员服务即将开通" in html and "覆盖情况" not in html and "组织树" not in html
+    assert "我的会员卡" in html and "覆盖情况" not in html and "组织树" not in html
 
 
 def test_a_wrong_password_shows_a_chinese_error(client, clerk):

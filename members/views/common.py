@@ -1,0 +1,60 @@
+"""Small helpers shared by the member pages."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+
+PAGE_SIZE = 50
+
+
+def form_page(request, template: str, context: dict, *, status: int | None = None) -> HttpResponse:
+    """A page with a form: HTTP 400 when the form carries errors (bad input), else 200."""
+    form = context.get("form")
+    if status is None:
+        status = 400 if form is not None and form.errors else 200
+    return render(request, template, context, status=status)
+
+
+def is_fragment(request, target: str | None = None) -> bool:
+    """An htmx request for a part of the page (not a history restore)."""
+    htmx = getattr(request, "htmx", None)
+    if not htmx or htmx.history_restore_request:
+        return False
+    return target is None or htmx.target == target
+
+
+def toast_html(request, message: str, *, level: str = "success") -> str:
+    """An out-of-band toast for an htmx answer (lands in #member-toasts of the page)."""
+    return render_to_string("members/_toast.html", {"message": message, "level": level}, request=request)
+
+
+def with_toast(response: HttpResponse, request, message: str, *, level: str = "success") -> HttpResponse:
+    response.content = response.content + toast_html(request, message, level=level).encode()
+    return response
+
+
+def private(response: HttpResponse) -> HttpResponse:
+    """Personal data in the answer: no cache may keep it."""
+    response["Cache-Control"] = "no-store, private"
+    return response
+
+
+def file_response(name: str, content_type: str, body) -> HttpResponse:
+    """bytes, a file object or an iterator of bytes, as an attachment."""
+    if isinstance(body, bytes):
+        response = HttpResponse(body, content_type=content_type)
+    elif hasattr(body, "read"):
+        from django.http import FileResponse
+
+        response = FileResponse(body, content_type=content_type)
+    else:
+        response = StreamingHttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return private(response)
+
+
+def client_ip(request) -> str:
+    """The client address as the server sees it (a reverse proxy must set REMOTE_ADDR)."""
+    return request.META.get("REMOTE_ADDR", "") or "unknown"

@@ -1,0 +1,124 @@
+"""The approval queue of scan-to-join applications: approve, or reject with a reason.
+
+With htmx the answer is the updated table row plus a toast (out of band); without
+JavaScript the forms post normally and the page comes back with a message.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from organizations.errors import DomainError
+from organizations.roles import MEMBER_MANAGE
+from organizations.scoping import has_capability, has_capability_anywhere
+from organizations.views import keyset_page, staff_required
+
+from .. import forms, selectors, services
+from ..filters import JoinApplicationFilter
+from ..models import JoinApplication
+from .common import PAGE_SIZE, is_fragment, private, with_toast
+from .roll import _under_options
+
+
+def _error_text(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc)
+
+
+@staff_required
+@require_GET
+def application_list(request):
+    """Applications of unions in reach; pending ones first and oldest first (fair queue)."""
+    user = request.user
+    data = request.GET.copy()
+    if "status" not in data:
+        data["status"] = JoinApplication.Status.PENDING
+    filterset = JoinApplicationFilter(
+        data, queryset=selectors.join_applications_for_user(user).select_related("membership"), request=request
+    )
+    fields = filterset.form.fields
+    fields["status"].widget.choices = [("", _("全部")), *list(fields["status"].choices)[1:]]
+    pending = (
+        filterset.form.cleaned_data.get("status") == JoinApplication.Status.PENDING if filterset.is_valid() else False
+    )
+    page = keyset_page(
+        filterset.qs, field="id", descending=not pending, cursor=request.GET.get("cursor", ""), size=PAGE_SIZE
+    )
+    under_options, under_org = _under_options(request)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "under_options": under_options,
+        "under_org": under_org,
+        "is_continuation": bool(request.GET.get("cursor")),
+        "can_manage_any": has_capability_anywhere(user, MEMBER_MANAGE),
+        "rows": [(app, has_capability(user, MEMBER_MANAGE, app.org_path)) for app in page.rows],
+    }
+    return private(render(request, "members/application_list.html", context))
+
+
+def _row(request, app: JoinApplication, *, error: str = "", reject_form=None):
+    app = selectors.join_application_get(request.user, app.pk)
+    return private(
+        render(
+            request,
+            "members/_application_row.html",
+            {
+                "app": app,
+                "can_act": has_capability(request.user, MEMBER_MANAGE, app.org_path),
+                "error": error,
+                "reject_form": reject_form,
+            },
+        )
+    )
+
+
+@staff_required
+@require_POST
+def application_approve(request, pk: int):
+    app = selectors.join_application_get(request.user, pk)
+    try:
+        membership = services.join_application_approve(actor=request.user, application=app)
+    except (ValidationError, DomainError) as exc:
+        message = _error_text(exc)
+        if is_fragment(request):
+            return with_toast(_row(request, app, error=message), request, message, level="danger")
+        messages.error(request, message)
+        return redirect("member-applications")
+    message = _("已批准“%(name)s”入会，会员编号 %(no)s。") % {"name": app.name, "no": membership.member_number}
+    if is_fragment(request):
+        return with_toast(_row(request, app), request, message)
+    messages.success(request, message)
+    return redirect("member-applications")
+
+
+@staff_required
+@require_POST
+def application_reject(request, pk: int):
+    app = selectors.join_application_get(request.user, pk)
+    form = forms.RejectForm(request.POST)
+    reason = form.cleaned_data.get("reason", "") if form.is_valid() else ""
+    if not form.is_valid():
+        message = " ".join(str(m) for errors in form.errors.values() for m in errors)
+    else:
+        try:
+            services.join_application_reject(actor=request.user, application=app, reason=reason)
+        except (ValidationError, DomainError) as exc:
+            message = _error_text(exc)
+        else:
+            message = ""
+    if message:
+        if is_fragment(request):
+            return with_toast(_row(request, app, error=message), request, message, level="danger")
+        messages.error(request, message)
+        return redirect("member-applications")
+    done = _("已驳回“%(name)s”的入会申请。") % {"name": app.name}
+    if is_fragment(request):
+        return with_toast(_row(request, app), request, done)
+    messages.success(request, done)
+    return redirect("member-applications")

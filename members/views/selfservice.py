@@ -1,0 +1,190 @@
+"""The worker's own pages on the phone: card (and printable PDF), membership, transfer,
+personal data, leaving. Mobile-first, plain forms: everything works without JavaScript.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from organizations.errors import DomainError
+from organizations.views import apply_service_error, worker_required
+
+from .. import cards, forms, selectors, services
+from ..models import Membership, Transfer
+from .common import form_page, private
+from .transfers import _search_context, destination_options
+
+
+def _member_or_none(request):
+    return selectors.member_for_worker(request.user)
+
+
+def _active(member) -> Membership | None:
+    ms = member.current_membership if member is not None else None
+    return ms if ms is not None and ms.status == Membership.Status.ACTIVE else None
+
+
+def _no_member(request, title: str):
+    return private(render(request, "selfservice/no_member.html", {"title": title}))
+
+
+def verify_url(request, membership: Membership) -> str:
+    return request.build_absolute_uri(reverse("card-verify", args=[cards.card_token(membership)]))
+
+
+@worker_required
+@require_GET
+def my_card(request):
+    member = _member_or_none(request)
+    if member is None:
+        return _no_member(request, _("我的会员卡"))
+    active = _active(member)
+    context = {"member": member, "membership": member.current_membership, "active": active}
+    if active is not None:
+        url = verify_url(request, active)
+        context["qr_svg"] = cards.qr_svg_inline(url, title=_("会员卡核验二维码"))
+    return private(render(request, "selfservice/card.html", context))
+
+
+@worker_required
+@require_GET
+def my_card_pdf(request):
+    member = _member_or_none(request)
+    active = _active(member)
+    if active is None:
+        raise Http404(_("没有在册会籍，不能打印会员卡。"))
+    pdf = cards.card_pdf(cards.card_data(member, verify_url=verify_url(request, active)))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    disposition = "attachment" if request.GET.get("download") else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="member-card-{active.member_number}.pdf"'
+    return private(response)
+
+
+@worker_required
+@require_GET
+def my_membership(request):
+    member = _member_or_none(request)
+    if member is None:
+        return _no_member(request, _("我的会籍"))
+    return private(
+        render(
+            request,
+            "selfservice/membership.html",
+            {
+                "member": member,
+                "membership": member.current_membership,
+                "history": list(selectors.member_memberships(request.user, member)),
+                "honours": list(member.honours.all()),
+            },
+        )
+    )
+
+
+@worker_required
+def my_transfer(request):
+    """The worker's own transfer requests, and a new one to a union found by name."""
+    user = request.user
+    member = _member_or_none(request)
+    if member is None:
+        return _no_member(request, _("会员关系转接"))
+    transfers = list(selectors.transfers_for_worker(user).filter(member=member).order_by("-id")[:10])
+    open_transfer = next((t for t in transfers if t.status == Transfer.Status.REQUESTED), None)
+    form = forms.TransferRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            t = services.transfer_request(
+                actor=user, member=member, to_union=form.cleaned_data["to_union"], reason=form.cleaned_data["reason"]
+            )
+        except (ValidationError, DomainError) as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(request, _("转接申请已提交，待“%(to)s”接收。") % {"to": t.to_union.name})
+            return redirect("my-transfer")
+    return private(
+        form_page(
+            request,
+            "selfservice/transfer.html",
+            {
+                "form": form,
+                "member": member,
+                "active": _active(member),
+                "transfers": transfers,
+                "open_transfer": open_transfer,
+                **_search_context(request, form),
+            },
+        )
+    )
+
+
+@worker_required
+@require_GET
+def my_destinations(request):
+    return destination_options(request)
+
+
+@worker_required
+@require_POST
+def my_transfer_cancel(request, pk: int):
+    member = _member_or_none(request)
+    if member is None:
+        raise Http404
+    t = get_object_or_404(selectors.transfers_for_worker(request.user), pk=pk)
+    try:
+        services.transfer_cancel(actor=request.user, transfer=t, note=_("本人撤回"))
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("已撤回转接申请。"))
+    return redirect("my-transfer")
+
+
+@worker_required
+def my_data(request):
+    """Personal data (masked) and corrections of the contact details through the service."""
+    member = _member_or_none(request)
+    if member is None:
+        return _no_member(request, _("我的信息"))
+    form = forms.ContactForm(request.POST or None, initial={"employer_name": member.employer_name, "mobile": ""})
+    if request.method == "POST" and form.is_valid():
+        mobile = form.cleaned_data["mobile"].strip()
+        try:
+            services.member_update_contact(
+                actor=request.user,
+                member=member,
+                mobile=mobile or None,
+                employer_name=form.cleaned_data["employer_name"],
+            )
+        except (ValidationError, DomainError) as exc:
+            apply_service_error(form, exc)
+        else:
+            if mobile:
+                messages.success(request, _("已更新联系方式。下次请用新手机号码登录。"))
+            else:
+                messages.success(request, _("已更新联系方式。"))
+            return redirect("my-data")
+    return private(form_page(request, "selfservice/data.html", {"form": form, "member": member}))
+
+
+@worker_required
+def my_leave(request):
+    """Leaving the union: the member's own right; takes effect at once, so it asks to confirm."""
+    member = _member_or_none(request)
+    if member is None:
+        return _no_member(request, _("申请退会"))
+    active = _active(member)
+    form = forms.LeaveForm(request.POST or None)
+    if request.method == "POST" and active is not None and form.is_valid():
+        try:
+            services.membership_leave(actor=request.user, membership=active, reason=form.cleaned_data["reason"])
+        except (ValidationError, DomainError) as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(request, _("您已退出“%(union)s”。感谢您对工会工作的支持。") % {"union": active.union.name})
+            return redirect("my-membership")
+    return private(form_page(request, "selfservice/leave.html", {"form": form, "member": member, "active": active}))

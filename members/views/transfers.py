@@ -1,0 +1,197 @@
+"""Transfers between unions (会员关系转接): the list, requests from either side, decisions.
+
+The destination of a transfer may be any active union in the city, found by name. The
+search answers with names only (selectors.transfer_destinations): choosing where a
+member goes must not reveal anything else about another district.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from organizations.errors import DomainError
+from organizations.roles import MEMBER_MANAGE
+from organizations.scoping import has_capability, has_capability_anywhere, path_in_reach
+from organizations.views import apply_service_error, keyset_page, staff_required
+
+from .. import forms, selectors, services
+from ..filters import TransferFilter
+from ..models import Transfer
+from .common import PAGE_SIZE, form_page, private
+
+
+def transfer_actions(user, t: Transfer) -> dict:
+    """What the user may do with a transfer (no queries: capabilities are cached per request)."""
+    open_ = t.status == Transfer.Status.REQUESTED
+    manage_to = has_capability(user, MEMBER_MANAGE, t.to_path)
+    manage_from = has_capability(user, MEMBER_MANAGE, t.from_path)
+    return {
+        "decide": open_ and manage_to,
+        "cancel": open_ and (manage_from or (t.requested_side == Transfer.Side.TO and manage_to)),
+        "member_link": bool(t.member.org_path) and path_in_reach(user, t.member.org_path),
+    }
+
+
+@staff_required
+@require_GET
+def transfer_list(request):
+    user = request.user
+    filterset = TransferFilter(request.GET or None, queryset=selectors.transfers_for_user(user), request=request)
+    fields = filterset.form.fields
+    for name in ("status", "direction"):
+        fields[name].widget.choices = [("", _("全部")), *list(fields[name].choices)[1:]]
+    page = keyset_page(filterset.qs, field="id", descending=True, cursor=request.GET.get("cursor", ""), size=PAGE_SIZE)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "rows": [(t, transfer_actions(user, t)) for t in page.rows],
+        "is_continuation": bool(request.GET.get("cursor")),
+        "can_manage_any": has_capability_anywhere(user, MEMBER_MANAGE),
+        "decision_form": forms.TransferDecisionForm(),
+    }
+    return render(request, "members/transfer_list.html", context)
+
+
+def destination_options(request, *, template: str = "members/_destination_options.html"):
+    """Unions anywhere in the city whose name contains `q`: radio buttons with names only."""
+    q = request.GET.get("q", "").strip()[:60]
+    results = selectors.transfer_destinations(q)
+    return render(
+        request,
+        template,
+        {"results": results, "q": q, "min_len": selectors.DESTINATION_MIN_QUERY, "chosen": request.GET.get("to_union")},
+    )
+
+
+@staff_required
+@require_GET
+def staff_destinations(request):
+    return destination_options(request)
+
+
+def _search_context(request, form) -> dict:
+    """The destination search state for a full page render (no-JS path and errors)."""
+    q = (request.POST.get("q") or request.GET.get("q") or "").strip()[:60]
+    chosen = form["to_union"].value()
+    results = selectors.transfer_destinations(q) if q else []
+    if chosen and str(chosen).isdigit():
+        union = selectors.transfer_destination_get(chosen)
+        if union is not None and union.pk not in {pk for pk, _n in results}:
+            results = [(union.pk, union.name), *results]
+    return {"q": q, "results": results, "chosen": str(chosen or ""), "min_len": selectors.DESTINATION_MIN_QUERY}
+
+
+@staff_required
+def member_transfer(request, pk: int):
+    """The union a member leaves asks to move them to another union (any district)."""
+    user = request.user
+    member = selectors.member_get(user, pk)
+    if not has_capability(user, MEMBER_MANAGE, member.org_path):
+        raise PermissionDenied(_("您的角色没有办理会员关系转接的权限。"))
+    form = forms.TransferRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            t = services.transfer_request(
+                actor=user, member=member, to_union=form.cleaned_data["to_union"], reason=form.cleaned_data["reason"]
+            )
+        except (ValidationError, DomainError) as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(
+                request,
+                _("已向“%(to)s”发出转接申请，待对方接收。") % {"to": t.to_union.name},
+            )
+            return redirect("member-detail", pk=member.pk)
+    return private(
+        form_page(
+            request,
+            "members/member_transfer.html",
+            {"form": form, "member": member, **_search_context(request, form)},
+        )
+    )
+
+
+@staff_required
+def transfer_in(request):
+    """The receiving union asks for a member of another union, found by ID number."""
+    user = request.user
+    if not has_capability_anywhere(user, MEMBER_MANAGE):
+        raise PermissionDenied(_("您的角色没有办理会员关系转接的权限。"))
+    form = forms.TransferInForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        member = selectors.member_find_by_id_number(form.cleaned_data["id_number"])
+        if member is None:
+            form.add_error("id_number", _("未找到该身份证号码的会员；尚未入会的职工请直接登记入会。"))
+        else:
+            try:
+                t = services.transfer_request(
+                    actor=user,
+                    member=member,
+                    to_union=form.cleaned_data["to_union"],
+                    reason=form.cleaned_data["reason"],
+                )
+            except Http404:
+                form.add_error("to_union", _("您没有在“转入工会”办理会员业务的权限，请重新选择。"))
+            except (ValidationError, DomainError) as exc:
+                apply_service_error(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("已申请将“%(name)s”从“%(from)s”转入“%(to)s”，待接收确认。")
+                    % {"name": t.member.name, "from": t.from_union.name, "to": t.to_union.name},
+                )
+                return redirect("member-transfers")
+    return form_page(request, "members/transfer_in.html", {"form": form})
+
+
+def _decide(request, pk: int, action: str):
+    user = request.user
+    t = selectors.transfer_get(user, pk)
+    form = forms.TransferDecisionForm(request.POST)
+    note = form.cleaned_data.get("note", "") if form.is_valid() else ""
+    try:
+        if action == "accept":
+            membership = services.transfer_accept(actor=user, transfer=t, note=note)
+            message = _("已接收“%(name)s”转入，新会员编号 %(no)s。") % {
+                "name": t.member.name,
+                "no": membership.member_number,
+            }
+        elif action == "reject":
+            services.transfer_reject(actor=user, transfer=t, reason=note)
+            message = _("已拒绝“%(name)s”的转接申请。") % {"name": t.member.name}
+        else:
+            services.transfer_cancel(actor=user, transfer=t, note=note)
+            message = _("已撤回“%(name)s”的转接申请。") % {"name": t.member.name}
+    except ValidationError as exc:
+        text = " ".join(exc.messages)
+        if action == "reject" and not note:
+            text = _("请在“处理意见”中填写拒绝理由。")
+        messages.error(request, text)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, message)
+    return redirect("member-transfers")
+
+
+@staff_required
+@require_POST
+def transfer_accept(request, pk: int):
+    return _decide(request, pk, "accept")
+
+
+@staff_required
+@require_POST
+def transfer_reject(request, pk: int):
+    return _decide(request, pk, "reject")
+
+
+@staff_required
+@require_POST
+def transfer_cancel(request, pk: int):
+    return _decide(request, pk, "cancel")

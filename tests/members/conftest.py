@@ -1,0 +1,59 @@
+"""Fixtures of the member page tests (the other member tests define their own in-module)."""
+
+import pytest
+
+pytest.register_assert_rewrite("tests.members.pages_helpers")
+
+from members import services  # noqa: E402
+from members.models import JoinApplication  # noqa: E402
+from tests.factories import UserFactory, make_member  # noqa: E402
+
+from .pages_helpers import HP_ID, HP_NAME, PD_ID, PD_MOBILE, PD_NAME, submit_application  # noqa: E402
+
+
+@pytest.fixture
+def pd_member(tree, owner):
+    return make_member(tree["pd_union"], actor=owner, name=PD_NAME, id_number=PD_ID, mobile=PD_MOBILE).member
+
+
+@pytest.fixture
+def hp_member(tree, owner):
+    return make_member(tree["hp_union"], actor=owner, name=HP_NAME, id_number=HP_ID).member
+
+
+@pytest.fixture
+def pd_auditor(tree):
+    """A read-only role in 浦东: sees members, may not act on them (403)."""
+    from organizations.models import RoleAssignment
+
+    user = UserFactory(username="pd_auditor")
+    RoleAssignment.objects.create(user=user, organization=tree["pudong"], role="auditor")
+    return user
+
+
+@pytest.fixture
+def pd_code(tree, owner):
+    return services.join_code_create(actor=owner, union=tree["pd_union"], label="浦东科技一楼大厅")
+
+
+@pytest.fixture
+def hp_code(tree, owner):
+    return services.join_code_create(actor=owner, union=tree["hp_union"], label="黄浦商贸门口")
+
+
+@pytest.fixture
+def pd_application(pd_code) -> JoinApplication:
+    return submit_application(pd_code, name="浦东申请人")
+
+
+@pytest.fixture
+def member_worker(tree, owner):
+    """A worker account that is an active member of the 浦东 union (through an approved application)."""
+    from members.models import JoinApplication as JA
+
+    code = services.join_code_create(actor=owner, union=tree["pd_union"])
+    app = submit_application(code, name="王小骑", mobile="13700001234", password="Rider-pass-2024")
+    services.join_application_approve(actor=owner, application=JA.objects.get(pk=app.pk))
+    from members.models import Member
+
+    return Member.objects.select_related("user").get(mobile_masked="137****1234").user
