@@ -229,6 +229,11 @@ class ObtainTokenView(APIView):
         user = authenticate(
             request=request, username=data.validated_data["username"], password=data.validated_data["password"]
         )
+        if getattr(request, "axes_locked_out", False):
+            # Too many failures for this username from this address: the same lock as the login page.
+            from .lockout import locked_out
+
+            return locked_out(request._request)
         if user is None or not user.is_active:
             return _error("invalid_credentials", _("用户名或密码错误。"), status_code=status.HTTP_400_BAD_REQUEST)
         token, _created = Token.objects.get_or_create(user=user)
