@@ -651,66 +651,50 @@ def _encode_direct(state: _State, plans, id_tokens, mobile_tokens) -> _Batch:
         with transaction.atomic():
             prefix, first = reserve_member_numbers(union=state.union, count=len(starts))
     union_id, path, now = state.union.pk, state.union.path, state.now_text
-    members, memberships, tmp = io.StringIO(), io.StringIO(), io.StringIO()
-    w_member, w_ms, w_tmp = csv.writer(members).writerow, csv.writer(memberships).writerow, csv.writer(tmp).writerow
+    # Lines are joined by hand (csv.writer costs ~4 µs a row here): only free text is quoted;
+    # tokens, hashes, codes, paths and dates never contain a comma, quote or newline.
+    ms_lines: list[str] = []
+    member_lines: list[str] = []
+    tmp = io.StringIO()
+    w_tmp = csv.writer(tmp).writerow
     it_member, it_ms = iter(member_ids), iter(membership_ids)
+    days: dict[dt.date, str] = {}
+    ms_tail = f",,,{now},{now}\n"
+    member_tail = f",{path},{now},{now}\n"
     seq = first
     for p in plans:
         ms_id = ""
         if p.action in ("c", "r"):
             ms_id = next(it_ms)
             member_id = next(it_member) if p.action == "c" else p.member_id
-            w_ms(
-                [
-                    ms_id,
-                    member_id,
-                    union_id,
-                    path,
-                    f"{prefix}{seq:06d}",
-                    "active",
-                    p.joined_on.isoformat(),
-                    "",
-                    "",
-                    now,
-                    now,
-                ]
-            )
+            joined = days.get(p.joined_on)
+            if joined is None:
+                joined = days[p.joined_on] = p.joined_on.isoformat()
+            ms_lines.append(f"{ms_id},{member_id},{union_id},{path},{prefix}{seq:06d},active,{joined}{ms_tail}")
             seq += 1
             if p.action == "c":
-                w_member(
-                    [
-                        member_id,
-                        p.name,
-                        name_initials(p.name),
-                        id_tokens[p.rn],
-                        p.id_hash,
-                        p.id_masked,
-                        p.sex,
-                        p.birth_date.isoformat(),
-                        mobile_tokens[p.rn],
-                        p.mobile_hash,
-                        crypto.mask_mobile(p.mobile),
-                        "",
-                        p.employer_name,
-                        p.employment_form,
-                        "t" if p.is_migrant else "f",
-                        p.education,
-                        p.skill_level,
-                        "",
-                        ms_id,
-                        path,
-                        now,
-                        now,
-                    ]
+                idn = p.id_number
+                member_lines.append(
+                    f"{member_id},{_q(p.name)},{name_initials(p.name)},{id_tokens[p.rn]},{p.id_hash},"
+                    f"{p.id_masked},{p.sex},{idn[6:14]},{mobile_tokens[p.rn]},{p.mobile_hash},"
+                    f"{p.mobile[:3]}****{p.mobile[7:]},,{_q(p.employer_name)},{p.employment_form},"
+                    f"{'t' if p.is_migrant else 'f'},{p.education},{p.skill_level},,{ms_id}{member_tail}"
                 )
                 continue
         w_tmp(_tmp_row(p, "", None, mobile_tokens.get(p.rn), ms_id))
     return _Batch(
         tmp_text=tmp.getvalue(),
         existing=len(plans) - len(new),
-        members_text=members.getvalue(),
-        memberships_text=memberships.getvalue(),
+        members_text="".join(member_lines),
+        memberships_text="".join(ms_lines),
     )
+
+
+def _q(text: str) -> str:
+    """A CSV field: quoted only when it must be."""
+    if "," in text or '"' in text or "\n" in text or "\r" in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 _SEQUENCES: dict[str, str] = {}
