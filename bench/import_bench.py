@@ -215,11 +215,15 @@ def main() -> int:
                 print(
                     f"[{fmt}] generated {args.rows:,} rows in {time.perf_counter() - t0:.1f}s ({path.stat().st_size / 1e6:.1f} MB)"
                 )
+                load = os.getloadavg()[0]
                 portal = run_portal(path, fmt, f"p-{fmt}")
+                portal["load_average_at_start"] = round(load, 2)
                 print(f"[{fmt}] portal importer:      {portal['rows_per_s']:>8,} rows/s  ({portal['seconds']} s)")
                 entry = {"portal": portal}
                 if not args.skip_die:
+                    load = os.getloadavg()[0]
                     die = run_die(path, fmt, f"d-{fmt}")
+                    die["load_average_at_start"] = round(load, 2)
                     print(f"[{fmt}] django-import-export: {die['rows_per_s']:>8,} rows/s  ({die['seconds']} s)")
                     entry["django_import_export"] = die
                     entry["ratio"] = round(portal["rows_per_s"] / die["rows_per_s"], 1)

@@ -180,6 +180,25 @@ def _open_xlsx(path: str) -> Iterator[tuple]:
         wb.close()
 
 
+def estimate_rows(path: str, fmt: str) -> int | None:
+    """Data rows in the file, for the progress bar (lines of a CSV; an xlsx's declared size)."""
+    try:
+        if fmt == "csv":
+            lines = 0
+            with open(path, "rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    lines += chunk.count(b"\n")
+            return max(lines - 1, 0)
+        wb = xlsx.Workbook(path)
+        try:
+            declared = wb.declared_rows()
+        finally:
+            wb.close()
+        return max(declared - 1, 0) if declared else None
+    except Exception:  # only an estimate: the import itself reports a bad file properly
+        return None
+
+
 def read_rows(path: str, fmt: str) -> tuple[dict[str, int], Iterator[tuple[int, tuple]]]:
     """Header map {key: column index} and an iterator of (spreadsheet row number, cells)."""
     it = _open_xlsx(path) if fmt == "xlsx" else _open_csv(path)
@@ -1293,6 +1312,9 @@ def import_job_run(job_id: int) -> bool:
     status, message = ImportJob.Status.FAILED, ""
     res = ImportResult()
     try:
+        total = estimate_rows(default_storage.path(job.upload_path), job.file_format)
+        if total is not None:
+            ImportJob.objects.filter(pk=job_id).update(total_rows=total)
         res = import_rows(
             actor=job.created_by,
             union=job.union,
