@@ -485,7 +485,11 @@ def _ensure_worker_account(member: Member, *, password_hash: str = "") -> User:
     """The member's worker login (signs in with mobile + password through members.auth)."""
     user = member.user
     if user is None:
-        user = User(username=f"w{member.pk}", kind=User.Kind.WORKER, display_name=member.name)
+        # Workers sign in with their mobile; the username only has to be unique.
+        username = f"w{member.pk}"
+        if User.objects.filter(username=username).exists():
+            username = f"w{member.pk}-{secrets.token_hex(3)}"
+        user = User(username=username, kind=User.Kind.WORKER, display_name=member.name)
         user.password = password_hash or make_password(None)
         user.save()
         member.user = user
