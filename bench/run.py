@@ -1,0 +1,371 @@
+"""Benchmarks of the portal at city scale: `make bench` (or python bench/run.py).
+
+    make bench                                  # BENCH_MEMBERS members (default 200,000)
+    make bench BENCH_SCALES=100000,1000000      # the same set at several scales, to show growth
+    python bench/run.py --members 1000000 --explain   # also write bench/notes/explain-1000000.md
+
+For each scale: build the synthetic city if it is missing (bench/generate.py, database
+unionportal_bench_<members> on $BENCH_DATABASE_URL's server, default the local
+PostgreSQL), then measure in a fresh process against it, with the generator's keys:
+
+- member lookup by ID number and by mobile (blind index), through members.selectors;
+- a district clerk's member list: first page, page 200 and the middle of the roll,
+  keyset (cursor) and OFFSET side by side; and the list API view in-process;
+- name search within the district (name prefix, surname only, pinyin initials);
+- dashboards of the city and of the district: CoverageSummary vs live COUNT(*);
+- roster import of BENCH_IMPORT_ROWS rows (100,000): the portal's importer vs
+  django-import-export on the same file (bench/import_bench.py's runners);
+- the city's monthly report (reports.services.monthly_report_build);
+- HTTP: gunicorn on loopback (DEBUG off) serving the member list API to a bounded
+  load generator for BENCH_HTTP_SECONDS (15) at BENCH_HTTP_CONCURRENCY (8): requests/s,
+  p50/p95 and the workers' peak RSS.
+
+Results go to bench/results/latest.json: {"machine", "scale", "results" (name -> value at
+the largest scale), "scales" (every scale), "growth", "targets"}. Figures come from a
+machine that may be shared: medians (p50) are the robust ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.generate import bench_env, bench_keys, database_url_for, read_meta  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+NOTES = ROOT / "bench" / "notes"
+BENCH_USERS = {"admin": "bench-admin", "city": "bench-city", "clerk": "bench-clerk"}
+
+# (result name, comparison, target, what it is) — checked at the largest scale.
+TARGETS = [
+    ("lookup_id_p95_ms", "<", 10, "lookup by ID number p95"),
+    ("lookup_mobile_p95_ms", "<", 10, "lookup by mobile p95"),
+    ("list_first_page_p95_ms", "<", 50, "member list first page p95"),
+    ("list_page200_keyset_p95_ms", "<", 50, "member list page 200 (keyset) p95"),
+    ("list_middle_keyset_p95_ms", "<", 50, "member list middle of the roll (keyset) p95"),
+    ("search_name_p95_ms", "<", 150, "name search in a district p95"),
+    ("dashboard_city_summary_p95_ms", "<", 200, "city dashboard p95"),
+    ("dashboard_district_summary_p95_ms", "<", 200, "district dashboard p95"),
+    ("report_city_s", "<", 60, "city monthly report (s)"),
+    ("import_portal_rows_per_s", ">=", 20000, "roster import rows/s"),
+    ("import_portal_over_die", ">=", 10, "import vs django-import-export"),
+    ("http_rps", ">=", 200, "member list API requests/s"),
+    ("http_worker_peak_rss_mb", "<", 300, "web worker peak RSS (MB)"),
+]
+GROWTH_KEYS = [
+    "lookup_id_p95_ms",
+    "list_first_page_p95_ms",
+    "list_middle_keyset_p95_ms",
+    "list_middle_offset_p95_ms",
+    "search_name_p95_ms",
+    "dashboard_city_summary_p95_ms",
+    "dashboard_city_live_p95_ms",
+    "report_city_s",
+    "import_portal_s",
+    "http_rps",
+]
+
+
+# --- machine --------------------------------------------------------------------------------------
+
+
+def machine_info(url: str) -> dict:
+    import psycopg2
+
+    info: dict = {
+        "nproc": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "loadavg_1m_at_start": round(os.getloadavg()[0], 2),
+    }
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                info["memory_gb"] = round(int(line.split()[1]) / 1024 / 1024, 1)
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    conn = psycopg2.connect(url.replace("postgres://", "postgresql://", 1))
+    with conn.cursor() as cur:
+        cur.execute("SELECT version()")
+        info["postgresql"] = cur.fetchone()[0].split(" on ")[0]
+        for name in ("shared_buffers", "work_mem", "effective_cache_size", "max_parallel_workers_per_gather"):
+            cur.execute(f"SHOW {name}")
+            info[f"pg_{name}"] = cur.fetchone()[0]
+    conn.close()
+    return info
+
+
+# --- measuring one scale (in its own process) -------------------------------------------------------
+
+
+def _actors(password: str):
+    """The bench's users: a superuser, a city federation admin and a clerk of the biggest district."""
+    from organizations import services
+    from organizations.models import CoverageSummary, Organization, OrgKind, User
+    from organizations.scoping import forget_reach
+
+    admin, _ = User.objects.get_or_create(
+        username=BENCH_USERS["admin"], defaults={"is_superuser": True, "display_name": "基准测试管理员"}
+    )
+    root = Organization.objects.filter(depth=1, kind=OrgKind.CITY).order_by("pk").first()
+    district_cov = (
+        CoverageSummary.objects.filter(organization__kind=OrgKind.DISTRICT)
+        .select_related("organization")
+        .order_by("-members")
+        .first()
+    )
+    district = district_cov.organization
+    street = (
+        CoverageSummary.objects.filter(organization__kind=OrgKind.STREET, organization__path__startswith=district.path)
+        .select_related("organization")
+        .order_by("-members")
+        .first()
+        .organization
+    )
+    users = {}
+    for key, org, role in (("city", root, "federation_admin"), ("clerk", district, "clerk")):
+        user, _ = User.objects.get_or_create(username=BENCH_USERS[key], defaults={"display_name": f"基准测试{key}"})
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        services.role_assign(actor=admin, user=user, organization=org, role=role)
+        forget_reach(user)
+        users[key] = user
+    return admin, users["city"], users["clerk"], root, district, street
+
+
+def _previous_month(as_of: str) -> str:
+    import datetime as dt
+
+    day = dt.date.fromisoformat(as_of).replace(day=1) - dt.timedelta(days=1)
+    return f"{day:%Y-%m}"
+
+
+def measure_scale(args) -> dict:
+    """Run every benchmark against the bench database of `args.members` (Django set up here)."""
+    url = database_url_for(args.members, args.database_url)
+    meta = read_meta(url)
+    if meta is None:
+        raise SystemExit(f"{url} is not a finished bench city: run bench/generate.py first")
+    keys = bench_keys()
+    env = bench_env(url, keys)
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from bench import measures
+    from members.models import Member
+
+    log = print
+    password = secrets.token_urlsafe(16)
+    admin, city_user, clerk, root, district, street = _actors(password)
+    out: dict = {
+        "members": meta["members"],
+        "organizations": meta["organizations"],
+        "enterprises": meta["enterprises"],
+        "database_gb": round(meta["database_bytes"] / 1e9, 2),
+        "generate_s": meta["seconds"],
+        "generate_members_per_s": meta["members_per_s"],
+        "district": district.name,
+        "district_members": district.coverage.members,
+    }
+
+    def step(name: str, fn):
+        t = time.perf_counter()
+        res = fn()
+        out.update(res)
+        log(f"  [{name}] {time.perf_counter() - t:.1f} s")
+        for k, v in res.items():
+            log(f"      {k:40s} {v}")
+
+    step("lookups", lambda: measures.measure_lookups(clerk, district, n=args.lookups))
+    step("member list", lambda: measures.measure_member_list(clerk, district))
+    step("member list API (in-process)", lambda: measures.measure_member_api(clerk, district))
+    step("name search", lambda: measures.measure_name_search(clerk, district))
+    step("dashboard city", lambda: measures.measure_dashboards(city_user, root, "city"))
+    step("dashboard district", lambda: measures.measure_dashboards(clerk, district, "district"))
+    step(
+        "monthly report",
+        lambda: measures.measure_monthly_report(city_user, root, _previous_month(meta["as_of"]), runs=args.report_runs),
+    )
+    if args.explain:
+        sample = measures.sample_members(district, 1, seed=3)[0]
+        text = measures.explain_markdown(
+            clerk, district, street, sample, title=f"Hot queries at {meta['members']:,} members (EXPLAIN ANALYZE)"
+        )
+        NOTES.mkdir(parents=True, exist_ok=True)
+        (NOTES / f"explain-{meta['members']}.md").write_text(text + "\n", encoding="utf-8")
+        log(f"  [explain] written bench/notes/explain-{meta['members']}.md")
+    if args.import_rows:
+        with tempfile.TemporaryDirectory() as tmp:
+            step(
+                "import",
+                lambda: measures.measure_import(
+                    admin,
+                    street,
+                    rows=args.import_rows,
+                    city_members=meta["members"],
+                    with_die=not args.no_die,
+                    tmpdir=tmp,
+                ),
+            )
+    if not args.no_http:
+        connection.close()
+        step("http", lambda: measure_http(env, clerk.username, password, district, args))
+    out["member_rows"] = Member.objects.count()
+    return out
+
+
+def measure_http(env: dict, username: str, password: str, district, args) -> dict:
+    from bench import http_load, measures
+    from members.models import Member
+
+    roll = Member.objects.under(district.path).count()
+    middle = list(
+        Member.objects.under(district.path).order_by("-id")[roll // 2 : roll // 2 + 1].values_list("id", flat=True)
+    )
+    extra = [f"/api/v1/members/?cursor={measures.keyset_cursor(middle[0])}"] if middle else []
+    with http_load.Gunicorn(
+        env, workers=args.http_workers, threads=args.http_threads, log_path=ROOT / "var" / "bench" / "gunicorn.log"
+    ) as server:
+        token = http_load.obtain_token(server.port, username, password)
+        res = http_load.drive(
+            server.port, token, concurrency=args.http_concurrency, duration=args.http_seconds, extra_paths=extra
+        )
+        rss = [r for r in (http_load.peak_rss_mb(p) for p in server.worker_pids()) if r is not None]
+    res["http_workers"] = args.http_workers
+    res["http_threads"] = args.http_threads
+    res["http_concurrency"] = args.http_concurrency
+    res["http_worker_peak_rss_mb"] = round(max(rss), 1) if rss else None
+    return res
+
+
+# --- orchestration ----------------------------------------------------------------------------------
+
+
+def _check_targets(results: dict) -> dict:
+    out = {}
+    for name, op, target, label in TARGETS:
+        value = results.get(name)
+        met = None if value is None else (value < target if op == "<" else value >= target)
+        out[name] = {"label": label, "target": f"{op} {target}", "value": value, "met": met}
+    return out
+
+
+def _growth(scales: dict) -> dict:
+    if len(scales) < 2:
+        return {}
+    keys = sorted(scales, key=int)
+    small, big = scales[keys[0]], scales[keys[-1]]
+    out = {"from": int(keys[0]), "to": int(keys[-1]), "members_ratio": round(int(keys[-1]) / int(keys[0]), 1)}
+    for k in GROWTH_KEYS:
+        if small.get(k) and big.get(k) is not None:
+            out[k] = {"from": small[k], "to": big[k], "ratio": round(big[k] / small[k], 2)}
+    return out
+
+
+def _child_args(args) -> list[str]:
+    out = [
+        f"--seed={args.seed}",
+        f"--lookups={args.lookups}",
+        f"--report-runs={args.report_runs}",
+        f"--import-rows={args.import_rows}",
+        f"--http-seconds={args.http_seconds}",
+        f"--http-concurrency={args.http_concurrency}",
+        f"--http-workers={args.http_workers}",
+        f"--http-threads={args.http_threads}",
+    ]
+    out += [
+        flag for flag, on in (("--no-die", args.no_die), ("--no-http", args.no_http), ("--explain", args.explain)) if on
+    ]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--members", type=int, default=int(os.environ.get("BENCH_MEMBERS") or 200_000))
+    parser.add_argument("--scales", default=os.environ.get("BENCH_SCALES", ""), help="e.g. 100000,1000000")
+    parser.add_argument("--database-url", default=None, help="server (or database, with one scale)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--lookups", type=int, default=500)
+    parser.add_argument("--report-runs", type=int, default=3)
+    parser.add_argument("--import-rows", type=int, default=int(os.environ.get("BENCH_IMPORT_ROWS") or 100_000))
+    parser.add_argument("--no-die", action="store_true", help="skip the django-import-export comparison")
+    parser.add_argument("--no-http", action="store_true")
+    parser.add_argument("--http-seconds", type=float, default=float(os.environ.get("BENCH_HTTP_SECONDS") or 15))
+    parser.add_argument("--http-concurrency", type=int, default=int(os.environ.get("BENCH_HTTP_CONCURRENCY") or 8))
+    parser.add_argument("--http-workers", type=int, default=int(os.environ.get("BENCH_HTTP_WORKERS") or 3))
+    parser.add_argument("--http-threads", type=int, default=int(os.environ.get("BENCH_HTTP_THREADS") or 2))
+    parser.add_argument("--explain", action="store_true", help="write bench/notes/explain-<members>.md")
+    parser.add_argument("--out", default=str(RESULTS / "latest.json"))
+    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)  # child mode: one scale
+    parser.add_argument("--measure-out", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.measure:
+        result = measure_scale(args)
+        Path(args.measure_out).write_text(json.dumps(result, ensure_ascii=False, indent=2))
+        return 0
+
+    scales = [int(s) for s in args.scales.replace(" ", "").split(",") if s] or [args.members]
+    first_url = database_url_for(scales[0], args.database_url if len(scales) == 1 else None)
+    report: dict = {"machine": machine_info(first_url), "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    report["machine"]["note"] = "shared machine (other test suites may run at the same time): prefer the p50 figures"
+    per_scale: dict[str, dict] = {}
+    for scale in scales:
+        url = database_url_for(scale, args.database_url if len(scales) == 1 else None)
+        print(f"== {scale:,} members: {url}")
+        subprocess.run(
+            [sys.executable, str(ROOT / "bench" / "generate.py"), "--members", str(scale), "--seed", str(args.seed)]
+            + (["--database-url", url]),
+            check=True,
+        )
+        with tempfile.NamedTemporaryFile(suffix=".json") as tmp:
+            cmd = [sys.executable, str(Path(__file__).resolve()), "--measure", "--measure-out", tmp.name]
+            cmd += ["--members", str(scale), "--database-url", url, *_child_args(args)]
+            subprocess.run(cmd, check=True)
+            per_scale[str(scale)] = json.loads(Path(tmp.name).read_text())
+    largest = str(max(scales))
+    report["machine"]["loadavg_1m_at_end"] = round(os.getloadavg()[0], 2)
+    report["scale"] = max(scales)
+    report["results"] = per_scale[largest]
+    report["scales"] = per_scale
+    report["growth"] = _growth(per_scale)
+    report["targets"] = _check_targets(per_scale[largest])
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print()
+    print(f"== targets at {max(scales):,} members")
+    for t in report["targets"].values():
+        mark = {True: "met", False: "NOT met", None: "not measured"}[t["met"]]
+        print(f"  {t['label']:45s} {t['value']!s:>12} (target {t['target']}): {mark}")
+    if report["growth"]:
+        g = report["growth"]
+        print(f"== growth {g['from']:,} -> {g['to']:,} members (x{g['members_ratio']})")
+        for k, v in g.items():
+            if isinstance(v, dict):
+                print(f"  {k:40s} {v['from']!s:>10} -> {v['to']!s:>10}  x{v['ratio']}")
+    print(f"written {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
