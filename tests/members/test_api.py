@@ -428,3 +428,35 @@ def test_import_template_download(clerk):
 def test_member_without_membership_data_never_leaks_to_worker(tree, worker, pd_member):
     check(client_for(worker).get(reverse("api:my-member")), 404)
     assert Membership.objects.count() == 1
+
+
+def test_queue_transfer_and_import_lists_have_flat_query_counts(
+    tree, clerk, owner, outsider, django_assert_max_num_queries
+):
+    code = services.join_code_create(actor=clerk, union=tree["pd_union"])
+    for _i in range(6):
+        services.join_application_submit(
+            code=services.join_code_public(code),
+            name="申请人",
+            id_number=make_id_number(),
+            mobile=make_mobile(),
+            employment_form="courier",
+            consent=True,
+        )
+        ms = make_member(tree["pd_union"], actor=owner)
+        services.transfer_request(actor=clerk, member=ms.member, to_union=tree["hp_union"])
+        ImportJob.objects.create(
+            union=tree["pd_union"],
+            org_path=tree["pd_union"].path,
+            created_by=clerk,
+            file_name="x.csv",
+            file_format="csv",
+        )
+    c = client_for(clerk)
+    for name in ("api:member-join-application-list", "api:member-transfer-list", "api:member-import-list"):
+        with django_assert_max_num_queries(4):
+            body = check(c.get(reverse(name)), 200)
+        assert len(body["results"]) == 6, name
+    with django_assert_max_num_queries(4):
+        body = check(client_for(outsider).get(reverse("api:member-transfer-list"), {"direction": "in"}), 200)
+    assert len(body["results"]) == 6
