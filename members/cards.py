@@ -63,7 +63,7 @@ def qr_svg_inline(data: str, *, title: str = "") -> str:
         svgclass="qr",
         lineclass=None,
     )
-    return buf.getvalue().decode("ascii")
+    return buf.getvalue().decode("utf-8")
 
 
 # --- member-card verification ------------------------------------------------------------

@@ -58,3 +58,8 @@ def file_response(name: str, content_type: str, body) -> HttpResponse:
 def client_ip(request) -> str:
     """The client address as the server sees it (a reverse proxy must set REMOTE_ADDR)."""
     return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def posted(request):
+    """The POST data of a POST (even an empty one, so an empty form is checked), else None."""
+    return request.POST if request.method == "POST" else None

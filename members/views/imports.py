@@ -20,7 +20,7 @@ from organizations.views import apply_service_error, keyset_page, staff_required
 
 from .. import forms, importer, selectors
 from ..models import ImportJob
-from .common import file_response, form_page, is_fragment
+from .common import file_response, form_page, is_fragment, posted
 
 REPORT_ROWS_SHOWN = 300
 REPORT_SCAN_LIMIT = 200_000
@@ -42,7 +42,7 @@ def _require_manage_anywhere(user) -> None:
 def import_list(request):
     """Upload form and the recent import jobs in reach."""
     user = request.user
-    form = forms.ImportForm(request.POST or None, request.FILES or None, user=user)
+    form = forms.ImportForm(posted(request), request.FILES if request.method == "POST" else None, user=user)
     if request.method == "POST":
         _require_manage_anywhere(user)
         if form.is_valid():

@@ -17,7 +17,7 @@ from organizations.views import apply_service_error, keyset_page, staff_required
 
 from .. import cards, forms, selectors, services
 from ..models import JoinCode
-from .common import form_page
+from .common import form_page, posted
 
 
 def join_url(request, code: JoinCode) -> str:
@@ -34,7 +34,7 @@ def join_code_list(request):
         value = request.GET.get(key, "")
         if value.isdigit() and len(value) < 19:
             initial[key] = int(value)
-    form = forms.JoinCodeForm(request.POST or None, user=user, initial=initial)
+    form = forms.JoinCodeForm(posted(request), user=user, initial=initial)
     if request.method == "POST":
         if not can_manage:
             raise PermissionDenied(_("您的角色没有生成入会二维码的权限。"))

@@ -20,7 +20,7 @@ from organizations.views import apply_service_error
 from .. import cards, services
 from ..forms import JoinForm
 from ..models import EmploymentForm
-from .common import client_ip, private
+from .common import client_ip, posted, private
 
 JOIN_RATE_LIMIT = 10  # submissions per address …
 JOIN_RATE_WINDOW = 15 * 60  # … per 15 minutes
@@ -57,7 +57,7 @@ def join(request, code: str):
     join_code, error = _resolve(code)
     if error is not None:
         return _code_error(request, error)
-    form = JoinForm(request.POST or None)
+    form = JoinForm(posted(request))
     status = 200
     if request.method == "POST":
         if _over_rate_limit(request):

@@ -21,7 +21,7 @@ from organizations.views import apply_service_error, keyset_page, staff_required
 from .. import exporter, forms, selectors, services
 from ..filters import HonourFilter, MemberFilter
 from ..models import Membership
-from .common import PAGE_SIZE, file_response, form_page, is_fragment, private
+from .common import PAGE_SIZE, file_response, form_page, is_fragment, posted, private
 
 FILTER_KEYS = ("q", "under", "status", "employment_form", "is_migrant_worker", "honour", "joined_from", "joined_to")
 
@@ -151,7 +151,7 @@ def member_register(request):
     union = request.GET.get("union", "")
     if union.isdigit() and len(union) < 19:
         initial["union"] = int(union)
-    form = forms.MemberRegisterForm(request.POST or None, user=user, initial=initial)
+    form = forms.MemberRegisterForm(posted(request), user=user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         for key in ("education", "skill_level"):
@@ -179,7 +179,7 @@ def member_end(request, pk: int):
     action = request.POST.get("action") or request.GET.get("action") or "leave"
     if action not in forms.MembershipEndForm.ACTIONS:
         action = "leave"
-    form = forms.MembershipEndForm(request.POST or None, initial={"action": action})
+    form = forms.MembershipEndForm(posted(request), initial={"action": action})
     current = member.current_membership
     if request.method == "POST" and form.is_valid():
         service = services.membership_leave if form.cleaned_data["action"] == "leave" else services.membership_retire

@@ -17,7 +17,7 @@ from organizations.views import apply_service_error, worker_required
 
 from .. import cards, forms, selectors, services
 from ..models import Membership, Transfer
-from .common import form_page, private
+from .common import form_page, posted, private
 from .transfers import _search_context, destination_options
 
 
@@ -95,7 +95,7 @@ def my_transfer(request):
         return _no_member(request, _("会员关系转接"))
     transfers = list(selectors.transfers_for_worker(user).filter(member=member).order_by("-id")[:10])
     open_transfer = next((t for t in transfers if t.status == Transfer.Status.REQUESTED), None)
-    form = forms.TransferRequestForm(request.POST or None)
+    form = forms.TransferRequestForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             t = services.transfer_request(
@@ -150,7 +150,7 @@ def my_data(request):
     member = _member_or_none(request)
     if member is None:
         return _no_member(request, _("我的信息"))
-    form = forms.ContactForm(request.POST or None, initial={"employer_name": member.employer_name, "mobile": ""})
+    form = forms.ContactForm(posted(request), initial={"employer_name": member.employer_name, "mobile": ""})
     if request.method == "POST" and form.is_valid():
         mobile = form.cleaned_data["mobile"].strip()
         try:
@@ -178,7 +178,7 @@ def my_leave(request):
     if member is None:
         return _no_member(request, _("申请退会"))
     active = _active(member)
-    form = forms.LeaveForm(request.POST or None)
+    form = forms.LeaveForm(posted(request))
     if request.method == "POST" and active is not None and form.is_valid():
         try:
             services.membership_leave(actor=request.user, membership=active, reason=form.cleaned_data["reason"])

@@ -22,7 +22,7 @@ from organizations.views import apply_service_error, keyset_page, staff_required
 from .. import forms, selectors, services
 from ..filters import TransferFilter
 from ..models import Transfer
-from .common import PAGE_SIZE, form_page, private
+from .common import PAGE_SIZE, form_page, posted, private
 
 
 def transfer_actions(user, t: Transfer) -> dict:
@@ -93,7 +93,7 @@ def member_transfer(request, pk: int):
     member = selectors.member_get(user, pk)
     if not has_capability(user, MEMBER_MANAGE, member.org_path):
         raise PermissionDenied(_("您的角色没有办理会员关系转接的权限。"))
-    form = forms.TransferRequestForm(request.POST or None)
+    form = forms.TransferRequestForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             t = services.transfer_request(
@@ -122,7 +122,7 @@ def transfer_in(request):
     user = request.user
     if not has_capability_anywhere(user, MEMBER_MANAGE):
         raise PermissionDenied(_("您的角色没有办理会员关系转接的权限。"))
-    form = forms.TransferInForm(request.POST or None, user=user)
+    form = forms.TransferInForm(posted(request), user=user)
     if request.method == "POST" and form.is_valid():
         member = selectors.member_find_by_id_number(form.cleaned_data["id_number"])
         if member is None:
@@ -167,6 +167,9 @@ def _decide(request, pk: int, action: str):
         else:
             services.transfer_cancel(actor=user, transfer=t, note=note)
             message = _("已撤回“%(name)s”的转接申请。") % {"name": t.member.name}
+    except Http404:
+        # The transfer is in reach (one end is), the other end is not: a refusal, not a 404.
+        raise PermissionDenied(_("这项转接需由另一方工会处理，您不能执行此操作。")) from None
     except ValidationError as exc:
         text = " ".join(exc.messages)
         if action == "reject" and not note:
