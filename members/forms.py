@@ -9,6 +9,7 @@ the user sees (put onto the field by organizations.views.apply_service_error).
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +20,11 @@ from organizations.models import MEMBER_HOLDING_KINDS, Organization
 from organizations.selectors import organizations_for_user, stations_for_user
 
 from .models import Education, EmploymentForm, Honour, ImportJob, SkillLevel
+from .validators import check_join_age, parse_id_number, parse_mobile
+
+
+def _raise(message):
+    raise ValidationError(message)
 
 
 def union_options(user):
@@ -296,7 +302,24 @@ class JoinForm(NamedErrorsForm):
     consent = forms.BooleanField(label=_("我已阅读并同意《个人信息处理告知书》"), required=False)
 
     def clean(self):
+        """Check every field at once (the service stops at the first problem), with the
+        service's own validators, so a phone user sees all that needs fixing in one go."""
         data = super().clean()
+        checks = {
+            "name": lambda v: v.strip() or _raise(_("请填写姓名（与身份证一致）。")),
+            "id_number": lambda v: check_join_age(parse_id_number(v)),
+            "mobile": parse_mobile,
+            "employment_form": lambda v: v or _raise(_("请选择就业形态。")),
+            "consent": lambda v: v or _raise(_("请阅读并勾选同意《个人信息处理告知书》后再提交。")),
+        }
+        for name, check in checks.items():
+            if name in self.errors:
+                continue
+            try:
+                check(data.get(name) or ("" if name != "consent" else False))
+            except ValidationError as exc:
+                for message in exc.message_dict.get(name, exc.messages) if hasattr(exc, "error_dict") else exc.messages:
+                    self.add_error(name, message)
         password, password2 = data.get("password") or "", data.get("password2") or ""
         if not password:
             self.add_error("password", _("请设置“登录密码”，审核通过后用手机号码和此密码登录。"))

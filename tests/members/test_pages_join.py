@@ -236,3 +236,19 @@ def test_a_station_code_routes_the_application_to_the_station_union(client, owne
 def test_a_submitted_application_can_be_submitted_through_the_helper(pd_code):
     app = submit_application(pd_code)
     assert app.status == "pending"
+
+
+def test_an_empty_submission_lists_every_missing_field_at_once(client, pd_code):
+    response = client.post(join_url(pd_code), {})
+    html = body(response)
+    assert response.status_code == 400
+    for message in (
+        "请填写姓名",
+        "请填写身份证号码",
+        "请填写手机号码",
+        "请选择就业形态",
+        "个人信息处理告知书",
+        "登录密码",
+    ):
+        assert message in html, message
+    assert "有 6 处需要修改" in html

@@ -415,3 +415,40 @@ def test_union_options_only_list_member_holding_unions_in_reach(client, clerk, t
     client.force_login(clerk)
     html = body(client.get(reverse("member-union-options"), {"q": "工会"}))
     assert tree["pd_union"].name in html and tree["hp_union"].name not in html and "浦东新区总工会" not in html
+
+
+@pytest.mark.parametrize(
+    "url_name",
+    [
+        "member-list",
+        "member-honours",
+        "member-applications",
+        "member-transfers",
+        "member-imports",
+        "member-join-codes",
+    ],
+)
+@pytest.mark.parametrize("value", [["abc", 1], [{"dt": "2020-01-01T00:00:00"}, 1], [10**30, 5], [1.5, 2], "junk"])
+def test_a_hand_edited_cursor_starts_over_instead_of_failing(client, owner, pd_member, url_name, value):
+    import base64
+    import json
+
+    client.force_login(owner)
+    cursor = base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+    response = client.get(reverse(url_name), {"cursor": cursor})
+    assert response.status_code == 200
+
+
+def test_the_join_code_list_costs_a_fixed_number_of_queries(client, owner, tree, django_assert_max_num_queries):
+    from members import services
+    from tests.factories import StationFactory
+
+    for i in range(15):
+        station = StationFactory(organization=tree["lujiazui"], name=f"站点{i}")
+        services.join_code_create(actor=owner, station=station)
+        services.join_code_create(actor=owner, union=tree["hp_union"], label=f"码{i}")
+    client.force_login(owner)
+    client.get(reverse("member-join-codes"))
+    with django_assert_max_num_queries(14):
+        response = client.get(reverse("member-join-codes"))
+    assert body(response).count("站点") >= 15
