@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class OrganizationsConfig(AppConfig):
     name = "organizations"
     verbose_name = _("组织与权限")
+
+    def ready(self):
+        from . import otp  # noqa: F401  (records at sign-in whether the second factor is needed)

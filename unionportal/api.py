@@ -210,6 +210,13 @@ class ObtainTokenView(APIView):
     class InputSerializer(serializers.Serializer):
         username = serializers.CharField(label=_("用户名"))
         password = serializers.CharField(label=_("密码"), style={"input_type": "password"}, trim_whitespace=False)
+        otp_token = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=12,
+            label=gettext_lazy("两步验证码"),
+            help_text=gettext_lazy("已启用两步验证的账号必填：验证器应用中当前显示的 6 位数字。"),
+        )
 
     @extend_schema(
         summary=gettext_lazy("用户名和密码换取 API 令牌"),
@@ -236,6 +243,15 @@ class ObtainTokenView(APIView):
             return locked_out(request._request)
         if user is None or not user.is_active:
             return _error("invalid_credentials", _("用户名或密码错误。"), status_code=status.HTTP_400_BAD_REQUEST)
+        from organizations.otp import totp_check_for_token
+
+        # A TOTP user's token stands for both factors (see organizations.otp.user_is_verified).
+        second = totp_check_for_token(user=user, token=data.validated_data.get("otp_token"), request=request)
+        if not second.ok:
+            resp = _error("otp_required", second.message, {"otp_token": [second.message]})
+            if second.wait_seconds:
+                resp["Retry-After"] = str(second.wait_seconds)
+            return resp
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 

@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "treebeard",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "organizations",
     "activity",
     "members",
@@ -94,6 +96,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Second factor: marks verified sessions, then holds password-only sessions of TOTP users.
+    "django_otp.middleware.OTPMiddleware",
+    "organizations.otp.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -203,6 +208,11 @@ AXES_ENABLED = env_bool("AXES_ENABLED", True)
 # A page in Chinese saying why and for how long (the API gets its error shape).
 AXES_LOCKOUT_CALLABLE = "unionportal.lockout.locked_out"
 
+# Optional TOTP second factor for staff (organizations/otp.py). With this on, a full ID
+# number or phone is shown only to a session (or API token) verified with a code.
+REQUIRE_TOTP_FOR_FULL_PERSONAL_DATA = env_bool("REQUIRE_TOTP_FOR_FULL_PERSONAL_DATA", not DEBUG)
+OTP_TOTP_ISSUER = "UnionPortal"
+
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -302,7 +312,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # 401, 415 and the cursor 404 documented once for every operation they can happen on.
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "unionportal.api.document_common_errors"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "unionportal.api.document_common_errors",
+    ],
     # Several models have a `kind`/`status`; name each choice set after its model.
     "ENUM_NAME_OVERRIDES": {
         "OrganizationKindEnum": "organizations.models.OrgKind",

@@ -22,6 +22,7 @@ api_v1 = [
 urlpatterns = [
     path("", include("organizations.urls")),
     path("audit/", include("activity.urls")),
+    path("accounts/otp/", include("organizations.otp_urls")),
     path("members/", include("members.urls")),
     *members_public,
     *members_selfservice,

@@ -340,6 +340,7 @@ print(json.dumps({
     "plain_status": plain.status_code,
     "plain_location": plain.get("Location"),
     "first_hasher": settings.PASSWORD_HASHERS[0],
+    "totp_for_full_data": settings.REQUIRE_TOTP_FOR_FULL_PERSONAL_DATA,
     "axes_enabled": settings.AXES_ENABLED,
 }))
 """
@@ -363,3 +364,4 @@ def test_it_sends_cookies_over_tls_only_and_hsts_in_production():
     assert values["plain_status"] == 301 and values["plain_location"].startswith("https://union.example.cn/")
     assert values["first_hasher"].endswith("Argon2PasswordHasher")
     assert values["axes_enabled"] is True
+    assert values["totp_for_full_data"] is True
