@@ -185,8 +185,3 @@ def membership_for_card(pk) -> Membership | None:
     the number, nothing else.
     """
     return Membership.objects.select_related("member", "union").filter(pk=pk).first()
-
-
-def pending_join_applications_for_user(user) -> QuerySet[JoinApplication]:
-    """The approval queue: pending applications of unions in reach, oldest first."""
-    return join_applications_for_user(user).filter(status=JoinApplication.Status.PENDING).order_by("id")
