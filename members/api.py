@@ -43,7 +43,10 @@ from .models import (
 READ_ERRORS = error_responses(400, 403)
 DETAIL_ERRORS = error_responses(403, 404)
 WRITE_ERRORS = error_responses(400, 403, 404, 409)
-FILE_RESPONSE = OpenApiResponse(OpenApiTypes.BINARY, description=_("文件（xlsx 或 csv）"))
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_FILE = {(200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description=_("CSV 文件（UTF-8）"))}
+XLSX_FILE = {(200, XLSX): OpenApiResponse(OpenApiTypes.BINARY, description=_("Excel 文件"))}
+FILE_RESPONSE = {**CSV_FILE, **XLSX_FILE}
 
 
 def _file(name: str, content_type: str, body) -> HttpResponse:
@@ -253,7 +256,7 @@ class MemberViewSet(ScopedViewSet):
     @extend_schema(
         summary=_("导出会员名册（默认脱敏，记录审计）"),
         parameters=[ExportQuerySerializer],
-        responses={200: FILE_RESPONSE, **READ_ERRORS},
+        responses={**FILE_RESPONSE, **READ_ERRORS},
     )
     @action(detail=False, methods=["get"])
     def export(self, request):
@@ -706,20 +709,20 @@ class ImportJobViewSet(ScopedViewSet):
         )
         return _file(name, content_type, default_storage.open(path, "rb"))
 
-    @extend_schema(summary=_("下载逐行导入报告"), responses={200: FILE_RESPONSE, **DETAIL_ERRORS})
+    @extend_schema(summary=_("下载逐行导入报告"), responses={**CSV_FILE, **DETAIL_ERRORS})
     @action(detail=True, methods=["get"])
     def report(self, request, pk=None):
         job = self._get(pk)
         return self._download(job.report_path, f"import-{job.pk}-report.csv")
 
-    @extend_schema(summary=_("下载错误清单"), responses={200: FILE_RESPONSE, **DETAIL_ERRORS})
+    @extend_schema(summary=_("下载错误清单"), responses={**XLSX_FILE, **DETAIL_ERRORS})
     @action(detail=True, methods=["get"])
     def errors(self, request, pk=None):
         job = self._get(pk)
         return self._download(job.error_path, f"import-{job.pk}-errors.xlsx")
 
     @extend_schema(
-        summary=_("下载导入模板"), parameters=[TemplateQuerySerializer], responses={200: FILE_RESPONSE, **READ_ERRORS}
+        summary=_("下载导入模板"), parameters=[TemplateQuerySerializer], responses={**FILE_RESPONSE, **READ_ERRORS}
     )
     @action(detail=False, methods=["get"])
     def template(self, request):
