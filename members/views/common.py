@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
-
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -66,27 +63,3 @@ def client_ip(request) -> str:
 def posted(request):
     """The POST data of a POST (even an empty one, so an empty form is checked), else None."""
     return request.POST if request.method == "POST" else None
-
-
-def _int_cursor(cursor: str) -> bool:
-    """Whether a keyset cursor holds (int, int) in the database's range.
-
-    keyset_page trusts the cursor's value type; every list here pages by an integer
-    column, so anything else (a hand-edited link) starts from the first page instead of
-    reaching the database as a bad value.
-    """
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value, pk = json.loads(raw)
-    except (ValueError, TypeError):
-        return False
-    return all(isinstance(v, int) and not isinstance(v, bool) and abs(v) < 2**63 for v in (value, pk))
-
-
-def int_keyset_page(qs, *, field: str, descending: bool, cursor: str, size: int):
-    """keyset_page over an integer column, ignoring a cursor that does not fit it."""
-    from organizations.views import keyset_page
-
-    if cursor and not _int_cursor(cursor):
-        cursor = ""
-    return keyset_page(qs, field=field, descending=descending, cursor=cursor, size=size)

@@ -16,11 +16,11 @@ from django.views.decorators.http import require_GET
 from organizations.errors import DomainError
 from organizations.roles import MEMBER_MANAGE
 from organizations.scoping import has_capability_anywhere
-from organizations.views import apply_service_error, staff_required
+from organizations.views import apply_service_error, keyset_page, staff_required
 
 from .. import forms, importer, selectors
 from ..models import ImportJob
-from .common import file_response, form_page, int_keyset_page, is_fragment, posted
+from .common import file_response, form_page, is_fragment, posted
 
 REPORT_ROWS_SHOWN = 300
 REPORT_SCAN_LIMIT = 200_000
@@ -58,7 +58,7 @@ def import_list(request):
             else:
                 messages.success(request, _("已上传“%(name)s”，开始导入。") % {"name": job.file_name})
                 return redirect("member-import-detail", pk=job.pk)
-    page = int_keyset_page(
+    page = keyset_page(
         selectors.import_jobs_for_user(user), field="id", descending=True, cursor=request.GET.get("cursor", ""), size=20
     )
     return form_page(

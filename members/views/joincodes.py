@@ -13,11 +13,11 @@ from django.views.decorators.http import require_GET, require_POST
 from organizations.errors import DomainError
 from organizations.roles import MEMBER_MANAGE
 from organizations.scoping import has_capability, has_capability_anywhere
-from organizations.views import apply_service_error, staff_required
+from organizations.views import apply_service_error, keyset_page, staff_required
 
 from .. import cards, forms, selectors, services
 from ..models import JoinCode
-from .common import form_page, int_keyset_page, posted
+from .common import form_page, posted
 
 
 def join_url(request, code: JoinCode) -> str:
@@ -52,7 +52,7 @@ def join_code_list(request):
             else:
                 messages.success(request, _("已生成入会二维码“%(label)s”。") % {"label": code.label})
                 return redirect("member-join-code-detail", pk=code.pk)
-    page = int_keyset_page(
+    page = keyset_page(
         selectors.join_codes_for_user(user), field="id", descending=True, cursor=request.GET.get("cursor", ""), size=50
     )
     return form_page(

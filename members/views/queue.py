@@ -15,12 +15,12 @@ from django.views.decorators.http import require_GET, require_POST
 from organizations.errors import DomainError
 from organizations.roles import MEMBER_MANAGE
 from organizations.scoping import has_capability, has_capability_anywhere
-from organizations.views import staff_required
+from organizations.views import keyset_page, staff_required
 
 from .. import forms, selectors, services
 from ..filters import JoinApplicationFilter
 from ..models import JoinApplication
-from .common import PAGE_SIZE, int_keyset_page, is_fragment, private, with_toast
+from .common import PAGE_SIZE, is_fragment, private, with_toast
 from .roll import _under_options
 
 
@@ -46,7 +46,7 @@ def application_list(request):
     pending = (
         filterset.form.cleaned_data.get("status") == JoinApplication.Status.PENDING if filterset.is_valid() else False
     )
-    page = int_keyset_page(
+    page = keyset_page(
         filterset.qs, field="id", descending=not pending, cursor=request.GET.get("cursor", ""), size=PAGE_SIZE
     )
     under_options, under_org = _under_options(request)

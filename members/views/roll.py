@@ -16,12 +16,12 @@ from organizations.forms import OPTION_LIMIT, org_label
 from organizations.roles import MEMBER_MANAGE, PERSONAL_DATA_FULL
 from organizations.scoping import has_capability, has_capability_anywhere
 from organizations.selectors import organizations_for_user
-from organizations.views import apply_service_error, staff_required
+from organizations.views import apply_service_error, keyset_page, staff_required
 
 from .. import exporter, forms, selectors, services
 from ..filters import HonourFilter, MemberFilter
 from ..models import Membership
-from .common import PAGE_SIZE, file_response, form_page, int_keyset_page, is_fragment, posted, private
+from .common import PAGE_SIZE, file_response, form_page, is_fragment, posted, private
 
 FILTER_KEYS = ("q", "under", "status", "employment_form", "is_migrant_worker", "honour", "joined_from", "joined_to")
 
@@ -75,9 +75,7 @@ def member_list(request):
     user = request.user
     filterset = _filtered(request)
     _tidy_filter_form(filterset)
-    page = int_keyset_page(
-        filterset.qs, field="id", descending=True, cursor=request.GET.get("cursor", ""), size=PAGE_SIZE
-    )
+    page = keyset_page(filterset.qs, field="id", descending=True, cursor=request.GET.get("cursor", ""), size=PAGE_SIZE)
     under_options, under_org = _under_options(request)
     export_query = request.GET.copy()
     export_query.pop("cursor", None)
@@ -278,7 +276,7 @@ def honour_list(request):
     filterset = HonourFilter(request.GET or None, queryset=qs, request=request)
     fields = filterset.form.fields
     fields["kind"].widget.choices = [("", _("全部")), *list(fields["kind"].choices)[1:]]
-    page = int_keyset_page(
+    page = keyset_page(
         filterset.qs, field="year", descending=True, cursor=request.GET.get("cursor", ""), size=PAGE_SIZE
     )
     under_options, under_org = _under_options(request)

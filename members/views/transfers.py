@@ -17,12 +17,12 @@ from django.views.decorators.http import require_GET, require_POST
 from organizations.errors import DomainError
 from organizations.roles import MEMBER_MANAGE
 from organizations.scoping import has_capability, has_capability_anywhere, path_in_reach
-from organizations.views import apply_service_error, staff_required
+from organizations.views import apply_service_error, keyset_page, staff_required
 
 from .. import forms, selectors, services
 from ..filters import TransferFilter
 from ..models import Transfer
-from .common import PAGE_SIZE, form_page, int_keyset_page, posted, private
+from .common import PAGE_SIZE, form_page, posted, private
 
 
 def transfer_actions(user, t: Transfer) -> dict:
@@ -45,9 +45,7 @@ def transfer_list(request):
     fields = filterset.form.fields
     for name in ("status", "direction"):
         fields[name].widget.choices = [("", _("全部")), *list(fields[name].choices)[1:]]
-    page = int_keyset_page(
-        filterset.qs, field="id", descending=True, cursor=request.GET.get("cursor", ""), size=PAGE_SIZE
-    )
+    page = keyset_page(filterset.qs, field="id", descending=True, cursor=request.GET.get("cursor", ""), size=PAGE_SIZE)
     context = {
         "filter": filterset,
         "page": page,

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Q, QuerySet
 
 
@@ -37,6 +38,25 @@ def _decode(cursor: str):
         return None
 
 
+def _fit(qs: QuerySet, field: str, position):
+    """The cursor's value converted to the column's type, or None if it does not fit (start over).
+
+    A hand-edited cursor ("abc" for an integer column) must restart the list, not 500.
+    """
+    value, pk = position
+    if abs(pk) >= 2**63:
+        return None
+    try:
+        model_field = qs.model._meta.get_field(field)
+    except FieldDoesNotExist:
+        return position
+    try:
+        value = model_field.to_python(value)
+    except (ValidationError, TypeError, ValueError):
+        return None
+    return (value, pk) if value is not None else None
+
+
 def keyset_page(qs: QuerySet, *, field: str, descending: bool, cursor: str, size: int) -> KeysetPage:
     """One page of `qs` ordered by (`field`, id), starting after `cursor`."""
     if descending:
@@ -44,6 +64,8 @@ def keyset_page(qs: QuerySet, *, field: str, descending: bool, cursor: str, size
     else:
         qs = qs.order_by(field, "id")
     position = _decode(cursor) if cursor else None
+    if position is not None:
+        position = _fit(qs, field, position)
     if position is not None:
         value, pk = position
         op = "lt" if descending else "gt"

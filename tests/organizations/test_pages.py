@@ -695,3 +695,11 @@ def test_the_outsider_cannot_post_to_pudong_forms(client, tree, outsider):
     response = client.post(reverse("org-dissolve", args=[tree["pd_union"].pk]), {"on": "2025-01-01", "reason": "x"})
     assert response.status_code == 404
     assert Organization.objects.get(pk=tree["pd_union"].pk).status == Organization.Status.ACTIVE
+
+
+@pytest.mark.parametrize("cursor", ["abc", "WyJhYmMiLDFd", "WzEsMTAwMDAwMDAwMDAwMDAwMDAwMDAwMF0", "WyJ4Iiwie31d"])
+def test_a_hand_edited_cursor_restarts_the_list_instead_of_failing(client, owner, enterprises, cursor):
+    client.force_login(owner)
+    response = client.get("/enterprises/", {"sort": "-employees", "cursor": cursor})
+    assert response.status_code == 200
+    assert enterprises["pudong"].name in response.content.decode()
