@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
     path("me/", views.selfservice_home, name="selfservice-home"),
+    path("focus/", views.org_focus, name="org-focus"),
     path("orgs/", views.org_tree, name="org-tree"),
     path("orgs/options/", views.org_options, name="org-options"),
     path("orgs/<int:pk>/", views.org_detail, name="org-detail"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
 from django import forms, template
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -102,3 +104,38 @@ def bs_field(field, wrapper_class: str = "mb-3", show_label: bool = True):
 def form_errors(form):
     """The form's non-field errors as one alert."""
     return {"errors": form.non_field_errors()}
+
+
+# --- numbers, money and dates in Chinese conventions -----------------------------------
+# Django's zh-hans locale groups digits by ten thousand with no separator ("12345");
+# statistics and money on Chinese government-service sites are written with a comma every
+# three digits ("12,345", "¥1,234.00"), which is what these filters give in every language.
+# Dates need no filter: `|date:"DATE_FORMAT"` is "2026年11月21日" in zh-hans.
+
+
+def _grouped(value: Decimal, places: int) -> str:
+    return f"{value:,.{places}f}"
+
+
+@register.filter
+def num(value) -> str:
+    """A count with thousands grouped by three: 12345 -> '12,345'; None or '' -> '—'."""
+    if value is None or value == "" or isinstance(value, bool):
+        return "—"
+    try:
+        return _grouped(Decimal(str(value)), 0)
+    except (InvalidOperation, ValueError):
+        return str(value)
+
+
+@register.filter
+def yuan(value) -> str:
+    """An amount of money in yuan: 1234.5 -> '¥1,234.50'; -8 -> '-¥8.00'; None -> '—'."""
+    if value is None or value == "" or isinstance(value, bool):
+        return "—"
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    except (InvalidOperation, ValueError):
+        return str(value)
+    sign = "-" if amount < 0 else ""
+    return f"{sign}¥{_grouped(abs(amount), 2)}"

@@ -5,6 +5,7 @@ pages: import them from here.
 """
 
 from .access import apply_service_error, no_role_response, staff_required, worker_required
+from .focus import focus_context, focused_roots, org_focus
 from .pages import LoginView, LogoutView, home, selfservice_home
 from .paging import keyset_page
 from .registry import (
@@ -39,6 +40,8 @@ __all__ = [
     "enterprise_detail",
     "enterprise_edit",
     "enterprise_list",
+    "focus_context",
+    "focused_roots",
     "home",
     "keyset_page",
     "no_role_response",
@@ -49,6 +52,7 @@ __all__ = [
     "org_detail",
     "org_dissolve",
     "org_edit",
+    "org_focus",
     "org_merge",
     "org_move",
     "org_options",

@@ -10,8 +10,9 @@ from .. import services
 from ..models import CoverageSummary
 from ..roles import AUDIT_VIEW, ORG_MANAGE
 from ..scoping import has_capability_anywhere, is_staff_user
-from ..selectors import organization_roots_for_user, role_assignments_for_user
+from ..selectors import role_assignments_for_user
 from .access import _login_redirect, no_role_response, worker_required
+from .focus import focused_org, focused_roots
 
 FIGURES = ("descendants", "grassroots_unions", "enterprises", "unionized_enterprises", "employees", "members")
 
@@ -26,9 +27,8 @@ class LogoutView(auth_views.LogoutView):
     """POST only (Django's default): a link or an image cannot sign anyone out."""
 
 
-def _subtree_figures(user) -> dict:
-    """Coverage totals over the user's reach roots, from the summaries (no live COUNT)."""
-    roots = list(organization_roots_for_user(user))
+def _subtree_figures(roots: list) -> dict:
+    """Coverage totals over the given roots, from the summaries (no live COUNT)."""
     root_ids = [root.pk for root in roots]
     summaries = list(CoverageSummary.objects.filter(organization_id__in=root_ids))
     if len(summaries) < len(root_ids):
@@ -62,7 +62,8 @@ def home(request):
         request,
         "organizations/home.html",
         {
-            **_subtree_figures(user),
+            **_subtree_figures(focused_roots(request)),
+            "focus": focused_org(request),
             "assignments": assignments,
             "can_manage": has_capability_anywhere(user, ORG_MANAGE),
             "can_audit": has_capability_anywhere(user, AUDIT_VIEW),

@@ -39,6 +39,11 @@ def _tidy_boolean_filters(filterset, *names) -> None:
     """'Unknown' reads oddly on a filter: call the empty choice 'all'."""
     for name in names:
         filterset.form.fields[name].widget.choices = [("unknown", _("全部")), ("true", _("是")), ("false", _("否"))]
+    # Likewise the dashes of an unchosen choice filter.
+    for field in filterset.form.fields.values():
+        choices = list(getattr(field.widget, "choices", ()))
+        if choices and choices[0][0] == "" and str(choices[0][1]).startswith("---"):
+            field.widget.choices = [("", _("全部")), *choices[1:]]
 
 
 def _under_org(request):
@@ -77,6 +82,9 @@ def enterprise_list(request):
         "is_continuation": bool(request.GET.get("cursor")),
         "under_org": _under_org(request),
         "filtered": any(request.GET.get(k) not in (None, "", "unknown") for k in filterset.form.fields),
+        "more_filtered": any(
+            request.GET.get(k) not in (None, "", "unknown") for k in filterset.form.fields if k not in ("q", "under")
+        ),
         "can_create": has_capability_anywhere(user, ORG_MANAGE),
     }
     if request.htmx and not request.htmx.history_restore_request:

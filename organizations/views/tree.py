@@ -20,12 +20,12 @@ from ..selectors import (
     organization_breadcrumb,
     organization_children,
     organization_get,
-    organization_roots_for_user,
     organization_search,
     organizations_for_user,
     stations_for_user,
 )
 from .access import apply_service_error, staff_required
+from .focus import focused_roots
 
 SEARCH_LIMIT = 50
 CHILDREN_LIMIT = 500
@@ -57,7 +57,7 @@ def org_tree(request):
         names = _ancestor_names(user, results)
         context["results"] = [(org, [names[p] for p in org.ancestor_paths() if p in names][-3:]) for org in results]
     else:
-        context["nodes"] = list(organization_roots_for_user(user))
+        context["nodes"] = focused_roots(request)
     if request.htmx and request.htmx.target == "org-results" and not request.htmx.history_restore_request:
         return render(request, "organizations/_tree_results.html", context)
     return render(request, "organizations/tree.html", context)

@@ -37,9 +37,16 @@
     if (question && !window.confirm(question)) event.preventDefault();
   });
 
+  // A form that came back with errors: put the cursor in the first field to fix.
+  function focusFirstError() {
+    var field = document.querySelector("main .is-invalid");
+    if (field && typeof field.focus === "function") field.focus();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     initToasts(document);
     initRates(document);
+    focusFirstError();
   });
   document.addEventListener("htmx:afterSwap", function (event) {
     initRates(event.target);
