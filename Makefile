@@ -61,5 +61,12 @@ BENCH_MEMBERS ?= 200000
 bench: venv-dev
 	$(BIN)/python bench/run.py --members $(BENCH_MEMBERS) $(if $(BENCH_SCALES),--scales $(BENCH_SCALES)) $(BENCH_ARGS)
 
+## screenshots: run only the browser journeys (Debian's chromium) and save PNGs of the key pages,
+## desktop and phone, under screenshots/ (page weights and axe-core results: screenshots/report-*.json).
+screenshots: venv-dev
+	rm -rf screenshots
+	$(BIN)/python -m pytest -n 2 -m browser tests/browser $(PYTEST_ARGS)
+	@echo "Screenshots and reports: screenshots/"
+
 clean:
 	rm -rf var staticfiles
