@@ -14,7 +14,7 @@ PD_MARK = "甲区专属标记"
 HP_MARK = "乙区专属标记"
 
 
-def _populate_organizations(tree, side, mark, objects):
+def _populate_organizations(tree, side, mark, objects, actor):
     street = tree["lujiazui"] if side == "pd" else tree["nanjing"]
     union = add_org(street, name=f"{mark}基层工会", kind=OrgKind.GRASSROOTS)
     group = add_org(union, name=f"{mark}工会小组", kind=OrgKind.UNION_GROUP)
@@ -31,7 +31,28 @@ def _populate_activity(tree, side, mark, objects, actor):
     objects.append(log_action(actor=actor, action="test.marked", target=union, data={"note": mark}))
 
 
-POPULATORS = [_populate_organizations]
+def _populate_members(tree, side, mark, objects, actor):
+    from members import services as member_services
+    from tests.factories import make_id_number, make_member, make_mobile
+
+    union = next(o for o in objects if getattr(o, "kind", None) == OrgKind.GRASSROOTS)
+    membership = make_member(union, actor=actor, name=f"{mark}会员", employer_name=f"{mark}有限公司")
+    honour = member_services.honour_add(actor=actor, member=membership.member, kind="city_craftsman", year=2025)
+    code = member_services.join_code_create(actor=actor, union=union, label=f"{mark}入会码")
+    application = member_services.join_application_submit(
+        code=member_services.join_code_public(code),
+        name=f"{mark}申请人",
+        id_number=make_id_number(),
+        mobile=make_mobile(),
+        employment_form="rider",
+        employer_name=f"{mark}配送站",
+        consent=True,
+        password="Applicant-pass-2026",
+    )
+    objects += [membership, membership.member, honour, code, application]
+
+
+POPULATORS = [_populate_organizations, _populate_members]
 
 
 @pytest.fixture
@@ -41,7 +62,7 @@ def sides(tree, owner):
     for side, mark in (("pd", PD_MARK), ("hp", HP_MARK)):
         objects = [tree["pudong"] if side == "pd" else tree["huangpu"]]
         for populate in POPULATORS:
-            populate(tree, side, mark, objects)
+            populate(tree, side, mark, objects, owner)
         _populate_activity(tree, side, mark, objects, owner)
         result[side] = objects
     from organizations.services import coverage_refresh
