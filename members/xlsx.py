@@ -9,6 +9,8 @@ as openpyxl gives them with data_only=True: str, int, float, bool, datetime or N
 
 from __future__ import annotations
 
+import codecs
+import html
 import re
 from collections.abc import Iterator
 from xml.parsers import expat
@@ -21,6 +23,16 @@ CHUNK = 1 << 20
 _COLUMN_INDEX: dict[str, int] = {}
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"[A-Z]+\d+(?::[A-Z]+(\d+))?\"")
 _INTERESTING = frozenset({"row", "c", "v", "t", "is"})
+# One cell with its reference: <c r="B12" s="3" t="s"><v>7</v></c>, <c r="A1"/>, inline strings…
+_CELL = re.compile(r'<c r="([A-Z]{1,3})([0-9]+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
+_T = re.compile(r"<t(?:\s[^>]*)?>([^<]*)</t>")
+
+
+def _fast_path_ok(head: bytes) -> bool:
+    """Every cell tag of the sample is an unprefixed <c r="…">, so _CELL sees them all."""
+    text = head.decode("utf-8", errors="ignore")
+    cells = text.count("<c ") + text.count("<c>")
+    return ":c " not in text and cells > 0 and text.count('<c r="') == cells
 
 
 def _column(letters: str) -> int:
@@ -83,7 +95,92 @@ class Workbook:
         return False
 
     def rows(self) -> Iterator[tuple]:
-        """Rows as tuples, in order; rows the file leaves out come back as ()."""
+        """Rows as tuples, in order; rows the file leaves out come back as ().
+
+        Sheets written the usual way (every cell with its reference, attributes r, s, t
+        unprefixed — Excel, WPS, LibreOffice, openpyxl) take a regular-expression fast
+        path; anything else is parsed with expat.
+        """
+        with self.archive.open(self.sheet_path) as src:
+            head = src.read(CHUNK)
+        if _fast_path_ok(head):
+            return self._fast_rows()
+        return self._expat_rows()
+
+    def _value(self, ctype: str, style: str | None, text: str):
+        if ctype == "s":
+            return self.shared[int(text)]
+        if ctype == "n":
+            value = float(text) if ("." in text or "E" in text or "e" in text) else int(text)
+            if style is not None and int(style) in self.date_styles:
+                value = from_excel(value, self.epoch, timedelta=int(style) in self.timedelta_styles)
+            return value
+        if ctype == "b":
+            return text == "1"
+        if ctype == "d":
+            return from_ISO8601(text)
+        return text  # inlineStr, str (a formula's result), e (an error such as #N/A)
+
+    def _fast_rows(self) -> Iterator[tuple]:
+        value_of = self._value
+        cells: dict[int, object] = {}
+        current = 0
+        emitted = 0
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        carry = ""
+        with self.archive.open(self.sheet_path) as src:
+            while True:
+                chunk = src.read(CHUNK)
+                text = carry + decoder.decode(chunk, final=not chunk)
+                cut = text.rfind("</row>") + 6 if chunk else len(text)
+                if cut < 6 and chunk:
+                    carry = text
+                    continue
+                body, carry = text[:cut], text[cut:]
+                found = 0
+                for m in _CELL.finditer(body):
+                    found += 1
+                    letters, row, attrs, inner = m.groups()
+                    row = int(row)
+                    if row != current:
+                        if current:
+                            yield tuple(cells.get(i) for i in range(max(cells) + 1)) if cells else ()
+                            emitted = current
+                            cells.clear()
+                        while emitted + 1 < row:
+                            yield ()
+                            emitted += 1
+                        current = row
+                    if not inner:
+                        continue
+                    ctype = "n"
+                    style = None
+                    if attrs:
+                        i = attrs.find(' t="')
+                        if i >= 0:
+                            ctype = attrs[i + 4 : attrs.index('"', i + 4)]
+                        i = attrs.find(' s="')
+                        if i >= 0:
+                            style = attrs[i + 4 : attrs.index('"', i + 4)]
+                    if ctype == "inlineStr":
+                        raw = "".join(_T.findall(inner))
+                    else:
+                        i = inner.find("<v>")
+                        if i < 0:
+                            continue
+                        raw = inner[i + 3 : inner.index("</v>", i)]
+                    if "&" in raw:
+                        raw = html.unescape(raw)
+                    cells[_column(letters)] = value_of(ctype, style, raw)
+                if found != body.count("<c ") + body.count("<c>"):
+                    # A producer that changed its style mid-file: refuse rather than misread.
+                    raise ValueError("unexpected cell markup")
+                if not chunk:
+                    break
+        if current:
+            yield tuple(cells.get(i) for i in range(max(cells) + 1)) if cells else ()
+
+    def _expat_rows(self) -> Iterator[tuple]:
         shared, date_styles, timedelta_styles, epoch = self.shared, self.date_styles, self.timedelta_styles, self.epoch
         parser = expat.ParserCreate(namespace_separator="}")
         parser.buffer_text = True

@@ -47,3 +47,38 @@ def test_it_sees_merged_cells_and_the_declared_size(tmp_path):
     wb.save(path)
     book = Workbook(str(path))
     assert book.has_merged_cells() and book.declared_rows() == 10
+
+
+def test_fast_and_expat_paths_agree(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["a&b <c>", 1, 2.5, dt.datetime(2024, 1, 2), True, None, "x"])
+    ws.append([])
+    ws.append([None, None, "only C"])
+    ws["E7"] = "after a gap"
+    path = tmp_path / "f.xlsx"
+    wb.save(path)
+    book = Workbook(str(path))
+    assert list(book._fast_rows()) == list(book._expat_rows())
+
+
+def test_it_parses_sheets_without_cell_references(tmp_path):
+    """Some producers omit r="A1": the expat path reads those."""
+    import zipfile
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["姓名", "身份证号码"])
+    wb.active.append(["张三", "31011519900101123X"])
+    src = tmp_path / "a.xlsx"
+    wb.save(src)
+    dst = tmp_path / "b.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                import re
+
+                data = re.sub(rb' r="[A-Z]+[0-9]+"', b"", data)
+            zout.writestr(item, data)
+    book = Workbook(str(dst))
+    assert [tuple(r) for r in book.rows()] == [("姓名", "身份证号码"), ("张三", "31011519900101123X")]
