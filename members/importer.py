@@ -59,7 +59,7 @@ from .names import name_initials
 from .services import _check_union, reserve_member_numbers
 from .validators import MIN_JOIN_AGE, _age, normalize_id_number, parse_id_number_fast, parse_mobile
 
-BATCH_SIZE = 10000
+BATCH_SIZE = 5000
 # (key, Chinese header, required). Column order of the template.
 COLUMNS: list[tuple[str, str, bool]] = [
     ("name", "姓名", True),
