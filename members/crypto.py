@@ -157,19 +157,24 @@ class BlindIndexer:
         # hmac.new(key, msg, sha256), at a third of the per-call cost.
         self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in raw))
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in raw))
+        # The purpose prefix is the start of every message: hash it once.
+        self._inner_id = self._inner.copy()
+        self._inner_id.update(ID_PURPOSE)
+        self._inner_mobile = self._inner.copy()
+        self._inner_mobile.update(MOBILE_PURPOSE)
 
-    def _hash(self, purpose: bytes, value: str) -> str:
-        h = self._inner.copy()
-        h.update(purpose + value.encode())
+    def _hash(self, inner, value: str) -> str:
+        h = inner.copy()
+        h.update(value.encode())
         o = self._outer.copy()
         o.update(h.digest())
         return o.hexdigest()[:HASH_HEX_CHARS]
 
     def id_number(self, normalized: str) -> str:
-        return self._hash(ID_PURPOSE, normalized)
+        return self._hash(self._inner_id, normalized)
 
     def mobile(self, normalized: str) -> str:
-        return self._hash(MOBILE_PURPOSE, normalized)
+        return self._hash(self._inner_mobile, normalized)
 
 
 @lru_cache(maxsize=8)

@@ -588,13 +588,19 @@ def _plan_batch(state: _State, batch: list[tuple[int, tuple]], files: _Files, en
     id_tokens = dict(zip((p.rn for p in plans if p.action == "c"), new_ids, strict=True))
     mobile_tokens = dict(zip((p.rn for p in plans if p.mobile is not None), mobiles, strict=True))
     created_label = _("重新入会")
+    lines = []
     for p in plans:
-        if p.action in ("c", "r"):
-            res.created += 1
-            report([p.rn, p.name, p.id_masked, "created", created_label if p.action == "r" else ""])
+        # Report lines joined by hand: only the name can need quoting.
+        if p.action == "c":
+            lines.append(f"{p.rn},{_q(p.name)},{p.id_masked},created,\n")
+        elif p.action == "r":
+            lines.append(f"{p.rn},{_q(p.name)},{p.id_masked},created,{created_label}\n")
         else:
-            res.updated += 1
-            report([p.rn, p.name, p.id_masked, "updated", ""])
+            lines.append(f"{p.rn},{_q(p.name)},{p.id_masked},updated,\n")
+    starts = sum(1 for p in plans if p.action != "u")
+    res.created += starts
+    res.updated += len(plans) - starts
+    files.report.write("".join(lines))
     if state.direct:
         return _encode_direct(state, plans, id_tokens, mobile_tokens)
     return _encode_tmp(plans, id_tokens, mobile_tokens)
