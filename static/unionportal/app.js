@@ -37,6 +37,14 @@
     if (question && !window.confirm(question)) event.preventDefault();
   });
 
+  // A table wider than its box scrolls sideways: keyboard users need to reach it (Tab, then arrows).
+  function initScrollers(root) {
+    root.querySelectorAll(".table-responsive").forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth + 1) box.setAttribute("tabindex", "0");
+      else box.removeAttribute("tabindex");
+    });
+  }
+
   // A form that came back with errors: put the cursor in the first field to fix.
   function focusFirstError() {
     var field = document.querySelector("main .is-invalid");
@@ -46,10 +54,15 @@
   document.addEventListener("DOMContentLoaded", function () {
     initToasts(document);
     initRates(document);
+    initScrollers(document);
     focusFirstError();
+  });
+  window.addEventListener("resize", function () {
+    initScrollers(document);
   });
   document.addEventListener("htmx:afterSwap", function (event) {
     initRates(event.target);
+    initScrollers(document);
   });
 })();
 

@@ -8,9 +8,12 @@ import json
 
 import pytest
 
-from organizations.models import Enterprise, Organization, ServiceStation
+from members import services as member_services
+from organizations.models import Enterprise, Organization, OrgKind, ServiceStation, User
+from tests.factories import make_id_number
 
 from .conftest import (
+    DEMO_PASSWORD,
     PAGE_BUDGET,
     SCREENSHOTS,
     WORKER_USERNAME,
@@ -23,6 +26,8 @@ from .conftest import (
 )
 
 pytestmark = pytest.mark.browser
+
+MEMBER_PASSWORD = "riders-2026-shanghai"
 
 
 def _pages(group: str) -> list[tuple[str, str, str]]:
@@ -42,6 +47,8 @@ def _pages(group: str) -> list[tuple[str, str, str]]:
             ("pudong", "org-dissolve", f"/orgs/{lujiazui.pk}/dissolve/"),
             ("pudong", "not-found", f"/orgs/{huangpu.pk}/"),
         ]
+    if group == "members":
+        return _member_pages(lujiazui)
     ent = Enterprise.objects.filter(org_path__startswith=lujiazui.path, union__isnull=True).order_by("name").first()
     station = ServiceStation.objects.filter(organization__path__startswith=pudong.path).order_by("name").first()
     return [
@@ -52,6 +59,40 @@ def _pages(group: str) -> list[tuple[str, str, str]]:
         ("pudong", "station-list", "/stations/"),
         ("pudong", "station-detail", f"/stations/{station.pk}/"),
         ("city", "audit-log", "/audit/"),
+    ]
+
+
+def _member_pages(lujiazui) -> list[tuple[str, str, str]]:
+    """A join code, a member who joined with it (and can sign in), one pending application."""
+    union = Organization.objects.filter(path__startswith=lujiazui.path, kind=OrgKind.GRASSROOTS).order_by("path")[0]
+    clerk = User.objects.get(username="pudong")
+    code = member_services.join_code_create(actor=clerk, union=union)
+    public = member_services.join_code_public(code)
+    people = [("李小红", "13700001234"), ("王待审", "13700005678")]
+    applications = [
+        member_services.join_application_submit(
+            code=public,
+            name=name,
+            id_number=make_id_number(),
+            mobile=mobile,
+            employment_form="rider",
+            employer_name="陆家嘴外卖站点",
+            consent=True,
+            password=MEMBER_PASSWORD,
+        )
+        for name, mobile in people
+    ]
+    membership = member_services.join_application_approve(actor=clerk, application=applications[0])
+    return [
+        ("", "join-form", f"/join/{public}/"),
+        ("13700001234", "member-card", "/me/card/"),
+        ("13700001234", "member-membership", "/me/membership/"),
+        ("pudong", "member-list", "/members/"),
+        ("pudong", "member-detail", f"/members/{membership.member_id}/"),
+        ("pudong", "member-applications", "/members/applications/"),
+        ("pudong", "member-imports", "/members/imports/"),
+        ("pudong", "member-join-codes", "/members/join-codes/"),
+        ("pudong", "member-transfers", "/members/transfers/"),
     ]
 
 
@@ -98,7 +139,7 @@ def _write_report(name: str, report: dict) -> None:
 
 
 # Several small tests rather than one long tour, so that `-n 2` shares them out.
-@pytest.mark.parametrize("group", ["public", "tree", "registry"])
+@pytest.mark.parametrize("group", ["public", "tree", "registry", "members"])
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
 def test_key_pages_are_light_accessible_and_fit_the_screen(demo, request, viewport, group):
     page = request.getfixturevalue(f"audit_{viewport}")
@@ -109,7 +150,12 @@ def test_key_pages_are_light_accessible_and_fit_the_screen(demo, request, viewpo
         if username != signed_in:
             page.context.clear_cookies()
             if username:
-                login(page, demo, username)
+                login(
+                    page,
+                    demo,
+                    username,
+                    MEMBER_PASSWORD if username.isdigit() and group == "members" else DEMO_PASSWORD,
+                )
             signed_in = username
         problems += _tour(page, demo, [(name, path)], viewport, report)
     _write_report(f"{viewport}-{group}", report)
