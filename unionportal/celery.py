@@ -18,6 +18,10 @@ app.conf.beat_schedule = {
         "task": "activity.tasks.purge_expired_audit_events",
         "schedule": crontab(hour=3, minute=17),
     },
+    "unionportal-resend-task-outbox": {
+        "task": "unionportal.tasks.resend_outbox",
+        "schedule": crontab(minute="*"),
+    },
     "organizations-refresh-coverage": {
         "task": "organizations.tasks.refresh_coverage_summaries",
         "schedule": crontab(minute="*/30"),

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "disputes",
     "projects",
     "reports",
+    "unionportal",  # the task outbox (unionportal.tasks.enqueue)
 ]
 
 MIDDLEWARE = [
@@ -149,8 +150,25 @@ IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.post
 # --- cache, Redis, Celery -------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Degrades to "nothing cached" while Redis is down: pages must not depend on it.
+    CACHES = {
+        "default": {
+            "BACKEND": "unionportal.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
     CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # A message taken by a worker that then died is handed out again after this many seconds.
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+        # Publishing gives up within a second when Redis is down (unionportal.tasks.enqueue
+        # then keeps the task in the outbox) instead of holding the request for seconds.
+        "max_retries": 2,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.5,
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # Embedded default: kombu's filesystem transport. A real worker (with embedded beat)

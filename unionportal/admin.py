@@ -1,0 +1,17 @@
+"""The task outbox in the admin (superusers only: no role grants its model permissions)."""
+
+from django.contrib import admin
+
+from .models import TaskOutbox
+
+
+@admin.register(TaskOutbox)
+class TaskOutboxAdmin(admin.ModelAdmin):
+    list_display = ("id", "task_name", "created_at", "attempts", "last_error")
+    readonly_fields = ("task_name", "args", "kwargs", "created_at", "attempts", "last_error")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class UnionPortalConfig(AppConfig):
+    """The wiring package as an app only for its task outbox table (unionportal.tasks)."""
+
+    name = "unionportal"
+    verbose_name = _("系统运行")
