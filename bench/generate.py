@@ -821,6 +821,7 @@ def bench_env(database_url: str, keys: tuple[str, str]) -> dict[str, str]:
         "BEHIND_TLS_PROXY": "0",
         "AXES_ENABLED": "0",
         "VAR_DIR": str(ROOT / "var" / "bench"),
+        "STATIC_ROOT": str(ROOT / "var" / "bench" / "staticfiles"),
         "LOG_LEVEL": "WARNING",
     }
 
@@ -834,7 +835,7 @@ def database_url_for(members: int, url: str | None = None) -> str:
     return urlunparse(parts._replace(path=f"/unionportal_bench_{members}"))
 
 
-def _server_conn(url: str):
+def server_connection(url: str):
     import psycopg2
 
     parts = urlparse(url)
@@ -846,7 +847,7 @@ def _server_conn(url: str):
 def _db_comment(url: str) -> dict | None:
     """None if the database does not exist; else the generator's record on it ({} if none)."""
     name = urlparse(url).path.strip("/")
-    conn = _server_conn(url)
+    conn = server_connection(url)
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [name])
@@ -870,7 +871,7 @@ def read_meta(url: str) -> dict | None:
 
 def _write_meta(url: str, meta: dict) -> None:
     name = urlparse(url).path.strip("/")
-    conn = _server_conn(url)
+    conn = server_connection(url)
     with conn.cursor() as cur:
         cur.execute(f'COMMENT ON DATABASE "{name}" IS %s', [json.dumps(meta)])
     conn.close()
@@ -878,7 +879,7 @@ def _write_meta(url: str, meta: dict) -> None:
 
 def _create_database(url: str) -> None:
     name = urlparse(url).path.strip("/")
-    conn = _server_conn(url)
+    conn = server_connection(url)
     with conn.cursor() as cur:
         cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         cur.execute(

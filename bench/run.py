@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.generate import bench_env, bench_keys, database_url_for, read_meta  # noqa: E402
+from bench.generate import bench_env, bench_keys, database_url_for, read_meta, server_connection  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 NOTES = ROOT / "bench" / "notes"
@@ -82,8 +82,6 @@ GROWTH_KEYS = [
 
 
 def machine_info(url: str) -> dict:
-    import psycopg2
-
     info: dict = {
         "nproc": os.cpu_count(),
         "python": platform.python_version(),
@@ -100,7 +98,7 @@ def machine_info(url: str) -> dict:
                 break
     except OSError:
         pass
-    conn = psycopg2.connect(url.replace("postgres://", "postgresql://", 1))
+    conn = server_connection(url)
     with conn.cursor() as cur:
         cur.execute("SELECT version()")
         info["postgresql"] = cur.fetchone()[0].split(" on ")[0]
@@ -168,12 +166,20 @@ def measure_scale(args) -> dict:
     import django
 
     django.setup()
+    from django.core.management import call_command
     from django.db import connection
 
     from bench import measures
     from members.models import Member
 
     log = print
+    # The code may have moved on since the city was built: bring the schema up to date (new
+    # tables, indexes) and collect static files, as a deployment would, before measuring.
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("collectstatic", verbosity=0, interactive=False)
+    present = Member.objects.count()
+    if present < meta["members"]:
+        raise SystemExit(f"{url} holds {present:,} members, not {meta['members']:,}: rebuild it with --force")
     password = secrets.token_urlsafe(16)
     admin, city_user, clerk, root, district, street = _actors(password)
     out: dict = {
@@ -342,6 +348,8 @@ def main(argv: list[str] | None = None) -> int:
             cmd += ["--members", str(scale), "--database-url", url, *_child_args(args)]
             subprocess.run(cmd, check=True)
             per_scale[str(scale)] = json.loads(Path(tmp.name).read_text())
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / f"scale-{scale}.json").write_text(json.dumps(per_scale[str(scale)], ensure_ascii=False, indent=2))
     largest = str(max(scales))
     report["machine"]["loadavg_1m_at_end"] = round(os.getloadavg()[0], 2)
     report["scale"] = max(scales)
