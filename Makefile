@@ -70,3 +70,13 @@ screenshots: venv-dev
 
 clean:
 	rm -rf var staticfiles
+
+.PHONY: backup restore
+## backup: dump the PostgreSQL database (DATABASE_URL) and MEDIA_ROOT into var/backups/<timestamp> (BACKUP_DIR, BACKUP_KEEP).
+backup:
+	scripts/backup.sh
+
+## restore: make restore BACKUP=var/backups/unionportal-… DB=new_database_name (see scripts/restore.sh).
+restore:
+	@test -n "$(BACKUP)" -a -n "$(DB)" || { echo "usage: make restore BACKUP=<backup folder> DB=<new database name>"; exit 2; }
+	scripts/restore.sh "$(BACKUP)" "$(DB)"
