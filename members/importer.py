@@ -295,6 +295,22 @@ class _Prepared:
 
 
 @dataclass
+class _RowContext:
+    """What checking a row needs (see _check_rows)."""
+
+    header: dict[str, int]
+    today: dt.date
+    blind_key: str
+    fernet_key: str
+
+    def __post_init__(self):
+        self.width = max(self.header.values()) + 1 if self.header else 0
+        # Position of each COLUMNS key in a row; absent columns read the trailing None.
+        self.positions = tuple(self.header.get(k, self.width) for k, _h, _r in COLUMNS)
+        self.present = frozenset(self.header)
+
+
+@dataclass
 class _State:
     union: Organization
     header: dict[str, int]
@@ -308,10 +324,12 @@ class _State:
     now_text: str = ""
 
     def __post_init__(self):
-        self.width = max(self.header.values()) + 1 if self.header else 0
-        # Position of each COLUMNS key in a row; absent columns read the trailing None.
-        self.positions = tuple(self.header.get(k, self.width) for k, _h, _r in COLUMNS)
-        self.present = frozenset(self.header)
+        self.ctx = _RowContext(
+            header=self.header,
+            today=self.today,
+            blind_key=settings.BLIND_INDEX_KEY,
+            fernet_key=settings.FIELD_ENCRYPTION_KEYS[0],
+        )
 
 
 class _RowError(Exception):
@@ -398,7 +416,7 @@ _LABEL_EDUCATION = gettext_lazy("文化程度")
 _LABEL_SKILL = gettext_lazy("技能等级")
 
 
-def _parse_row(state: _State, cells) -> dict:
+def _parse_row(state: _RowContext, cells) -> dict:
     """One row checked and normalised; raises _RowError with the message for the report.
 
     This is the hot loop of a million-row import: no translation, no exception and no
@@ -474,24 +492,64 @@ SPOOL_COLUMNS = (
 ).split()
 
 
-def _plan_batch(state: _State, batch: list[tuple[int, tuple]], files: _Files, encryptor, indexer) -> _Batch:
-    """Validate one batch and decide each row's outcome.
+_TOOLS: dict[tuple[str, str], tuple] = {}
 
-    Returns the rows to write, encoded for the writer (see _Batch).
+
+def _tools(ctx: _RowContext):
+    key = (ctx.blind_key, ctx.fernet_key)
+    tools = _TOOLS.get(key)
+    if tools is None:
+        tools = _TOOLS[key] = (crypto.BlindIndexer(ctx.blind_key), crypto.BatchEncryptor(ctx.fernet_key))
+    return tools
+
+
+def _check_rows(batch: list[tuple[int, tuple]], ctx: _RowContext) -> list[tuple]:
+    """The pure, CPU-heavy part of planning: check each row, blind-index and encrypt it.
+
+    Needs no database. Returns, in row order, (rn, None, message, cells) for a bad row, or (rn, row, id_hash, mobile_hash,
+    id_token, mobile_token, cells) for a good one.
     """
+    indexer, encryptor = _tools(ctx)
+    out: list = []
+    good: list[tuple[int, dict]] = []
+    for rn, cells in batch:
+        try:
+            row = _parse_row(ctx, cells)
+        except _RowError as exc:
+            out.append((rn, None, str(exc), cells))
+            continue
+        good.append((len(out), row))
+        out.append(None)
+    id_tokens = encryptor.encrypt_many([row["info"].number for _i, row in good])
+    mobile_tokens = encryptor.encrypt_many([row["mobile"] for _i, row in good])
+    for (i, row), id_token, mobile_token in zip(good, id_tokens, mobile_tokens, strict=True):
+        rn, cells = batch[i]
+        out[i] = (
+            rn,
+            row,
+            indexer.id_number(row["info"].number),
+            indexer.mobile(row["mobile"]),
+            id_token,
+            mobile_token,
+            cells,
+        )
+    return out
+
+
+def _plan_batch(state: _State, checked: list[tuple], files: _Files) -> _Batch:
+    """Decide each checked row's outcome (duplicates, the roll) and encode it for the writer."""
     res = state.result
     parsed: list[tuple[int, tuple, dict, str, str]] = []
+    tokens: dict[int, tuple[str, str]] = {}
     report = files.report_csv.writerow
     seen_ids, seen_mobiles = state.seen_ids, state.seen_mobiles
-    for rn, cells in batch:
+    for item in checked:
         res.rows += 1
-        try:
-            row = _parse_row(state, cells)
-        except _RowError as exc:
-            _error(state, files, rn, cells, str(exc))
+        rn, row = item[0], item[1]
+        if row is None:
+            _error(state, files, rn, item[3], item[2])
             continue
-        h = indexer.id_number(row["info"].number)
-        mh = indexer.mobile(row["mobile"])
+        h, mh, cells = item[2], item[3], item[6]
         first = seen_ids.get(h)
         if first is not None:
             _error(state, files, rn, cells, _("身份证号码与第 %(n)s 行重复，请删除重复行。") % {"n": first})
@@ -502,6 +560,7 @@ def _plan_batch(state: _State, batch: list[tuple[int, tuple]], files: _Files, en
             continue
         seen_ids[h] = rn
         seen_mobiles[mh] = rn
+        tokens[rn] = (item[4], item[5])
         parsed.append((rn, cells, row, h, mh))
     if not parsed:
         return _Batch()
@@ -582,11 +641,9 @@ def _plan_batch(state: _State, batch: list[tuple[int, tuple]], files: _Files, en
                 **prof,
             )
         )
-    # Bulk encryption: one call per batch and field (see crypto.BatchEncryptor).
-    new_ids = encryptor.encrypt_many([p.id_number for p in plans if p.action == "c"])
-    mobiles = encryptor.encrypt_many([p.mobile for p in plans if p.mobile is not None])
-    id_tokens = dict(zip((p.rn for p in plans if p.action == "c"), new_ids, strict=True))
-    mobile_tokens = dict(zip((p.rn for p in plans if p.mobile is not None), mobiles, strict=True))
+    # Tokens were made in bulk while checking (see crypto.BatchEncryptor).
+    id_tokens = {p.rn: tokens[p.rn][0] for p in plans if p.action == "c"}
+    mobile_tokens = {p.rn: tokens[p.rn][1] for p in plans if p.mobile is not None}
     created_label = _("重新入会")
     lines = []
     for p in plans:
@@ -1067,8 +1124,6 @@ def import_rows(
         source = ((i + 2, tuple(r.get(k) for k, _h, _r in COLUMNS)) for i, r in enumerate(rows or []))
     state = _State(union=union, header=header, today=timezone.localdate(), mode=mode)
     files = _Files(header)
-    encryptor = crypto.BatchEncryptor()
-    indexer = crypto.BlindIndexer()
     res = state.result
     now = timezone.now()
     vendor = connection.vendor
@@ -1124,12 +1179,12 @@ def import_rows(
             for item in source:
                 batch.append(item)
                 if len(batch) >= BATCH_SIZE:
-                    emit(_plan_batch(state, batch, files, encryptor, indexer))
+                    emit(_plan_batch(state, _check_rows(batch, state.ctx), files))
                     batch = []
                     if job is not None:
                         _progress(job, res, phase="importing")
             if batch:
-                emit(_plan_batch(state, batch, files, encryptor, indexer))
+                emit(_plan_batch(state, _check_rows(batch, state.ctx), files))
             if res.rows == 0:
                 raise ImportFileError(_("文件中没有数据行：请在表头下方逐行填写会员信息。"), code="no_rows")
         except BaseException:
