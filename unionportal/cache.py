@@ -73,4 +73,24 @@ class ResilientRedisCache(RedisCache):
         return self._degrade("incr", ValueError(f"Key {key!r} not found (cache unavailable)"), key, delta, version)
 
     def clear(self):
-        return self._degrade("clear", False)
+        """Delete this cache's keys only.
+
+        Django's clear() is FLUSHDB, which would also wipe Celery's queued and unacknowledged
+        messages when the broker shares the Redis database (as REDIS_URL makes it do).
+        """
+        if not self.key_prefix:
+            raise ValueError("ResilientRedisCache needs a KEY_PREFIX so that clear() can spare the broker's keys")
+        try:
+            client = self._cache.get_client(write=True)
+            batch = []
+            for key in client.scan_iter(match=f"{self.key_prefix}:*", count=1000):
+                batch.append(key)
+                if len(batch) >= 1000:
+                    client.delete(*batch)
+                    batch = []
+            if batch:
+                client.delete(*batch)
+        except UNAVAILABLE as exc:
+            _warn(exc)
+            return False
+        return True

@@ -155,6 +155,8 @@ if REDIS_URL:
         "default": {
             "BACKEND": "unionportal.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
+            # The broker shares this Redis database: the prefix lets cache.clear() spare its keys.
+            "KEY_PREFIX": "unionportal-cache",
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
