@@ -239,9 +239,9 @@ def test_templates_have_the_chinese_headers():
 
 def test_a_file_of_several_batches_gives_the_same_results(tree, clerk, tmp_path, monkeypatch):
     """Duplicates across batch boundaries are caught; numbering continues across batches."""
-    import members.importer as importer
+    from members.importer import run
 
-    monkeypatch.setattr(importer, "BATCH_SIZE", 4)
+    monkeypatch.setattr(run, "BATCH_SIZE", 4)
     dup = make_id_number()
     rows = [[f"人{i}", make_id_number(), make_mobile()] for i in range(9)]
     rows[3] = ["错", "310115199001011230", make_mobile()]
