@@ -50,6 +50,8 @@ def test_it_works_on_a_phone_without_javascript(demo, browser):
         expect(page.get_by_role("heading", level=1)).to_have_text("您好，张小明")
         page.get_by_role("button", name="EN").click()
         expect(page.locator("html")).to_have_attribute("lang", "en")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Hello, 张小明")
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
         page.get_by_role("button", name="中文").click()
         expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
         page.get_by_role("button", name="退出登录").click()
