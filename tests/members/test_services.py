@@ -229,3 +229,31 @@ def test_moving_a_union_rewrites_member_paths(tree, owner):
     org = organization_move(actor=owner, organization=tree["pd_union"], new_parent=tree["nanjing"])
     ms.refresh_from_db()
     assert ms.org_path == org.path and Member.objects.get(pk=ms.member_id).org_path == org.path
+
+
+def test_merging_a_union_moves_its_active_members_and_queue(tree, owner):
+    from organizations.models import OrgKind
+    from organizations.services import organization_merge
+    from tests.factories import add_org
+
+    other = add_org(tree["lujiazui"], name="被合并的工会", kind=OrgKind.GRASSROOTS)
+    staying = make_member(other, actor=owner)
+    gone = make_member(other, actor=owner)
+    services.membership_leave(actor=owner, membership=gone)
+    code = services.join_code_create(actor=owner, union=other)
+    app = services.join_application_submit(
+        code=services.join_code_public(code),
+        name="戊",
+        id_number=make_id_number(),
+        mobile=make_mobile(),
+        employment_form="courier",
+        consent=True,
+    )
+    organization_merge(actor=owner, organization=other, into=tree["pd_union"])
+    staying.refresh_from_db()
+    gone.refresh_from_db()
+    app.refresh_from_db()
+    assert staying.union == tree["pd_union"] and staying.org_path == tree["pd_union"].path
+    assert Member.objects.get(pk=staying.member_id).org_path == tree["pd_union"].path
+    assert gone.union == other  # history stays where it was
+    assert app.union == tree["pd_union"]
