@@ -71,7 +71,7 @@ def seed_members(*, rng: random.Random, scale: int = 1) -> dict[str, int]:
     from organizations.errors import DomainError
     from organizations.models import Organization, OrgKind, User
 
-    from . import services
+    from . import crypto, services
     from .importer import import_rows
     from .models import EmploymentForm, JoinApplication, JoinCode, Member, Membership
 
@@ -95,6 +95,16 @@ def seed_members(*, rng: random.Random, scale: int = 1) -> dict[str, int]:
             continue  # seeded before
         # One fixed stream per union, whatever `rng` is: a re-run regenerates the same people.
         people = unique_people(random.Random(f"members-{union.pk}-{scale}"), per_union)
+        # People already on the roll (from an earlier run, or generated twice) are left out
+        # before importing, so a re-run writes nothing at all, not even an import record.
+        known = set(
+            Member.objects.filter(id_number_hash__in=[crypto.id_hash(idn) for _n, idn, _m in people]).values_list(
+                "id_number_hash", flat=True
+            )
+        )
+        people = [p for p in people if crypto.id_hash(p[1]) not in known]
+        if not people:
+            continue
         rows = [
             {
                 "name": name,
@@ -115,8 +125,6 @@ def seed_members(*, rng: random.Random, scale: int = 1) -> dict[str, int]:
     worker_id = fake_id_number(demo_rng, region="310115", birth=dt.date(1990, 5, 1), sex="M")
     worker_mobile = "13900000001"
     with transaction.atomic():
-        from . import crypto
-
         member = Member.objects.filter(id_number_hash=crypto.id_hash(worker_id)).first()
         if member is None:
             membership = services.member_register(

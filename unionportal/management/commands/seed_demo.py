@@ -1,8 +1,16 @@
-"""`manage.py seed_demo [--scale N]`: build (or complete) the Shanghai demo city."""
+"""`manage.py seed_demo [--scale N]`: build (or complete) the Shanghai demo city.
+
+It lives in unionportal, the wiring layer, because it composes every app's demo builder
+(organisations first, then members); no app below may import the ones above it.
+"""
+
+import random
 
 from django.core.management.base import BaseCommand, CommandError
 
+from members.demo import seed_members
 from organizations.demo import DEMO_LOGINS, DEMO_PASSWORD, MAX_SCALE, DemoBuilder
+from organizations.services import coverage_refresh
 
 LABELS = {
     "organizations": "工会组织",
@@ -11,6 +19,8 @@ LABELS = {
     "stations": "服务站点",
     "users": "登录账号",
     "roles": "角色授权",
+    "members": "会员",
+    "applications": "入会申请",
 }
 
 
@@ -39,11 +49,14 @@ class Command(BaseCommand):
         log = self.stdout.write if verbosity > 1 else None
         created = DemoBuilder(scale=scale, reset_passwords=reset_passwords, log=log).run()
         seconds = created.pop("seconds", 0)
+        created.update(seed_members(rng=random.Random(2026), scale=scale))
+        if created.get("members"):
+            coverage_refresh()  # the summaries the builder made counted no members yet
         if any(created.values()):
             parts = "、".join(f"{LABELS.get(k, k)} {v}" for k, v in created.items() if v)
             self.stdout.write(self.style.SUCCESS(f"演示数据已建立（规模 {scale}，用时 {seconds} 秒）：新建 {parts}。"))
         else:
             self.stdout.write(self.style.SUCCESS(f"演示数据已齐全，无需补建（用时 {seconds} 秒）。"))
         if verbosity:
-            names = "、".join(login.username for login in DEMO_LOGINS)
+            names = "、".join([*(login.username for login in DEMO_LOGINS), "worker"])
             self.stdout.write(f"演示账号：{names}；密码均为 {DEMO_PASSWORD}")
