@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class UnionPortalConfig(AppConfig):
-    """The wiring package as an app only for its task outbox table (unionportal.tasks)."""
+    """The wiring package as an app only for commands that compose every app (seed_demo)."""
 
     name = "unionportal"
     verbose_name = _("系统运行")

@@ -18,8 +18,8 @@ app.conf.beat_schedule = {
         "task": "activity.tasks.purge_expired_audit_events",
         "schedule": crontab(hour=3, minute=17),
     },
-    "unionportal-resend-task-outbox": {
-        "task": "unionportal.tasks.resend_outbox",
+    "activity-resend-task-outbox": {
+        "task": "activity.tasks.resend_outbox",
         "schedule": crontab(minute="*"),
     },
     "organizations-refresh-coverage": {

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from activity.outbox import enqueue
 from activity.services import log_action
 from organizations import roles
 from organizations.errors import DomainError
@@ -39,7 +40,8 @@ def import_job_create(*, actor: User, union: Organization, uploaded_file, mode: 
     log_action(actor=actor, action="member.import_queued", target=job, organization=union, data={"file": name})
     from ..tasks import run_member_import
 
-    transaction.on_commit(lambda: run_member_import.delay(job.pk))
+    # After commit, and kept in the outbox if the broker is down: the clerk's upload is never lost.
+    enqueue(run_member_import, job.pk)
     return job
 
 

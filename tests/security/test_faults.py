@@ -30,12 +30,12 @@ from django.test import Client, override_settings
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rest_framework.test import APIClient
 
+from activity.models import TaskOutbox
+from activity.outbox import enqueue, resend_outbox
 from organizations.models import CoverageSummary
 from organizations.tasks import refresh_coverage_summaries
 from tests.test_settings import ROOT
 from unionportal.celery import app as celery_app
-from unionportal.models import TaskOutbox
-from unionportal.tasks import enqueue, resend_outbox
 
 from . import fault_tasks
 from .test_scope_leaks import PUBLIC_PREFIXES, _expand, _page_paths
@@ -202,8 +202,8 @@ def test_it_sends_at_once_when_the_broker_is_up(tree, django_capture_on_commit_c
 
 
 def test_it_schedules_the_outbox_resend_every_minute():
-    entry = celery_app.conf.beat_schedule["unionportal-resend-task-outbox"]
-    assert entry["task"] == "unionportal.tasks.resend_outbox"
+    entry = celery_app.conf.beat_schedule["activity-resend-task-outbox"]
+    assert entry["task"] == "activity.tasks.resend_outbox"
 
 
 # --- (b) database restart ---------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Sending background work so that a broker outage delays it instead of losing it.
 
-`enqueue(task, *args)` sends the task once the current transaction has committed (the
+It lives in the bottom layer so that every app can use it. `enqueue(task, *args)` sends the task once the current transaction has committed (the
 worker must see the rows the task is about). If the broker cannot be reached the task is
 written to the TaskOutbox table instead of failing the page, and `resend_outbox` sends it
 when the broker is back: every minute from beat, and at every worker start. Tasks must be
@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from celery import current_app, shared_task
-from celery.signals import worker_ready
+from celery import current_app
 from django.db import transaction
 from django.db.models import F
 from kombu.exceptions import OperationalError as KombuOperationalError
@@ -47,7 +46,6 @@ def enqueue(task, *args, **kwargs) -> None:
     transaction.on_commit(send)
 
 
-@shared_task(name="unionportal.tasks.resend_outbox")
 def resend_outbox(limit: int = 1000) -> int:
     """Send the outbox's tasks, oldest first; stop at the first broker failure."""
     from .models import TaskOutbox
@@ -65,11 +63,3 @@ def resend_outbox(limit: int = 1000) -> int:
     if sent:
         logger.info("Sent %s task(s) from the outbox", sent)
     return sent
-
-
-@worker_ready.connect
-def _resend_at_worker_start(sender=None, **kwargs):
-    try:
-        resend_outbox()
-    except Exception:  # a worker must start even if the outbox cannot be read right now
-        logger.exception("Could not resend the task outbox at worker start")
