@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 
 from organizations.api import ScopedViewSet
 from organizations.models import Organization, ServiceStation
+from organizations.otp import require_second_factor_for_full_data
 from unionportal.api import InReachOrgField, ScopedPrimaryKeyRelatedField, error_responses
 
 from . import exporter, importer, selectors, services
@@ -227,6 +228,7 @@ class MemberViewSet(ScopedViewSet):
     def reveal(self, request, pk=None):
         member = self._get(pk)
         data = self.valid_input(self.RevealInputSerializer)
+        require_second_factor_for_full_data(request)
         return Response(services.member_reveal(actor=request.user, member=member, purpose=data.get("purpose", "")))
 
     def _end(self, request, pk, service):
@@ -263,6 +265,8 @@ class MemberViewSet(ScopedViewSet):
         query = self.valid_query(self.ExportQuerySerializer)
         qs = self.filter_queryset(self.get_queryset())
         filters = {k: v for k, v in request.query_params.items() if k not in ("export_format", "full")}
+        if query["full"]:
+            require_second_factor_for_full_data(request)
         name, content_type, body = exporter.member_export(
             actor=request.user, queryset=qs, fmt=query["export_format"], full=query["full"], filters=filters
         )

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from organizations.errors import DomainError
 from organizations.forms import OPTION_LIMIT, org_label
+from organizations.otp import MSG_FULL_DATA, full_data_needs_second_factor
 from organizations.roles import MEMBER_MANAGE, PERSONAL_DATA_FULL
 from organizations.scoping import has_capability, has_capability_anywhere
 from organizations.selectors import organizations_for_user
@@ -135,6 +136,9 @@ def member_reveal(request, pk: int):
     member = selectors.member_detail_queryset(request.user).filter(pk=pk).first()
     if member is None:
         raise Http404
+    if full_data_needs_second_factor(request):
+        messages.error(request, MSG_FULL_DATA)
+        return redirect("otp-setup")
     form = forms.RevealForm(request.POST)
     purpose = form.cleaned_data.get("purpose", "") if form.is_valid() else ""
     revealed = services.member_reveal(actor=request.user, member=member, purpose=purpose)
@@ -243,9 +247,13 @@ def member_export(request):
     fmt = request.GET.get("format", "xlsx")
     filterset = _filtered(request)
     filters = {k: v for k, v in request.GET.items() if k in FILTER_KEYS and v}
+    full = request.GET.get("full") == "1"
+    if full and full_data_needs_second_factor(request):
+        messages.error(request, MSG_FULL_DATA)
+        return redirect("otp-setup")
     try:
         name, content_type, body = exporter.member_export(
-            actor=user, queryset=filterset.qs, fmt=fmt, full=request.GET.get("full") == "1", filters=filters
+            actor=user, queryset=filterset.qs, fmt=fmt, full=full, filters=filters
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
