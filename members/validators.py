@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
 from operator import mul
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -30,9 +30,8 @@ _MOBILE = re.compile(r"1[3-9][0-9]{9}")
 _SPACES = re.compile(r"[\s\-]")
 
 
-@dataclass(frozen=True, slots=True)
-class IdInfo:
-    """A checked ID number and what it says about its holder."""
+class IdInfo(NamedTuple):
+    """A checked ID number and what it says about its holder (a tuple: cheap to make in bulk)."""
 
     number: str  # normalised 18-character form
     birth_date: dt.date
@@ -40,8 +39,12 @@ class IdInfo:
     upgraded: bool  # given as a 15-digit legacy number
 
 
+# Weighted digit sum straight from the ASCII codes: sum(w * (code - 48)) = sum(w * code) - 48 * sum(w).
+_ASCII_ZERO_TERM = 48 * sum(ID_WEIGHTS)
+
+
 def id_check_char(first17: str) -> str:
-    return ID_CHECK_CHARS[sum(map(mul, map(int, first17), ID_WEIGHTS)) % 11]
+    return ID_CHECK_CHARS[(sum(map(mul, first17.encode("ascii"), ID_WEIGHTS)) - _ASCII_ZERO_TERM) % 11]
 
 
 def parse_id_number_fast(value: str, *, today: dt.date) -> IdInfo:
@@ -60,7 +63,7 @@ def parse_id_number_fast(value: str, *, today: dt.date) -> IdInfo:
             and MIN_BIRTH_YEAR <= birth.year
             and birth <= today
             and today.year - birth.year <= MAX_AGE
-            and ID_CHECK_CHARS[sum(map(mul, map(int, value[:17]), ID_WEIGHTS)) % 11] == value[17]
+            and ID_CHECK_CHARS[(sum(map(mul, value.encode("ascii"), ID_WEIGHTS)) - _ASCII_ZERO_TERM) % 11] == value[17]
         ):
             return IdInfo(number=value, birth_date=birth, sex="M" if int(value[16]) % 2 else "F", upgraded=False)
     return parse_id_number(value, today=today)
