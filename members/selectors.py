@@ -185,3 +185,109 @@ def membership_for_card(pk) -> Membership | None:
     the number, nothing else.
     """
     return Membership.objects.select_related("member", "union").filter(pk=pk).first()
+
+
+# --- data-subject request (PIPL art. 45: the person's right to a copy) -----------------
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _decrypt_or_blank(token: str) -> str:
+    try:
+        return crypto.decrypt(token) if token else ""
+    except crypto.DecryptionError:
+        return ""
+
+
+def member_personal_data_export(member: Member) -> dict:
+    """Everything the portal holds about `member`, in the clear, for the person themselves.
+
+    Call only with the signed-in worker's own record (selfservice): it decrypts the full ID
+    number and mobile. Audit events are those whose target is this member record, and
+    carry only the action, the time and the actor's label, never other people's data.
+    """
+    from activity.models import AuditEvent
+
+    account = member.user
+    memberships = Membership.objects.filter(member=member).select_related("union").order_by("joined_on", "id")
+    applications = (
+        JoinApplication.objects.filter(id_number_hash=member.id_number_hash).select_related("union").order_by("id")
+    )
+    transfers = Transfer.objects.filter(member=member).select_related("from_union", "to_union").order_by("id")
+    honours = Honour.objects.filter(member=member).order_by("year", "id")
+    events = AuditEvent.objects.filter(target_type=Member._meta.label_lower, target_id=str(member.pk)).order_by(
+        "created_at", "id"
+    )
+    return {
+        "member": {
+            "name": member.name,
+            "id_number": _decrypt_or_blank(member.id_number_enc),
+            "sex": member.get_sex_display(),
+            "birth_date": _iso(member.birth_date),
+            "mobile": _decrypt_or_blank(member.mobile_enc),
+            "employer": member.employer.name if member.employer_id else None,
+            "employer_name": member.employer_name,
+            "employment_form": member.get_employment_form_display(),
+            "is_migrant_worker": member.is_migrant_worker,
+            "education": member.get_education_display() if member.education else "",
+            "skill_level": member.get_skill_level_display() if member.skill_level else "",
+            "created_at": _iso(member.created_at),
+            "updated_at": _iso(member.updated_at),
+        },
+        "account": {
+            "username": account.get_username(),
+            "date_joined": _iso(account.date_joined),
+            "last_login": _iso(account.last_login),
+        }
+        if account is not None
+        else None,
+        "memberships": [
+            {
+                "union": ms.union.name,
+                "member_number": ms.member_number,
+                "status": ms.get_status_display(),
+                "joined_on": _iso(ms.joined_on),
+                "ended_on": _iso(ms.ended_on),
+                "end_reason": ms.end_reason,
+            }
+            for ms in memberships
+        ],
+        "join_applications": [
+            {
+                "union": app.union.name,
+                "name": app.name,
+                "id_number": _decrypt_or_blank(app.id_number_enc),
+                "mobile": _decrypt_or_blank(app.mobile_enc),
+                "employer_name": app.employer_name,
+                "employment_form": app.get_employment_form_display(),
+                "is_migrant_worker": app.is_migrant_worker,
+                "consent": app.consent,
+                "notice_version": app.notice_version,
+                "status": app.get_status_display(),
+                "reason": app.reason,
+                "submitted_at": _iso(app.created_at),
+                "reviewed_at": _iso(app.reviewed_at),
+            }
+            for app in applications
+        ],
+        "transfers": [
+            {
+                "from_union": t.from_union.name,
+                "to_union": t.to_union.name,
+                "requested_side": t.get_requested_side_display(),
+                "reason": t.reason,
+                "status": t.get_status_display(),
+                "decision_note": t.decision_note,
+                "requested_at": _iso(t.created_at),
+                "decided_at": _iso(t.decided_at),
+            }
+            for t in transfers
+        ],
+        "honours": [
+            {"kind": h.get_kind_display(), "year": h.year, "note": h.note, "created_at": _iso(h.created_at)}
+            for h in honours
+        ],
+        "audit_events": [{"action": e.action, "time": _iso(e.created_at), "actor": e.actor_label} for e in events],
+    }

@@ -861,3 +861,51 @@ def memberships_follow_merge(*, source: Organization, target: Organization, acto
             organization=target,
             data={"from": source.pk, "members": moved_members},
         )
+
+
+# --- data-subject requests and retention (PIPL art. 19, 45) ------------------------------
+
+
+@transaction.atomic
+def member_data_export(*, actor: User, member: Member) -> dict:
+    """A copy of everything held about `member`, for the person themselves; audited.
+
+    Only the member's own account may ask: staff see masked data and reveal through
+    member_reveal. The audit event names the sections exported, never their content.
+    """
+    if not _is_self(actor, member):
+        raise PermissionDenied(_("只能导出本人的个人信息。"))
+    from .selectors import member_personal_data_export as gather
+
+    data = gather(member)
+    log_action(
+        actor=actor,
+        action="member.data_exported",
+        target=member,
+        organization=_union_of(member),
+        data={"sections": sorted(data)},
+    )
+    return data
+
+
+@transaction.atomic
+def join_applications_purge_expired(*, now: dt.datetime | None = None) -> int:
+    """Delete rejected join applications decided more than JOIN_APPLICATION_RETENTION_DAYS ago.
+
+    The decision time is `reviewed_at` (set by join_application_reject). One audit event
+    records the count and the cutoff, never who was purged. Idempotent: a second run
+    finds nothing left to delete.
+    """
+    from django.conf import settings
+
+    days = settings.JOIN_APPLICATION_RETENTION_DAYS
+    cutoff = (now or timezone.now()) - dt.timedelta(days=days)
+    expired = JoinApplication.objects.filter(status=JA.REJECTED, reviewed_at__lt=cutoff)
+    _total, by_model = expired.delete()
+    deleted = by_model.get(JoinApplication._meta.label, 0)
+    log_action(
+        actor=None,
+        action="member.join_applications_purged",
+        data={"count": deleted, "retention_days": days, "cutoff": cutoff.isoformat()},
+    )
+    return deleted

@@ -22,6 +22,10 @@ app.conf.beat_schedule = {
         "task": "activity.tasks.resend_outbox",
         "schedule": crontab(minute="*"),
     },
+    "members-purge-rejected-applications": {
+        "task": "members.tasks.purge_rejected_join_applications",
+        "schedule": crontab(hour=3, minute=41),
+    },
     "organizations-refresh-coverage": {
         "task": "organizations.tasks.refresh_coverage_summaries",
         "schedule": crontab(minute="*/30"),

@@ -282,6 +282,11 @@ if not FIELD_ENCRYPTION_KEYS or not BLIND_INDEX_KEY:
 # Member roster imports: rows per file (a larger file is refused with a message saying so).
 MEMBER_IMPORT_MAX_ROWS = env_int("MEMBER_IMPORT_MAX_ROWS", 1_000_000)
 
+# Rejected join applications are deleted this many days after the decision (PIPL art. 19:
+# personal information is kept no longer than necessary for the purpose). Run daily by
+# the "members-purge-rejected-applications" beat entry.
+JOIN_APPLICATION_RETENTION_DAYS = env_int("JOIN_APPLICATION_RETENTION_DAYS", 180)
+
 # --- i18n -----------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]

@@ -4,11 +4,14 @@ personal data, leaving. Mobile-first, plain forms: everything works without Java
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -169,6 +172,24 @@ def my_data(request):
                 messages.success(request, _("已更新联系方式。"))
             return redirect("my-data")
     return private(form_page(request, "selfservice/data.html", {"form": form, "member": member}))
+
+
+@worker_required
+@require_POST
+def my_data_export(request):
+    """A copy of everything held about the signed-in worker (PIPL art. 45), as a JSON download.
+
+    Only ever the worker's own record: there is no id in the URL to tamper with.
+    """
+    member = _member_or_none(request)
+    if member is None:
+        raise Http404(_("没有您的会员信息，无可导出的内容。"))
+    data = services.member_data_export(actor=request.user, member=member)
+    content = json.dumps(data, ensure_ascii=False, indent=2)
+    response = HttpResponse(content.encode("utf-8"), content_type="application/json; charset=utf-8")
+    day = timezone.localdate().strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="my-personal-data-{day}.json"'
+    return private(response)
 
 
 @worker_required
