@@ -186,28 +186,36 @@ def station_detail(request, pk: int):
     )
 
 
+def _owned_form(request, *, form, org, title, save, success, redirect_to):
+    """The form page of a thing an organisation owns (station, officer): save through a service.
+
+    `save(cleaned_data)` calls the service and returns the saved object; service refusals
+    land on the form's fields; success shows `success % {"name": …}` and redirects.
+    """
+    if request.method == "POST" and form.is_valid():
+        try:
+            obj = save(form.cleaned_data)
+        except (ValidationError, DomainError) as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(request, success % {"name": obj.name})
+            return redirect(*redirect_to(obj))
+    context = {"form": form, "org": org, "title": title, "breadcrumb": organization_breadcrumb(request.user, org)}
+    return _form_page(request, "organizations/owned_form.html", context)
+
+
 @staff_required
 def station_create(request, pk: int):
     org = organization_get(request.user, pk)
     services.require(request.user, ORG_MANAGE, org)
-    form = forms.StationForm(request.POST or None, initial={"is_active": True})
-    if request.method == "POST" and form.is_valid():
-        try:
-            station = services.station_create(actor=request.user, organization=org, **form.cleaned_data)
-        except (ValidationError, DomainError) as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("已添加服务站点“%(name)s”。") % {"name": station.name})
-            return redirect("station-detail", pk=station.pk)
-    return _form_page(
+    return _owned_form(
         request,
-        "organizations/owned_form.html",
-        {
-            "form": form,
-            "org": org,
-            "title": _("添加服务站点"),
-            "breadcrumb": organization_breadcrumb(request.user, org),
-        },
+        form=forms.StationForm(request.POST or None, initial={"is_active": True}),
+        org=org,
+        title=_("添加服务站点"),
+        save=lambda data: services.station_create(actor=request.user, organization=org, **data),
+        success=_("已添加服务站点“%(name)s”。"),
+        redirect_to=lambda station: ("station-detail", station.pk),
     )
 
 
@@ -216,24 +224,14 @@ def station_edit(request, pk: int):
     station = get_object_or_404(stations_for_user(request.user), pk=pk)
     services.require(request.user, ORG_MANAGE, station.organization)
     initial = {name: getattr(station, name) for name in services.STATION_FIELDS}
-    form = forms.StationForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.station_update(actor=request.user, station=station, **form.cleaned_data)
-        except (ValidationError, DomainError) as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("已保存服务站点“%(name)s”。") % {"name": form.cleaned_data["name"]})
-            return redirect("station-detail", pk=station.pk)
-    return _form_page(
+    return _owned_form(
         request,
-        "organizations/owned_form.html",
-        {
-            "form": form,
-            "org": station.organization,
-            "title": _("编辑服务站点"),
-            "breadcrumb": organization_breadcrumb(request.user, station.organization),
-        },
+        form=forms.StationForm(request.POST or None, initial=initial),
+        org=station.organization,
+        title=_("编辑服务站点"),
+        save=lambda data: services.station_update(actor=request.user, station=station, **data),
+        success=_("已保存服务站点“%(name)s”。"),
+        redirect_to=lambda station: ("station-detail", station.pk),
     )
 
 
@@ -244,24 +242,14 @@ def station_edit(request, pk: int):
 def officer_create(request, pk: int):
     org = organization_get(request.user, pk)
     services.require(request.user, ORG_MANAGE, org)
-    form = forms.OfficerForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            officer = services.officer_create(actor=request.user, organization=org, **form.cleaned_data)
-        except (ValidationError, DomainError) as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("已添加工会干部“%(name)s”。") % {"name": officer.name})
-            return redirect("org-detail", pk=org.pk)
-    return _form_page(
+    return _owned_form(
         request,
-        "organizations/owned_form.html",
-        {
-            "form": form,
-            "org": org,
-            "title": _("添加工会干部"),
-            "breadcrumb": organization_breadcrumb(request.user, org),
-        },
+        form=forms.OfficerForm(request.POST or None),
+        org=org,
+        title=_("添加工会干部"),
+        save=lambda data: services.officer_create(actor=request.user, organization=org, **data),
+        success=_("已添加工会干部“%(name)s”。"),
+        redirect_to=lambda officer: ("org-detail", org.pk),
     )
 
 
@@ -271,22 +259,12 @@ def officer_edit(request, pk: int):
     org = officer.organization
     services.require(request.user, ORG_MANAGE, org)
     initial = {name: getattr(officer, name) for name in services.OFFICER_FIELDS}
-    form = forms.OfficerForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.officer_update(actor=request.user, officer=officer, **form.cleaned_data)
-        except (ValidationError, DomainError) as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("已保存工会干部“%(name)s”的信息。") % {"name": form.cleaned_data["name"]})
-            return redirect("org-detail", pk=org.pk)
-    return _form_page(
+    return _owned_form(
         request,
-        "organizations/owned_form.html",
-        {
-            "form": form,
-            "org": org,
-            "title": _("编辑工会干部"),
-            "breadcrumb": organization_breadcrumb(request.user, org),
-        },
+        form=forms.OfficerForm(request.POST or None, initial=initial),
+        org=org,
+        title=_("编辑工会干部"),
+        save=lambda data: services.officer_update(actor=request.user, officer=officer, **data),
+        success=_("已保存工会干部“%(name)s”的信息。"),
+        redirect_to=lambda officer: ("org-detail", org.pk),
     )
