@@ -20,11 +20,6 @@ PASSWORD = "unionportal-test"  # tests.factories.UserFactory
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def fresh_throttle():
     # The token endpoint is throttled per client address through the cache.
     cache.clear()

@@ -30,11 +30,6 @@ LIST = {
 }
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def pd_auditor(tree):
     return _staff("pd_auditor", tree["pudong"], "auditor")

@@ -65,12 +65,6 @@ def url(name, *args):
     return reverse(f"api:{name}", args=args)
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    # The actors' passwords are never checked here; argon2 would cost a second per test.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def pd_auditor(tree):
     """In Pudong's reach but without org.manage: reads yes, writes 403."""
