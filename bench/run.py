@@ -147,6 +147,29 @@ def _actors(password: str):
     return admin, users["city"], users["clerk"], root, district, street
 
 
+def cpu_busy(seconds: float = 3.0) -> float:
+    """Share of all CPUs busy over the next `seconds` (from /proc/stat), 0..1."""
+
+    def sample() -> tuple[int, int]:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+        return sum(fields), idle
+
+    total0, idle0 = sample()
+    time.sleep(seconds)
+    total1, idle1 = sample()
+    return 1 - (idle1 - idle0) / max(total1 - total0, 1)
+
+
+def wait_for_quiet(timeout: float, threshold: float) -> tuple[float, float]:
+    """On a shared machine, wait (up to `timeout` s) until other work leaves the CPUs mostly idle."""
+    started = time.monotonic()
+    busy = cpu_busy()
+    while busy > threshold and time.monotonic() - started < timeout:
+        busy = cpu_busy()
+    return time.monotonic() - started, busy
+
+
 def _previous_month(as_of: str) -> str:
     import datetime as dt
 
@@ -193,9 +216,20 @@ def measure_scale(args) -> dict:
         "district_members": district.coverage.members,
     }
 
+    loads: list[float] = []
+
     def step(name: str, fn):
+        # The 1-minute load average around each step: figures from a busy machine say so.
+        if args.wait_quiet:
+            waited, busy = wait_for_quiet(args.wait_quiet, args.quiet_busy)
+            out["quiet_wait_s"] = round(out.get("quiet_wait_s", 0) + waited, 1)
+            if busy > args.quiet_busy:
+                out.setdefault("steps_not_quiet", []).append(name)
+        loads.append(os.getloadavg()[0])
         t = time.perf_counter()
         res = fn()
+        loads.append(os.getloadavg()[0])
+        res["loadavg_" + "_".join(name.replace("(", " ").replace(")", " ").split())] = round(max(loads[-2:]), 1)
         out.update(res)
         log(f"  [{name}] {time.perf_counter() - t:.1f} s")
         for k, v in res.items():
@@ -236,6 +270,8 @@ def measure_scale(args) -> dict:
         connection.close()
         step("http", lambda: measure_http(env, clerk.username, password, district, args))
     out["member_rows"] = Member.objects.count()
+    out["loadavg_1m_median"] = round(sorted(loads)[len(loads) // 2], 1)
+    out["loadavg_1m_max"] = round(max(loads), 1)
     return out
 
 
@@ -297,6 +333,8 @@ def _child_args(args) -> list[str]:
         f"--http-concurrency={args.http_concurrency}",
         f"--http-workers={args.http_workers}",
         f"--http-threads={args.http_threads}",
+        f"--wait-quiet={args.wait_quiet}",
+        f"--quiet-busy={args.quiet_busy}",
     ]
     out += [
         flag for flag, on in (("--no-die", args.no_die), ("--no-http", args.no_http), ("--explain", args.explain)) if on
@@ -320,6 +358,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--http-workers", type=int, default=int(os.environ.get("BENCH_HTTP_WORKERS") or 3))
     parser.add_argument("--http-threads", type=int, default=int(os.environ.get("BENCH_HTTP_THREADS") or 2))
     parser.add_argument("--explain", action="store_true", help="write bench/notes/explain-<members>.md")
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=float(os.environ.get("BENCH_WAIT_QUIET") or 0),
+        help="shared machine: before each step wait up to this many seconds for the CPUs to be mostly idle",
+    )
+    parser.add_argument("--quiet-busy", type=float, default=0.25, help="'mostly idle': at most this share busy")
     parser.add_argument("--out", default=str(RESULTS / "latest.json"))
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)  # child mode: one scale
     parser.add_argument("--measure-out", help=argparse.SUPPRESS)
