@@ -55,6 +55,7 @@ TARGETS = [
     ("list_first_page_p95_ms", "<", 50, "member list first page p95"),
     ("list_page200_keyset_p95_ms", "<", 50, "member list page 200 (keyset) p95"),
     ("list_middle_keyset_p95_ms", "<", 50, "member list middle of the roll (keyset) p95"),
+    ("list_street_first_page_p95_ms", "<", 50, "member list narrowed to a street p95"),
     ("search_name_p95_ms", "<", 150, "name search in a district p95"),
     ("dashboard_city_summary_p95_ms", "<", 200, "city dashboard p95"),
     ("dashboard_district_summary_p95_ms", "<", 200, "district dashboard p95"),
@@ -236,7 +237,7 @@ def measure_scale(args) -> dict:
             log(f"      {k:40s} {v}")
 
     step("lookups", lambda: measures.measure_lookups(clerk, district, n=args.lookups))
-    step("member list", lambda: measures.measure_member_list(clerk, district))
+    step("member list", lambda: measures.measure_member_list(clerk, district, street=street))
     step("member list API (in-process)", lambda: measures.measure_member_api(clerk, district))
     step("name search", lambda: measures.measure_name_search(clerk, district))
     step("dashboard city", lambda: measures.measure_dashboards(city_user, root, "city"))
