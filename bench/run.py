@@ -236,6 +236,22 @@ def measure_scale(args) -> dict:
         for k, v in res.items():
             log(f"      {k:40s} {v}")
 
+    if args.explain or args.explain_only:
+        sample = measures.sample_members(district, 1, seed=3)[0]
+        text = measures.explain_markdown(
+            clerk,
+            district,
+            street,
+            sample,
+            title=f"Hot queries at {meta['members']:,} members (EXPLAIN ANALYZE)",
+            root=root,
+            root_user=city_user,
+        )
+        NOTES.mkdir(parents=True, exist_ok=True)
+        (NOTES / f"explain-{meta['members']}.md").write_text(text + "\n", encoding="utf-8")
+        log(f"  [explain] written bench/notes/explain-{meta['members']}.md")
+    if args.explain_only:
+        return out
     step("lookups", lambda: measures.measure_lookups(clerk, district, n=args.lookups))
     step("member list", lambda: measures.measure_member_list(clerk, district, street=street))
     step("member list API (in-process)", lambda: measures.measure_member_api(clerk, district))
@@ -246,14 +262,6 @@ def measure_scale(args) -> dict:
         "monthly report",
         lambda: measures.measure_monthly_report(city_user, root, _previous_month(meta["as_of"]), runs=args.report_runs),
     )
-    if args.explain:
-        sample = measures.sample_members(district, 1, seed=3)[0]
-        text = measures.explain_markdown(
-            clerk, district, street, sample, title=f"Hot queries at {meta['members']:,} members (EXPLAIN ANALYZE)"
-        )
-        NOTES.mkdir(parents=True, exist_ok=True)
-        (NOTES / f"explain-{meta['members']}.md").write_text(text + "\n", encoding="utf-8")
-        log(f"  [explain] written bench/notes/explain-{meta['members']}.md")
     if args.import_rows:
         with tempfile.TemporaryDirectory() as tmp:
             step(
@@ -337,9 +345,13 @@ def _child_args(args) -> list[str]:
         f"--wait-quiet={args.wait_quiet}",
         f"--quiet-busy={args.quiet_busy}",
     ]
-    out += [
-        flag for flag, on in (("--no-die", args.no_die), ("--no-http", args.no_http), ("--explain", args.explain)) if on
-    ]
+    flags = (
+        ("--no-die", args.no_die),
+        ("--no-http", args.no_http),
+        ("--explain", args.explain),
+        ("--explain-only", args.explain_only),
+    )
+    out += [flag for flag, on in flags if on]
     return out
 
 
@@ -359,6 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--http-workers", type=int, default=int(os.environ.get("BENCH_HTTP_WORKERS") or 3))
     parser.add_argument("--http-threads", type=int, default=int(os.environ.get("BENCH_HTTP_THREADS") or 2))
     parser.add_argument("--explain", action="store_true", help="write bench/notes/explain-<members>.md")
+    parser.add_argument("--explain-only", action="store_true", help="only write the EXPLAIN notes (no results file)")
     parser.add_argument(
         "--wait-quiet",
         type=float,
@@ -396,6 +409,8 @@ def main(argv: list[str] | None = None) -> int:
             per_scale[str(scale)] = json.loads(Path(tmp.name).read_text())
         RESULTS.mkdir(parents=True, exist_ok=True)
         (RESULTS / f"scale-{scale}.json").write_text(json.dumps(per_scale[str(scale)], ensure_ascii=False, indent=2))
+    if args.explain_only:
+        return 0
     largest = str(max(scales))
     report["machine"]["loadavg_1m_at_end"] = round(os.getloadavg()[0], 2)
     report["scale"] = max(scales)
