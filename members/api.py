@@ -25,7 +25,14 @@ from rest_framework.views import APIView
 from organizations.api import ScopedViewSet
 from organizations.models import Organization, ServiceStation
 from organizations.otp import require_second_factor_for_full_data
-from unionportal.api import InReachOrgField, ScopedPrimaryKeyRelatedField, error_responses
+from organizations.scoping import path_in_reach
+from unionportal.api import (
+    ChoiceLabelField,
+    InReachOrgField,
+    ScopedPrimaryKeyRelatedField,
+    choice_label,
+    error_responses,
+)
 
 from . import exporter, importer, selectors, services
 from .filters import HonourFilter, ImportJobFilter, JoinApplicationFilter, MemberFilter, TransferFilter
@@ -64,29 +71,83 @@ def _file(name: str, content_type: str, body) -> HttpResponse:
 # --- shared output pieces -----------------------------------------------------------------
 
 
+def _membership_out(user, row: dict, prefix: str = "") -> dict:
+    """A membership as the API shows it, from a flat row (values() names, under `prefix`)."""
+    path = row[prefix + "union__path"]
+    ended_on = row[prefix + "ended_on"]
+    return {
+        "id": row[prefix + "id"],
+        "member_number": row[prefix + "member_number"],
+        "union": {"id": row[prefix + "union__id"], "name": row[prefix + "union__name"]}
+        if path_in_reach(user, path)
+        else None,
+        "status": row[prefix + "status"],
+        "status_label": choice_label(Membership.Status, row[prefix + "status"]),
+        "joined_on": row[prefix + "joined_on"].isoformat(),
+        "ended_on": ended_on.isoformat() if ended_on else None,
+        "end_reason": row[prefix + "end_reason"],
+    }
+
+
+def _membership_row(ms: Membership, prefix: str = "") -> dict:
+    return {
+        prefix + "id": ms.id,
+        prefix + "member_number": ms.member_number,
+        prefix + "union__id": ms.union.id,
+        prefix + "union__name": ms.union.name,
+        prefix + "union__path": ms.union.path,
+        prefix + "status": ms.status,
+        prefix + "joined_on": ms.joined_on,
+        prefix + "ended_on": ms.ended_on,
+        prefix + "end_reason": ms.end_reason,
+    }
+
+
+def _member_row(m: Member) -> dict:
+    """A Member (and its current membership) as the flat row selectors.member_list_rows gives."""
+    row = {name: getattr(m, name) for name in selectors.MEMBER_LIST_COLUMNS if "__" not in name}
+    ms = m.current_membership
+    if ms is None:
+        row["current_membership__id"] = None
+    else:
+        row.update(_membership_row(ms, "current_membership__"))
+    return row
+
+
+# The member list is the busiest read of the portal: its rows are built directly from flat
+# values() rows instead of through DRF's per-field machinery and 150 model objects a page.
+# The declared fields still describe the output (OpenAPI) and say what each key is;
+# tests/members/test_api.py checks that both give the same answer.
+
+
 @extend_schema_serializer(component_name="MembershipSummary")
 class MembershipSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     member_number = serializers.CharField()
     union = InReachOrgField()
     status = serializers.ChoiceField(choices=Membership.Status.choices)
-    status_label = serializers.CharField(source="get_status_display")
+    status_label = ChoiceLabelField(Membership.Status, source="status")
     joined_on = serializers.DateField()
     ended_on = serializers.DateField(allow_null=True)
     end_reason = serializers.CharField()
+
+    def to_representation(self, ms):
+        return _membership_out(self.context["request"].user, _membership_row(ms))
 
 
 @extend_schema_serializer(component_name="HonourSummary")
 class HonourSummarySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=Honour.Kind.choices)
-    kind_label = serializers.CharField(source="get_kind_display")
+    kind_label = ChoiceLabelField(Honour.Kind, source="kind")
     year = serializers.IntegerField()
     note = serializers.CharField()
 
 
 @extend_schema_serializer(component_name="Member")
 class MemberOutputSerializer(serializers.Serializer):
+    """A member: from a Member, or from a flat row of selectors.member_list_rows."""
+
     id = serializers.IntegerField()
     name = serializers.CharField()
     id_masked = serializers.CharField(help_text=_("脱敏的身份证号码；完整号码见 reveal"))
@@ -95,7 +156,7 @@ class MemberOutputSerializer(serializers.Serializer):
     birth_date = serializers.DateField()
     employer_name = serializers.CharField()
     employment_form = serializers.ChoiceField(choices=EmploymentForm.choices)
-    employment_form_label = serializers.CharField(source="get_employment_form_display")
+    employment_form_label = ChoiceLabelField(EmploymentForm, source="employment_form")
     is_migrant_worker = serializers.BooleanField()
     education = serializers.CharField()
     skill_level = serializers.CharField()
@@ -105,11 +166,36 @@ class MemberOutputSerializer(serializers.Serializer):
     def get_has_login(self, m) -> bool:
         return m.user_id is not None
 
+    def to_representation(self, m):
+        row = m if isinstance(m, dict) else _member_row(m)
+        user = self.context["request"].user
+        return {
+            "id": row["id"],
+            "name": row["name"],
+            "id_masked": row["id_masked"],
+            "mobile_masked": row["mobile_masked"],
+            "sex": row["sex"],
+            "birth_date": row["birth_date"].isoformat(),
+            "employer_name": row["employer_name"],
+            "employment_form": row["employment_form"],
+            "employment_form_label": choice_label(EmploymentForm, row["employment_form"]),
+            "is_migrant_worker": row["is_migrant_worker"],
+            "education": row["education"],
+            "skill_level": row["skill_level"],
+            "has_login": row["user_id"] is not None,
+            "membership": (
+                None if row["current_membership__id"] is None else _membership_out(user, row, "current_membership__")
+            ),
+        }
+
 
 @extend_schema_serializer(component_name="MemberDetail")
 class MemberDetailSerializer(MemberOutputSerializer):
     memberships = MembershipSerializer(many=True, source="memberships.all")
     honours = HonourSummarySerializer(many=True, source="honours.all")
+
+    def to_representation(self, m):
+        return serializers.Serializer.to_representation(self, m)
 
 
 class ProfileFieldsSerializer(serializers.Serializer):
@@ -179,7 +265,7 @@ class MemberViewSet(ScopedViewSet):
 
     @extend_schema(summary=_("会员列表"), responses={200: MemberOutputSerializer(many=True), **READ_ERRORS})
     def list(self, request):
-        return self.paged(self.filter_queryset(self.get_queryset()))
+        return self.paged(self.filter_queryset(selectors.member_list_rows(request.user)))
 
     @extend_schema(summary=_("会员详情（含会籍历史、荣誉）"), responses={200: MemberDetailSerializer, **DETAIL_ERRORS})
     def retrieve(self, request, pk=None):
@@ -341,10 +427,10 @@ class JoinApplicationOutputSerializer(serializers.Serializer):
     mobile_masked = serializers.CharField()
     employer_name = serializers.CharField()
     employment_form = serializers.ChoiceField(choices=EmploymentForm.choices)
-    employment_form_label = serializers.CharField(source="get_employment_form_display")
+    employment_form_label = ChoiceLabelField(EmploymentForm, source="employment_form")
     is_migrant_worker = serializers.BooleanField()
     status = serializers.ChoiceField(choices=JoinApplication.Status.choices)
-    status_label = serializers.CharField(source="get_status_display")
+    status_label = ChoiceLabelField(JoinApplication.Status, source="status")
     reason = serializers.CharField()
     notice_version = serializers.CharField()
     created_at = serializers.DateTimeField()
@@ -486,7 +572,7 @@ class TransferViewSet(ScopedViewSet):
         requested_side = serializers.ChoiceField(choices=Transfer.Side.choices)
         reason = serializers.CharField()
         status = serializers.ChoiceField(choices=Transfer.Status.choices)
-        status_label = serializers.CharField(source="get_status_display")
+        status_label = ChoiceLabelField(Transfer.Status, source="status")
         decision_note = serializers.CharField()
         history = serializers.ListField(child=serializers.DictField())
         created_at = serializers.DateTimeField()
@@ -646,7 +732,7 @@ class ImportJobViewSet(ScopedViewSet):
         file_name = serializers.CharField()
         mode = serializers.ChoiceField(choices=ImportJob.Mode.choices)
         status = serializers.ChoiceField(choices=ImportJob.Status.choices)
-        status_label = serializers.CharField(source="get_status_display")
+        status_label = ChoiceLabelField(ImportJob.Status, source="status")
         phase = serializers.CharField()
         total_rows = serializers.IntegerField()
         processed_rows = serializers.IntegerField()
@@ -757,7 +843,7 @@ class MyMemberSerializer(serializers.Serializer):
     id_masked = serializers.CharField()
     mobile_masked = serializers.CharField()
     employer_name = serializers.CharField()
-    employment_form_label = serializers.CharField(source="get_employment_form_display")
+    employment_form_label = ChoiceLabelField(EmploymentForm, source="employment_form")
     member_number = serializers.CharField(source="current_membership.member_number", default="")
     union_name = serializers.CharField(source="current_membership.union.name", default="")
     status_label = serializers.CharField(source="current_membership.get_status_display", default="")

@@ -22,7 +22,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from unionportal.api import InReachOrgField, ScopedPrimaryKeyRelatedField, error_responses
+from unionportal.api import ChoiceLabelField, InReachOrgField, ScopedPrimaryKeyRelatedField, error_responses
 from unionportal.api_base import DefaultCursorPagination
 
 from . import roles, selectors, services
@@ -124,14 +124,14 @@ class OrganizationViewSet(ScopedViewSet):
         name = serializers.CharField()
         short_name = serializers.CharField()
         kind = serializers.ChoiceField(choices=OrgKind.choices)
-        kind_label = serializers.CharField(source="get_kind_display")
+        kind_label = ChoiceLabelField(OrgKind, source="kind")
         region_code = serializers.CharField()
         credit_code = serializers.CharField()
         address = serializers.CharField()
         phone = serializers.CharField()
         established_on = serializers.DateField(allow_null=True)
         status = serializers.ChoiceField(choices=Organization.Status.choices)
-        status_label = serializers.CharField(source="get_status_display")
+        status_label = ChoiceLabelField(Organization.Status, source="status")
         ended_on = serializers.DateField(allow_null=True)
         parent = serializers.SerializerMethodField(help_text=_("上级组织编号；不在您的管辖范围内时为 null"))
         merged_into = serializers.SerializerMethodField(help_text=_("并入的组织编号；不在管辖范围内时为 null"))
@@ -328,11 +328,11 @@ class EnterpriseViewSet(ScopedViewSet):
         credit_code = serializers.CharField()
         name = serializers.CharField()
         ownership = serializers.ChoiceField(choices=Enterprise.Ownership.choices)
-        ownership_label = serializers.CharField(source="get_ownership_display")
+        ownership_label = ChoiceLabelField(Enterprise.Ownership, source="ownership")
         size = serializers.ChoiceField(choices=Enterprise.Size.choices)
-        size_label = serializers.CharField(source="get_size_display")
+        size_label = ChoiceLabelField(Enterprise.Size, source="size")
         industry = serializers.ChoiceField(choices=Enterprise.Industry.choices)
-        industry_label = serializers.CharField(source="get_industry_display")
+        industry_label = ChoiceLabelField(Enterprise.Industry, source="industry")
         employees = serializers.IntegerField()
         address = serializers.CharField()
         supervisor = InReachOrgField()
@@ -413,7 +413,7 @@ class StationViewSet(ScopedViewSet):
         organization = InReachOrgField()
         name = serializers.CharField()
         kind = serializers.ChoiceField(choices=ServiceStation.Kind.choices)
-        kind_label = serializers.CharField(source="get_kind_display")
+        kind_label = ChoiceLabelField(ServiceStation.Kind, source="kind")
         address = serializers.CharField()
         latitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
         longitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
@@ -498,11 +498,11 @@ class OfficerViewSet(ScopedViewSet):
         organization = InReachOrgField()
         name = serializers.CharField()
         position = serializers.ChoiceField(choices=Officer.Position.choices)
-        position_label = serializers.CharField(source="get_position_display")
+        position_label = ChoiceLabelField(Officer.Position, source="position")
         term_start = serializers.DateField()
         term_end = serializers.DateField(allow_null=True)
         election = serializers.ChoiceField(choices=Officer.Election.choices)
-        election_label = serializers.CharField(source="get_election_display")
+        election_label = ChoiceLabelField(Officer.Election, source="election")
         is_full_time = serializers.BooleanField()
         created_at = serializers.DateTimeField()
 
@@ -590,7 +590,7 @@ class RoleAssignmentViewSet(ScopedViewSet):
         user = UserRefSerializer()
         organization = InReachOrgField()
         role = serializers.ChoiceField(choices=Role.choices)
-        role_label = serializers.CharField(source="get_role_display")
+        role_label = ChoiceLabelField(Role, source="role")
         created_at = serializers.DateTimeField()
 
     @extend_schema_serializer(component_name="RoleAssignmentCreate")

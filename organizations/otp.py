@@ -282,6 +282,7 @@ class SecondFactorMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self._open_paths: frozenset[str] | None = None  # reversed on first use (the URLconf is loaded by then)
 
     def __call__(self, request):
         if not self._open(request.path) and second_factor_pending(request):
@@ -291,7 +292,9 @@ class SecondFactorMiddleware:
     def _open(self, path: str) -> bool:
         if path.startswith(self.OPEN_PREFIXES):
             return True
-        return path in (reverse("otp-verify"), reverse("login"), reverse("logout"))
+        if self._open_paths is None:
+            self._open_paths = frozenset(reverse(name) for name in ("otp-verify", "login", "logout"))
+        return path in self._open_paths
 
     def _hold(self, request) -> HttpResponse:
         if request.path.startswith("/api/"):

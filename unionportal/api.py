@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import (
     OpenApiResponse,
@@ -160,6 +162,33 @@ class InReachOrgField(serializers.Field):
         if not path_in_reach(self.context["request"].user, value.path):
             return None
         return {"id": value.pk, "name": value.name}
+
+
+@cache
+def _choice_labels(choices, language: str | None) -> dict:
+    return {value: str(label) for value, label in choices.choices}
+
+
+def choice_label(choices, value):
+    """The label of `value` in a TextChoices/IntegerChoices set, in the active language."""
+    return _choice_labels(choices, get_language()).get(value, value)
+
+
+class ChoiceLabelField(serializers.CharField):
+    """The display label of a choice, e.g. `status_label = ChoiceLabelField(Status, source="status")`.
+
+    Model.get_FOO_display() rebuilds its lookup on every call and translates every label
+    to hash it; on a page of 50 rows that was most of a list request's time. This keeps one
+    value -> label dict per choice set and language.
+    """
+
+    def __init__(self, choices, **kwargs):
+        self.choice_set = choices
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return choice_label(self.choice_set, value)
 
 
 _CURSOR_404 = gettext_lazy("翻页游标 cursor 无效：请使用上一页返回的 next 或 previous 链接。")

@@ -10,6 +10,7 @@ import io
 
 import pytest
 from django.urls import reverse
+from rest_framework import serializers as drf_serializers
 
 from activity.models import AuditEvent
 from members import crypto, services
@@ -460,3 +461,58 @@ def test_queue_transfer_and_import_lists_have_flat_query_counts(
     with django_assert_max_num_queries(4):
         body = check(client_for(outsider).get(reverse("api:member-transfer-list"), {"direction": "in"}), 200)
     assert len(body["results"]) == 6
+
+
+def _declared(serializer, instance) -> dict:
+    """DRF's own rendering of a serializer's declared fields (what Serializer.to_representation does)."""
+    out = {}
+    for field in serializer._readable_fields:
+        value = field.get_attribute(instance)
+        if value is None:
+            out[field.field_name] = None
+        elif isinstance(field, drf_serializers.BaseSerializer):
+            out[field.field_name] = _declared(field, value)
+        else:
+            out[field.field_name] = field.to_representation(value)
+    return out
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_member_list_rows_say_what_the_declared_fields_say(tree, owner, clerk, language):
+    """The list builds its rows directly from values() rows; they must match the declared fields."""
+    from django.utils import translation
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from members import selectors
+    from members.api import MemberOutputSerializer
+
+    active = make_member(tree["pd_union"], actor=owner, name="在册会员", employer_name="浦东某厂").member
+    retired = make_member(tree["pd_union"], actor=owner, name="退休会员", employment_form="flexible")
+    services.membership_retire(actor=owner, membership=retired, reason="到龄")
+    request = Request(APIRequestFactory().get("/"))
+    request.user = clerk
+    with translation.override(language):
+        serializer = MemberOutputSerializer(context={"request": request})
+        rows = {row["id"]: row for row in selectors.member_list_rows(clerk)}
+        members = list(selectors.members_for_user(clerk))
+        assert {m.pk for m in members} == set(rows) >= {active.pk, retired.member_id}
+        for member in members:
+            declared = _declared(serializer, member)
+            assert serializer.to_representation(rows[member.pk]) == declared
+            assert serializer.to_representation(member) == declared
+        statuses = {r["membership"]["status_label"] for r in (serializer.to_representation(v) for v in rows.values())}
+    assert statuses == ({"Current", "Retired"} if language == "en" else {"在册", "已退休"})
+
+
+def test_a_list_request_without_filters_skips_the_filterset_and_one_with_filters_uses_it(tree, owner):
+    for i in range(3):
+        make_member(tree["pd_union"], actor=owner, name=f"筛选{i}")
+    make_member(tree["hp_union"], actor=owner, name="黄浦筛选")
+    c = client_for(owner)
+    everyone = check(c.get(reverse("api:member-list"), {"page_size": 10}), 200)
+    assert len(everyone["results"]) == 4
+    narrowed = check(c.get(reverse("api:member-list"), {"page_size": 10, "under": tree["pudong"].pk}), 200)
+    assert {r["name"] for r in narrowed["results"]} == {"筛选0", "筛选1", "筛选2"}
+    body = check(c.get(reverse("api:member-list"), {"under": "not-a-number"}), 400)
+    assert "under" in body["error"]["fields"]
