@@ -40,7 +40,7 @@ def _load_tmp(cursor, vendor: str, text: str) -> None:
     if vendor == "postgresql":
         cursor.execute(f"TRUNCATE {_TMP}")
         # Empty CSV fields arrive as NULL: for updates that means "keep the stored value".
-        cursor.copy_expert(f"COPY {_TMP} ({cols}) FROM STDIN WITH (FORMAT csv)", io.StringIO(text))
+        cursor.copy_expert(f"COPY {_TMP} ({cols}) FROM STDIN WITH (FORMAT csv)", io.StringIO(text), len(text) + 1)
         return
     cursor.execute(f"DELETE FROM {_TMP}")
     marks = ", ".join(["%s"] * len(SPOOL_COLUMNS))
@@ -169,15 +169,20 @@ def _write_direct(cursor, union: Organization, batch: _Batch) -> list[int]:
             [union.pk],
         )
         stale = [r[0] for r in cursor.fetchall()]
+    # COPY's data goes over in one read (the last argument): in 8 kB reads, this thread
+    # would wait for the GIL, held by the thread checking the next batch, thousands of
+    # times a batch.
     if batch.members_text:
         cursor.copy_expert(
             f"COPY members_member ({_MEMBER_COPY_COLS}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL ({_NOT_NULL_TEXT}))",
             io.StringIO(batch.members_text),
+            len(batch.members_text) + 1,
         )
     if batch.memberships_text:
         cursor.copy_expert(
             f"COPY members_membership ({_MEMBERSHIP_COLS}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (end_reason))",
             io.StringIO(batch.memberships_text),
+            len(batch.memberships_text) + 1,
         )
     if batch.tmp_text:
         m = "members_member"
