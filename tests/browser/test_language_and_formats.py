@@ -7,16 +7,32 @@ the committed .mo is what serves English; it must hold exactly what the .po says
 import ast
 import datetime as dt
 import gettext
+import os
+import shutil
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.template import Context, Template
+from django.test import override_settings
 from django.utils import translation
 
 from organizations.templatetags.portal_tags import num, yuan
 
-LOCALE = Path(__file__).resolve().parents[2] / "locale" / "en" / "LC_MESSAGES"
+ROOT = Path(__file__).resolve().parents[2]
+LOCALE = ROOT / "locale" / "en" / "LC_MESSAGES"
+SOURCE_DIRS = (
+    "activity",
+    "members",
+    "organizations",
+    "reports",
+    "unionportal",
+    "templates",
+    "assistance",
+    "disputes",
+    "projects",
+)
 
 
 def _po_entries(path: Path) -> dict[str, tuple[str, ...]]:
@@ -58,6 +74,31 @@ def test_every_message_has_an_english_translation():
     assert len(entries) > 500
     untranslated = [msgid for msgid, strs in entries.items() if not all(strs) or strs == ("#fuzzy",)]
     assert untranslated == [], f"translate these in locale/en/LC_MESSAGES/django.po: {untranslated[:20]}"
+
+
+@pytest.mark.skipif(shutil.which("xgettext") is None, reason="GNU gettext (xgettext) is not installed")
+def test_every_message_in_the_code_is_in_the_catalog(tmp_path):
+    """A string marked for translation but never extracted would stay Chinese in English.
+
+    Runs makemessages over a copy of the sources (so the committed catalog is not touched)
+    and expects nothing new: after adding strings, run
+    `manage.py makemessages -l en --add-location file --no-obsolete`, translate, compile.
+    """
+    copy = tmp_path / "src"
+    for name in SOURCE_DIRS:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, copy / name, ignore=shutil.ignore_patterns("__pycache__", "migrations"))
+    shutil.copytree(ROOT / "locale", copy / "locale")
+    cwd = os.getcwd()
+    os.chdir(copy)
+    try:
+        with override_settings(LOCALE_PATHS=[]):
+            call_command("makemessages", locale=["en"], verbosity=0, no_obsolete=True, add_location="file")
+    finally:
+        os.chdir(cwd)
+    extracted = _po_entries(copy / "locale" / "en" / "LC_MESSAGES" / "django.po")
+    missing = sorted(msgid for msgid in extracted if msgid not in _po_entries(LOCALE / "django.po"))
+    assert missing == [], f"not yet in locale/en/LC_MESSAGES/django.po: {missing[:20]}"
 
 
 def test_the_committed_mo_matches_the_po():
