@@ -21,6 +21,8 @@ from django.core import signing
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from organizations.models import Organization
+
 from . import selectors
 from .models import Member, Membership
 
@@ -145,7 +147,7 @@ class CardData:
 def card_data(member: Member, *, verify_url: str) -> CardData:
     membership = member.current_membership
     union = membership.union
-    root = union.get_root() if union.depth > 1 else union
+    root = Organization.objects.get_root(union)
     return CardData(
         federation=root.name,
         name=member.name,
