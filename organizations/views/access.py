@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import wraps
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -90,3 +91,21 @@ def apply_service_error(form, exc: Exception) -> None:
         form.add_error(target, str(exc.message))
         return
     raise exc
+
+
+def service_form(request, form, *, template: str, context: dict, save):
+    """A form page whose POST is carried out by a service.
+
+    `save(cleaned_data)` calls the service and returns (success message, redirect target:
+    a URL name and its arguments). A service's refusal lands on the form's fields and the
+    page is shown again with status 400, keeping what the user typed.
+    """
+    if request.method == "POST" and form.is_valid():
+        try:
+            message, target = save(form.cleaned_data)
+        except (ValidationError, DomainError) as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(request, message)
+            return redirect(*target)
+    return render(request, template, {**context, "form": form}, status=400 if form.errors else 200)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from .. import forms, services
-from ..errors import DomainError
 from ..filters import EnterpriseFilter, ServiceStationFilter
 from ..roles import ORG_MANAGE
 from ..scoping import has_capability, has_capability_anywhere
@@ -23,7 +21,7 @@ from ..selectors import (
     organizations_for_user,
     stations_for_user,
 )
-from .access import apply_service_error, staff_required
+from .access import service_form, staff_required
 from .paging import keyset_page
 
 PAGE_SIZE = 50
@@ -52,10 +50,6 @@ def _under_org(request):
     if not value.isdigit():
         return None
     return organizations_for_user(request.user).filter(pk=int(value)).first()
-
-
-def _form_page(request, template: str, context: dict):
-    return render(request, template, context, status=400 if context["form"].errors else 200)
 
 
 # --- enterprises ----------------------------------------------------------------------
@@ -119,16 +113,18 @@ def enterprise_create(request):
     supervisor = request.GET.get("supervisor", "")
     if supervisor.isdigit():
         initial["supervisor"] = organizations_for_user(user).filter(pk=int(supervisor)).first()
-    form = forms.EnterpriseForm(request.POST or None, user=user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            ent = services.enterprise_create(actor=user, **form.cleaned_data)
-        except (ValidationError, DomainError) as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("已登记企业“%(name)s”。") % {"name": ent.name})
-            return redirect("enterprise-detail", pk=ent.pk)
-    return _form_page(request, "organizations/enterprise_form.html", {"form": form, "title": _("登记企业")})
+
+    def save(data):
+        ent = services.enterprise_create(actor=user, **data)
+        return _("已登记企业“%(name)s”。") % {"name": ent.name}, ("enterprise-detail", ent.pk)
+
+    return service_form(
+        request,
+        forms.EnterpriseForm(request.POST or None, user=user, initial=initial),
+        template="organizations/enterprise_form.html",
+        context={"title": _("登记企业")},
+        save=save,
+    )
 
 
 @staff_required
@@ -137,17 +133,17 @@ def enterprise_edit(request, pk: int):
     ent = enterprise_get(user, pk)
     services.require(user, ORG_MANAGE, ent.supervisor)
     initial = {name: getattr(ent, name) for name in services.ENTERPRISE_FIELDS}
-    form = forms.EnterpriseForm(request.POST or None, user=user, initial=initial, editing=True)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.enterprise_update(actor=user, enterprise=ent, **form.cleaned_data)
-        except (ValidationError, DomainError) as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("已保存企业“%(name)s”的信息。") % {"name": form.cleaned_data["name"]})
-            return redirect("enterprise-detail", pk=ent.pk)
-    return _form_page(
-        request, "organizations/enterprise_form.html", {"form": form, "ent": ent, "title": _("编辑企业信息")}
+
+    def save(data):
+        services.enterprise_update(actor=user, enterprise=ent, **data)
+        return _("已保存企业“%(name)s”的信息。") % {"name": data["name"]}, ("enterprise-detail", ent.pk)
+
+    return service_form(
+        request,
+        forms.EnterpriseForm(request.POST or None, user=user, initial=initial, editing=True),
+        template="organizations/enterprise_form.html",
+        context={"ent": ent, "title": _("编辑企业信息")},
+        save=save,
     )
 
 
@@ -192,16 +188,13 @@ def _owned_form(request, *, form, org, title, save, success, redirect_to):
     `save(cleaned_data)` calls the service and returns the saved object; service refusals
     land on the form's fields; success shows `success % {"name": …}` and redirects.
     """
-    if request.method == "POST" and form.is_valid():
-        try:
-            obj = save(form.cleaned_data)
-        except (ValidationError, DomainError) as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, success % {"name": obj.name})
-            return redirect(*redirect_to(obj))
-    context = {"form": form, "org": org, "title": title, "breadcrumb": organization_breadcrumb(request.user, org)}
-    return _form_page(request, "organizations/owned_form.html", context)
+    context = {"org": org, "title": title, "breadcrumb": organization_breadcrumb(request.user, org)}
+
+    def save_and_say(data):
+        obj = save(data)
+        return success % {"name": obj.name}, redirect_to(obj)
+
+    return service_form(request, form, template="organizations/owned_form.html", context=context, save=save_and_say)
 
 
 @staff_required

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from .. import forms, services
-from ..errors import DomainError
 from ..models import Enterprise, Organization, OrgKind
 from ..roles import ORG_MANAGE
 from ..scoping import has_capability
@@ -24,7 +21,7 @@ from ..selectors import (
     organizations_for_user,
     stations_for_user,
 )
-from .access import apply_service_error, staff_required
+from .access import service_form, staff_required
 from .focus import focused_roots
 
 SEARCH_LIMIT = 50
@@ -153,31 +150,24 @@ def _managed_org(request, pk: int) -> Organization:
     return org
 
 
-def _form_page(request, template: str, context: dict):
-    return render(request, template, context, status=400 if context["form"].errors else 200)
-
-
 @staff_required
 def org_create_child(request, pk: int):
     parent = _managed_org(request, pk)
-    form = forms.OrganizationForm(request.POST or None, parent=parent)
-    if request.method == "POST" and form.is_valid():
-        try:
-            child = services.organization_create(actor=request.user, parent=parent, **form.cleaned_data)
-        except (ValidationError, DomainError) as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("已在“%(parent)s”下设立“%(name)s”。") % {"parent": parent, "name": child})
-            return redirect("org-detail", pk=child.pk)
-    return _form_page(
+
+    def save(data):
+        child = services.organization_create(actor=request.user, parent=parent, **data)
+        return _("已在“%(parent)s”下设立“%(name)s”。") % {"parent": parent, "name": child}, ("org-detail", child.pk)
+
+    return service_form(
         request,
-        "organizations/org_form.html",
-        {
-            "form": form,
+        forms.OrganizationForm(request.POST or None, parent=parent),
+        template="organizations/org_form.html",
+        context={
             "org": parent,
             "title": _("设立下级组织"),
             "breadcrumb": organization_breadcrumb(request.user, parent),
         },
+        save=save,
     )
 
 
@@ -185,114 +175,93 @@ def org_create_child(request, pk: int):
 def org_edit(request, pk: int):
     org = _managed_org(request, pk)
     initial = {name: getattr(org, name) for name in services.ORG_FIELDS}
-    form = forms.OrganizationForm(request.POST or None, parent=Organization.objects.get_parent(org), initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.organization_update(actor=request.user, organization=org, **form.cleaned_data)
-        except (ValidationError, DomainError) as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("已保存“%(name)s”的信息。") % {"name": form.cleaned_data["name"]})
-            return redirect("org-detail", pk=org.pk)
-    return _form_page(
+
+    def save(data):
+        services.organization_update(actor=request.user, organization=org, **data)
+        return _("已保存“%(name)s”的信息。") % {"name": data["name"]}, ("org-detail", org.pk)
+
+    return service_form(
         request,
-        "organizations/org_form.html",
-        {
-            "form": form,
-            "org": org,
-            "title": _("编辑组织信息"),
-            "breadcrumb": organization_breadcrumb(request.user, org),
-        },
+        forms.OrganizationForm(request.POST or None, parent=Organization.objects.get_parent(org), initial=initial),
+        template="organizations/org_form.html",
+        context={"org": org, "title": _("编辑组织信息"), "breadcrumb": organization_breadcrumb(request.user, org)},
+        save=save,
     )
+
+
+def _org_action(request, org, form, *, title, intro, submit_label, save, danger=False):
+    """The confirmation form of an action on an organisation (move, dissolve, merge)."""
+    context = {
+        "org": org,
+        "title": title,
+        "intro": intro,
+        "submit_label": submit_label,
+        "danger": danger,
+        "breadcrumb": organization_breadcrumb(request.user, org),
+    }
+    return service_form(request, form, template="organizations/org_action_form.html", context=context, save=save)
 
 
 @staff_required
 def org_move(request, pk: int):
     org = _managed_org(request, pk)
-    form = forms.OrganizationMoveForm(request.POST or None, user=request.user, organization=org)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.organization_move(actor=request.user, organization=org, new_parent=form.cleaned_data["new_parent"])
-        except (ValidationError, DomainError) as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(
-                request,
-                _("已将“%(name)s”移至“%(parent)s”之下。")
-                % {"name": org.name, "parent": form.cleaned_data["new_parent"]},
-            )
-            return redirect("org-detail", pk=org.pk)
-    return _form_page(
+
+    def save(data):
+        services.organization_move(actor=request.user, organization=org, new_parent=data["new_parent"])
+        message = _("已将“%(name)s”移至“%(parent)s”之下。") % {"name": org.name, "parent": data["new_parent"]}
+        return message, ("org-detail", org.pk)
+
+    return _org_action(
         request,
-        "organizations/org_action_form.html",
-        {
-            "form": form,
-            "org": org,
-            "title": _("移动组织"),
-            "intro": _("把“%(name)s”连同它的全部下级、企业和服务站点移到新的上级组织之下。") % {"name": org.name},
-            "submit_label": _("确认移动"),
-            "breadcrumb": organization_breadcrumb(request.user, org),
-        },
+        org,
+        forms.OrganizationMoveForm(request.POST or None, user=request.user, organization=org),
+        title=_("移动组织"),
+        intro=_("把“%(name)s”连同它的全部下级、企业和服务站点移到新的上级组织之下。") % {"name": org.name},
+        submit_label=_("确认移动"),
+        save=save,
     )
 
 
 @staff_required
 def org_dissolve(request, pk: int):
     org = _managed_org(request, pk)
-    form = forms.OrganizationDissolveForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.organization_dissolve(
-                actor=request.user, organization=org, on=form.cleaned_data["on"], reason=form.cleaned_data["reason"]
-            )
-        except (ValidationError, DomainError) as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("“%(name)s”已撤销。") % {"name": org.name})
-            return redirect("org-detail", pk=org.pk)
-    return _form_page(
+
+    def save(data):
+        services.organization_dissolve(actor=request.user, organization=org, on=data["on"], reason=data["reason"])
+        return _("“%(name)s”已撤销。") % {"name": org.name}, ("org-detail", org.pk)
+
+    return _org_action(
         request,
-        "organizations/org_action_form.html",
-        {
-            "form": form,
-            "org": org,
-            "title": _("撤销组织"),
-            "danger": True,
-            "intro": _(
-                "撤销后“%(name)s”将不再接收会员和业务，相关角色授权随之取消；记录保留，不会被删除。"
-                "有正常状态的下级组织时不能撤销。"
-            )
-            % {"name": org.name},
-            "submit_label": _("确认撤销"),
-            "breadcrumb": organization_breadcrumb(request.user, org),
-        },
+        org,
+        forms.OrganizationDissolveForm(request.POST or None),
+        title=_("撤销组织"),
+        intro=_(
+            "撤销后“%(name)s”将不再接收会员和业务，相关角色授权随之取消；记录保留，不会被删除。"
+            "有正常状态的下级组织时不能撤销。"
+        )
+        % {"name": org.name},
+        submit_label=_("确认撤销"),
+        save=save,
+        danger=True,
     )
 
 
 @staff_required
 def org_merge(request, pk: int):
     org = _managed_org(request, pk)
-    form = forms.OrganizationMergeForm(request.POST or None, user=request.user, organization=org)
-    if request.method == "POST" and form.is_valid():
-        into = form.cleaned_data["into"]
-        try:
-            services.organization_merge(actor=request.user, organization=org, into=into, on=form.cleaned_data["on"])
-        except (ValidationError, DomainError) as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("“%(name)s”已并入“%(into)s”。") % {"name": org.name, "into": into.name})
-            return redirect("org-detail", pk=into.pk)
-    return _form_page(
+
+    def save(data):
+        into = data["into"]
+        services.organization_merge(actor=request.user, organization=org, into=into, on=data["on"])
+        return _("“%(name)s”已并入“%(into)s”。") % {"name": org.name, "into": into.name}, ("org-detail", into.pk)
+
+    return _org_action(
         request,
-        "organizations/org_action_form.html",
-        {
-            "form": form,
-            "org": org,
-            "title": _("合并组织"),
-            "danger": True,
-            "intro": _("“%(name)s”的下级组织、企业和服务站点将转入所选组织，本组织标记为“已合并”。")
-            % {"name": org.name},
-            "submit_label": _("确认合并"),
-            "breadcrumb": organization_breadcrumb(request.user, org),
-        },
+        org,
+        forms.OrganizationMergeForm(request.POST or None, user=request.user, organization=org),
+        title=_("合并组织"),
+        intro=_("“%(name)s”的下级组织、企业和服务站点将转入所选组织，本组织标记为“已合并”。") % {"name": org.name},
+        submit_label=_("确认合并"),
+        save=save,
+        danger=True,
     )
