@@ -123,9 +123,22 @@ def measure_member_list(
     first = timed(lambda: list(qs[:page]), runs=runs)
     out.update(summary("list_first_page", first))
     if street is not None:
+        from organizations.views.paging import keyset_page
+
         narrowed = qs.filter(org_path__startswith=street.path)  # what SubtreeFilterMixin adds
         out["list_street_roll"] = Member.objects.under(street.path).count()
-        out.update(summary("list_street_first_page", timed(lambda: list(narrowed[:page]), runs=runs)))
+        # What the roll page and the API do (ids first, then the page's rows), and the plain
+        # single query side by side.
+        ids_first = timed(
+            lambda: keyset_page(narrowed, field="id", descending=True, cursor="", size=page, ids_first=True).rows,
+            runs=runs,
+        )
+        out.update(summary("list_street_first_page", ids_first))
+        plain = timed(lambda: list(narrowed[:page]), runs=runs)
+        out.update(summary("list_street_first_page_one_query", plain))
+        out["list_street_one_query_over_ids_first"] = round(
+            statistics.median(plain) / max(statistics.median(ids_first), 1e-6), 1
+        )
     depths = {"page200": min(199 * page, max(roll - page, 0)), "middle": max(roll // 2 - page, 0)}
     for label, offset in depths.items():
         rows: list = []
@@ -312,8 +325,8 @@ def hot_queries(user, org, street, sample_member, *, root=None, root_user=None) 
         ("list_middle_offset", "member list, middle of the roll, OFFSET", qs[roll // 2 : roll // 2 + 50]),
         (
             "list_street_first_page",
-            "street-level list, first page",
-            selectors.members_for_user(user).under(street.path).order_by("-id")[:50],
+            "street-level list, first page: the page's ids (then 50 rows by primary key)",
+            selectors.members_for_user(user).under(street.path).order_by("-id").values_list("id", flat=True)[:51],
         ),
         ("search_name", "name prefix search in the district", selectors.member_search(qs, sample_member.name[:2])[:50]),
         (

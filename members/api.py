@@ -33,6 +33,7 @@ from unionportal.api import (
     choice_label,
     error_responses,
 )
+from unionportal.api_base import IdsFirstCursorPagination
 
 from . import exporter, importer, selectors, services
 from .filters import HonourFilter, ImportJobFilter, JoinApplicationFilter, MemberFilter, TransferFilter
@@ -219,6 +220,7 @@ class MemberViewSet(ScopedViewSet):
 
     filterset_class = MemberFilter
     output_serializer = MemberOutputSerializer
+    pagination_class = IdsFirstCursorPagination
 
     @extend_schema_serializer(component_name="MemberRegister")
     class InputSerializer(ProfileFieldsSerializer):

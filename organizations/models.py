@@ -118,6 +118,12 @@ class Organization(MP_Node):
         verbose_name_plural = _("工会组织")
         indexes = [
             models.Index(fields=["path"], name="org_path_prefix_idx", opclasses=["varchar_pattern_ops"]),
+            # The children of a node: depth = d + 1 and a path prefix (dashboards, the tree
+            # browser, the monthly report). For the root the prefix matches the whole tree, so
+            # only depth first makes it a range scan (bench/notes: 39 ms -> 0.6 ms at 115k orgs).
+            models.Index(
+                fields=["depth", "path"], name="org_depth_path_idx", opclasses=["int4_ops", "varchar_pattern_ops"]
+            ),
             models.Index(fields=["kind", "status"], name="org_kind_status_idx"),
             models.Index(fields=["name"], name="org_name_idx"),
         ]

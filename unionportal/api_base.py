@@ -26,6 +26,25 @@ class DefaultCursorPagination(CursorPagination):
     ordering = "-id"
 
 
+class IdsFirstCursorPagination(DefaultCursorPagination):
+    """Keyset pages found by their ids first, then the page's rows by id (a "deferred join").
+
+    A list narrowed to a subtree (`?under=` a street of a 10M roll) matches tens of
+    thousands of rows: ordering them by id used to read every one of those rows from the
+    table (100–180 ms cold). The ids alone come from an index-only scan of
+    (org_path, id); only the page's rows are then read.
+    """
+
+    def paginate_queryset(self, queryset, request, view=None):
+        ids = super().paginate_queryset(queryset.values("id"), request, view)
+        if ids is None:
+            return None
+        wanted = [row["id"] for row in ids]
+        by_id = {(row["id"] if isinstance(row, dict) else row.pk): row for row in queryset.filter(pk__in=wanted)}
+        self.page = [by_id[pk] for pk in wanted if pk in by_id]
+        return self.page
+
+
 class FilterBackend(DjangoFilterBackend):
     """django-filter, skipped when the request names no filter at all.
 

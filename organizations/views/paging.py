@@ -57,8 +57,14 @@ def _fit(qs: QuerySet, field: str, position):
     return (value, pk) if value is not None else None
 
 
-def keyset_page(qs: QuerySet, *, field: str, descending: bool, cursor: str, size: int) -> KeysetPage:
-    """One page of `qs` ordered by (`field`, id), starting after `cursor`."""
+def keyset_page(
+    qs: QuerySet, *, field: str, descending: bool, cursor: str, size: int, ids_first: bool = False
+) -> KeysetPage:
+    """One page of `qs` ordered by (`field`, id), starting after `cursor`.
+
+    `ids_first`: find the page's ids, then read only those rows (see
+    unionportal.api_base.IdsFirstCursorPagination); for big lists narrowed to a subtree.
+    """
     if descending:
         qs = qs.order_by(f"-{field}", "-id")
     else:
@@ -70,7 +76,12 @@ def keyset_page(qs: QuerySet, *, field: str, descending: bool, cursor: str, size
         value, pk = position
         op = "lt" if descending else "gt"
         qs = qs.filter(Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"id__{op}": pk}))
-    rows = list(qs[: size + 1])
+    if ids_first:
+        wanted = list(qs.values_list("id", flat=True)[: size + 1])
+        by_id = {row.pk: row for row in qs.order_by().filter(pk__in=wanted)}
+        rows = [by_id[pk] for pk in wanted if pk in by_id]
+    else:
+        rows = list(qs[: size + 1])
     next_cursor = ""
     if len(rows) > size:
         rows = rows[:size]

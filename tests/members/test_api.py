@@ -516,3 +516,18 @@ def test_a_list_request_without_filters_skips_the_filterset_and_one_with_filters
     assert {r["name"] for r in narrowed["results"]} == {"筛选0", "筛选1", "筛选2"}
     body = check(c.get(reverse("api:member-list"), {"under": "not-a-number"}), 400)
     assert "under" in body["error"]["fields"]
+
+
+def test_list_pages_found_by_ids_first_walk_the_whole_subtree_in_order(tree, owner, django_assert_max_num_queries):
+    """The member list reads a page's ids, then only those rows: every member once, newest first."""
+    expected = [make_member(tree["pd_union"], actor=owner, name=f"分页{i}").member_id for i in range(7)]
+    make_member(tree["hp_union"], actor=owner, name="黄浦不在其中")
+    c = client_for(owner)
+    seen, url, params = [], reverse("api:member-list"), {"page_size": 3, "under": tree["pudong"].pk}
+    while url:
+        with django_assert_max_num_queries(5):
+            body = check(c.get(url, params), 200)
+        seen += [r["id"] for r in body["results"]]
+        assert all(r["name"].startswith("分页") and r["membership"]["union"] for r in body["results"])
+        url, params = body["next"], None
+    assert seen == sorted(expected, reverse=True)
