@@ -30,12 +30,18 @@ class IdsFirstCursorPagination(DefaultCursorPagination):
     """Keyset pages found by their ids first, then the page's rows by id (a "deferred join").
 
     A list narrowed to a subtree (`?under=` a street of a 10M roll) matches tens of
-    thousands of rows: ordering them by id used to read every one of those rows from the
-    table (100–180 ms cold). The ids alone come from an index-only scan of
-    (org_path, id); only the page's rows are then read.
+    thousands of rows: ordering them by id read every one of those rows from the table
+    (45–180 ms). The ids alone come from an index-only scan of (org_path, id); only the
+    page's rows are then read (~13 ms).
     """
 
+    # Only lists narrowed to a subtree need it: a plain page of the caller's whole reach
+    # is one backward primary-key scan, and the extra query would cost ~1 ms of CPU.
+    narrowing_params = ("under",)
+
     def paginate_queryset(self, queryset, request, view=None):
+        if not any(request.query_params.get(name) for name in self.narrowing_params):
+            return super().paginate_queryset(queryset, request, view)
         ids = super().paginate_queryset(queryset.values("id"), request, view)
         if ids is None:
             return None

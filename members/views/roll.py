@@ -76,9 +76,14 @@ def member_list(request):
     user = request.user
     filterset = _filtered(request)
     _tidy_filter_form(filterset)
-    # Ids first: a roll narrowed to a street of a big city reads only the page's rows.
+    # Narrowed to a subtree, ids first: a street of a big city then reads only the page's rows.
     page = keyset_page(
-        filterset.qs, field="id", descending=True, cursor=request.GET.get("cursor", ""), size=PAGE_SIZE, ids_first=True
+        filterset.qs,
+        field="id",
+        descending=True,
+        cursor=request.GET.get("cursor", ""),
+        size=PAGE_SIZE,
+        ids_first=bool(request.GET.get("under")),
     )
     under_options, under_org = _under_options(request)
     export_query = request.GET.copy()

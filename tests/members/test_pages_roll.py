@@ -4,6 +4,7 @@ honours, export — for the owner, the in-scope clerk, the outsider, a worker an
 
 import csv
 import io
+import re
 
 import openpyxl
 import pytest
@@ -118,6 +119,29 @@ def test_the_roll_pages_by_keyset_with_a_next_page_link(client, owner, tree, mon
     shown_first = {f"页测{i}" for i in range(5) if f"页测{i}" in first}
     shown_second = {f"页测{i}" for i in range(5) if f"页测{i}" in second}
     assert shown_first == {"页测4", "页测3"} and shown_second == {"页测2", "页测1"}
+
+
+@pytest.mark.parametrize("narrowed", [False, True])
+def test_the_roll_pages_newest_first_whether_or_not_narrowed_to_a_subtree(client, owner, tree, monkeypatch, narrowed):
+    """Narrowed (?under=) the page finds its ids first, then its rows: the same pages either way."""
+    import members.views.roll as roll
+
+    for i in range(5):
+        make_member(tree["pd_union"], actor=owner, name=f"序测{i}")
+    make_member(tree["hp_union"], actor=owner, name="序测黄浦")
+    monkeypatch.setattr(roll, "PAGE_SIZE", 2)
+    client.force_login(owner)
+    params = {"under": tree["pudong"].pk} if narrowed else {}
+    seen, cursor = [], None
+    for _ in range(4):
+        page = body(client.get(reverse("member-list"), {**params, **({"cursor": cursor} if cursor else {})}))
+        seen += sorted((n for n in ["序测黄浦", *(f"序测{i}" for i in range(5))] if n in page), reverse=True)
+        found = re.search(r'href="[^"]*[?&]cursor=([^"&]+)[^"]*" rel="next"', page)
+        if not found:
+            break
+        cursor = found.group(1)
+    expected = ["序测4", "序测3", "序测2", "序测1", "序测0"]
+    assert seen == (expected if narrowed else ["序测黄浦", *expected])
 
 
 def test_the_list_page_costs_a_fixed_number_of_queries(client, owner, tree, django_assert_max_num_queries):
