@@ -18,7 +18,7 @@ from organizations.models import Organization, User
 from organizations.services import require
 
 from ..models import ImportJob
-from ..services import _check_union
+from ..services.common import _check_union
 from .files import detect_format, estimate_rows
 from .run import ImportResult, import_rows
 

@@ -22,7 +22,7 @@ from organizations.models import Organization, User
 from organizations.services import require
 
 from ..models import ImportJob
-from ..services import _check_union
+from ..services.common import _check_union
 from .files import COLUMNS, OUTCOME_LABELS, REPORT_HEADER, ImportFileError, detect_format, read_rows
 from .plan import ImportResult, _Batch, _Files, _plan_batch, _State
 from .rows import _check_rows

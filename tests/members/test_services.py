@@ -179,7 +179,7 @@ def test_transfer_can_be_requested_by_the_receiving_union_and_rejected(tree, cle
 
 
 def test_worker_can_request_and_cancel_own_transfer_and_leave(tree, clerk):
-    from members.services import _ensure_worker_account
+    from members.services.joining import _ensure_worker_account
 
     ms = make_member(tree["pd_union"], actor=clerk)
     user = _ensure_worker_account(ms.member)
@@ -194,7 +194,7 @@ def test_worker_can_request_and_cancel_own_transfer_and_leave(tree, clerk):
 
 
 def test_contact_correction_by_the_member_and_honours(tree, clerk, outsider):
-    from members.services import _ensure_worker_account
+    from members.services.joining import _ensure_worker_account
 
     ms = make_member(tree["pd_union"], actor=clerk)
     user = _ensure_worker_account(ms.member)

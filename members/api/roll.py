@@ -1,0 +1,185 @@
+"""The member roll: list (ids-first pages when narrowed), detail, register, update, reveal,
+leave/retire and export."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from organizations.api import ScopedViewSet
+from organizations.models import Organization
+from organizations.otp import require_second_factor_for_full_data
+from unionportal.api import (
+    ScopedPrimaryKeyRelatedField,
+)
+from unionportal.api_base import IdsFirstCursorPagination
+
+from .. import exporter, selectors, services
+from ..filters import MemberFilter
+from ..models import (
+    Member,
+)
+from .shared import (
+    DETAIL_ERRORS,
+    FILE_RESPONSE,
+    READ_ERRORS,
+    WRITE_ERRORS,
+    MemberDetailSerializer,
+    MemberOutputSerializer,
+    MembershipSerializer,
+    ProfileFieldsSerializer,
+    file_response,
+)
+
+# --- members ------------------------------------------------------------------------------
+
+
+@extend_schema(tags=["members"])
+class MemberViewSet(ScopedViewSet):
+    """The member roll within the caller's reach (through each member's current union)."""
+
+    filterset_class = MemberFilter
+    output_serializer = MemberOutputSerializer
+    pagination_class = IdsFirstCursorPagination
+
+    @extend_schema_serializer(component_name="MemberRegister")
+    class InputSerializer(ProfileFieldsSerializer):
+        union = ScopedPrimaryKeyRelatedField(queryset=Organization.objects.all(), label=_("所在工会"))
+        name = serializers.CharField(max_length=50, label=_("姓名"))
+        id_number = serializers.CharField(max_length=30, label=_("身份证号码"))
+        mobile = serializers.CharField(max_length=20, label=_("手机号码"))
+        joined_on = serializers.DateField(required=False, allow_null=True, label=_("入会日期"))
+
+    @extend_schema_serializer(component_name="MemberUpdate")
+    class UpdateInputSerializer(ProfileFieldsSerializer):
+        pass
+
+    @extend_schema_serializer(component_name="MemberContact")
+    class ContactInputSerializer(serializers.Serializer):
+        mobile = serializers.CharField(max_length=20, required=False, label=_("手机号码"))
+        employer_name = serializers.CharField(max_length=120, required=False, allow_blank=True, label=_("工作单位"))
+
+    @extend_schema_serializer(component_name="MembershipEnd")
+    class EndInputSerializer(serializers.Serializer):
+        on = serializers.DateField(required=False, allow_null=True, label=_("日期"), help_text=_("默认今天"))
+        reason = serializers.CharField(max_length=200, required=False, allow_blank=True, label=_("原因"))
+
+    @extend_schema_serializer(component_name="MemberReveal")
+    class RevealInputSerializer(serializers.Serializer):
+        purpose = serializers.CharField(max_length=200, required=False, allow_blank=True, label=_("查看事由"))
+
+    @extend_schema_serializer(component_name="MemberPersonalData")
+    class RevealOutputSerializer(serializers.Serializer):
+        id_number = serializers.CharField()
+        mobile = serializers.CharField()
+
+    class ExportQuerySerializer(serializers.Serializer):
+        export_format = serializers.ChoiceField(choices=["xlsx", "csv"], default="xlsx", label=_("格式"))
+        full = serializers.BooleanField(
+            default=False, required=False, help_text=_("导出完整身份证号码和手机号码（须有相应权限，记录审计）")
+        )
+
+    def get_queryset(self):
+        return selectors.members_for_user(self.request.user)
+
+    def _get(self, pk) -> Member:
+        return self.get_in_reach(self.get_queryset(), pk)
+
+    @extend_schema(summary=_("会员列表"), responses={200: MemberOutputSerializer(many=True), **READ_ERRORS})
+    def list(self, request):
+        return self.paged(self.filter_queryset(selectors.member_list_rows(request.user)))
+
+    @extend_schema(summary=_("会员详情（含会籍历史、荣誉）"), responses={200: MemberDetailSerializer, **DETAIL_ERRORS})
+    def retrieve(self, request, pk=None):
+        member = self.get_in_reach(selectors.member_detail_queryset(request.user), pk)
+        return Response(MemberDetailSerializer(member, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary=_("登记会员（实名）"), request=InputSerializer, responses={201: MembershipSerializer, **WRITE_ERRORS}
+    )
+    def create(self, request):
+        data = self.valid_input(self.InputSerializer)
+        membership = services.member_register(actor=request.user, **data)
+        return Response(
+            MembershipSerializer(membership, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        summary=_("修改会员就业信息"),
+        request=UpdateInputSerializer,
+        responses={200: MemberOutputSerializer, **WRITE_ERRORS},
+    )
+    def partial_update(self, request, pk=None):
+        member = self._get(pk)
+        data = self.valid_input(self.UpdateInputSerializer, partial=True)
+        member = services.member_update(actor=request.user, member=member, **data)
+        return Response(self.output(self._get(member.pk)))
+
+    @extend_schema(
+        summary=_("更正联系方式"),
+        request=ContactInputSerializer,
+        responses={200: MemberOutputSerializer, **WRITE_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def contact(self, request, pk=None):
+        member = self._get(pk)
+        data = self.valid_input(self.ContactInputSerializer)
+        services.member_update_contact(actor=request.user, member=member, **data)
+        return Response(self.output(self._get(pk)))
+
+    @extend_schema(
+        summary=_("查看完整身份证号码和手机号码（记录审计）"),
+        request=RevealInputSerializer,
+        responses={200: RevealOutputSerializer, **DETAIL_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def reveal(self, request, pk=None):
+        member = self._get(pk)
+        data = self.valid_input(self.RevealInputSerializer)
+        require_second_factor_for_full_data(request)
+        return Response(services.member_reveal(actor=request.user, member=member, purpose=data.get("purpose", "")))
+
+    def _end(self, request, pk, service):
+        member = self._get(pk)
+        if member.current_membership is None:
+            raise Http404
+        data = self.valid_input(self.EndInputSerializer)
+        ms = service(
+            actor=request.user, membership=member.current_membership, on=data.get("on"), reason=data.get("reason", "")
+        )
+        return Response(MembershipSerializer(ms, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary=_("办理退会"), request=EndInputSerializer, responses={200: MembershipSerializer, **WRITE_ERRORS}
+    )
+    @action(detail=True, methods=["post"])
+    def leave(self, request, pk=None):
+        return self._end(request, pk, services.membership_leave)
+
+    @extend_schema(
+        summary=_("办理退休"), request=EndInputSerializer, responses={200: MembershipSerializer, **WRITE_ERRORS}
+    )
+    @action(detail=True, methods=["post"])
+    def retire(self, request, pk=None):
+        return self._end(request, pk, services.membership_retire)
+
+    @extend_schema(
+        summary=_("导出会员名册（默认脱敏，记录审计）"),
+        parameters=[ExportQuerySerializer],
+        responses={**FILE_RESPONSE, **READ_ERRORS},
+    )
+    @action(detail=False, methods=["get"])
+    def export(self, request):
+        query = self.valid_query(self.ExportQuerySerializer)
+        qs = self.filter_queryset(self.get_queryset())
+        filters = {k: v for k, v in request.query_params.items() if k not in ("export_format", "full")}
+        if query["full"]:
+            require_second_factor_for_full_data(request)
+        name, content_type, body = exporter.member_export(
+            actor=request.user, queryset=qs, fmt=query["export_format"], full=query["full"], filters=filters
+        )
+        return file_response(name, content_type, body)

@@ -1,0 +1,186 @@
+"""Transfers between unions and honours."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from organizations.api import ScopedViewSet
+from organizations.models import Organization
+from unionportal.api import (
+    ChoiceLabelField,
+    ScopedPrimaryKeyRelatedField,
+)
+
+from .. import selectors, services
+from ..filters import HonourFilter, TransferFilter
+from ..models import (
+    Honour,
+    Member,
+    Transfer,
+)
+from .shared import DETAIL_ERRORS, READ_ERRORS, WRITE_ERRORS, HonourSummarySerializer
+
+# --- transfers and honours -----------------------------------------------------------------
+
+
+@extend_schema(tags=["members"])
+class TransferViewSet(ScopedViewSet):
+    """Transfers leaving or entering the caller's reach (only the member's name is shown)."""
+
+    filterset_class = TransferFilter
+
+    @extend_schema_serializer(component_name="Transfer")
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        member_name = serializers.CharField(source="member.name")
+        from_union = serializers.SerializerMethodField()
+        to_union = serializers.SerializerMethodField()
+        requested_side = serializers.ChoiceField(choices=Transfer.Side.choices)
+        reason = serializers.CharField()
+        status = serializers.ChoiceField(choices=Transfer.Status.choices)
+        status_label = ChoiceLabelField(Transfer.Status, source="status")
+        decision_note = serializers.CharField()
+        history = serializers.ListField(child=serializers.DictField())
+        created_at = serializers.DateTimeField()
+        decided_at = serializers.DateTimeField(allow_null=True)
+
+        # Both unions are named even across districts: the other side must know who asks.
+        def get_from_union(self, t) -> dict:
+            return {"id": t.from_union_id, "name": t.from_union.name}
+
+        def get_to_union(self, t) -> dict:
+            return {"id": t.to_union_id, "name": t.to_union.name}
+
+    @extend_schema_serializer(component_name="TransferRequest")
+    class InputSerializer(serializers.Serializer):
+        member = ScopedPrimaryKeyRelatedField(
+            queryset=Member.objects.all(),
+            required=False,
+            allow_null=True,
+            label=_("会员"),
+            help_text=_("转出方：会员编号（须在您的管辖范围内）"),
+        )
+        id_number = serializers.CharField(
+            max_length=30,
+            required=False,
+            allow_blank=True,
+            label=_("身份证号码"),
+            help_text=_("转入方：按身份证号码查找"),
+        )
+        to_union = serializers.PrimaryKeyRelatedField(
+            queryset=Organization.objects.filter(status=Organization.Status.ACTIVE), label=_("转入工会")
+        )
+        reason = serializers.CharField(max_length=200, required=False, allow_blank=True, label=_("转接原因"))
+
+        def validate(self, attrs):
+            if not attrs.get("member") and not attrs.get("id_number"):
+                raise serializers.ValidationError({"member": _("请选择会员，或填写要转入人员的身份证号码。")})
+            return attrs
+
+    @extend_schema_serializer(component_name="TransferDecision")
+    class DecisionInputSerializer(serializers.Serializer):
+        note = serializers.CharField(max_length=200, required=False, allow_blank=True, label=_("意见"))
+
+    @extend_schema_serializer(component_name="TransferReject")
+    class RejectInputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=200, label=_("拒绝理由"))
+
+    output_serializer = OutputSerializer
+
+    def get_queryset(self):
+        return selectors.transfers_for_user(self.request.user)
+
+    def _get(self, pk) -> Transfer:
+        return self.get_in_reach(self.get_queryset(), pk)
+
+    @extend_schema(summary=_("会员关系转接列表"), responses={200: OutputSerializer(many=True), **READ_ERRORS})
+    def list(self, request):
+        return self.paged(self.filter_queryset(self.get_queryset()))
+
+    @extend_schema(summary=_("转接详情"), responses={200: OutputSerializer, **DETAIL_ERRORS})
+    def retrieve(self, request, pk=None):
+        return Response(self.output(self._get(pk)))
+
+    @extend_schema(
+        summary=_("申请会员关系转接"), request=InputSerializer, responses={201: OutputSerializer, **WRITE_ERRORS}
+    )
+    def create(self, request):
+        data = self.valid_input(self.InputSerializer)
+        member = data.get("member")
+        if member is None:
+            member = selectors.member_find_by_id_number(data["id_number"])
+            if member is None:
+                raise Http404
+        t = services.transfer_request(
+            actor=request.user, member=member, to_union=data["to_union"], reason=data.get("reason", "")
+        )
+        return Response(self.output(t), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary=_("接收转入"), request=DecisionInputSerializer, responses={200: OutputSerializer, **WRITE_ERRORS}
+    )
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        t = self._get(pk)
+        data = self.valid_input(self.DecisionInputSerializer)
+        services.transfer_accept(actor=request.user, transfer=t, note=data.get("note", ""))
+        return Response(self.output(self._get(pk)))
+
+    @extend_schema(
+        summary=_("拒绝转入"), request=RejectInputSerializer, responses={200: OutputSerializer, **WRITE_ERRORS}
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        t = self._get(pk)
+        data = self.valid_input(self.RejectInputSerializer)
+        return Response(self.output(services.transfer_reject(actor=request.user, transfer=t, reason=data["reason"])))
+
+    @extend_schema(
+        summary=_("撤回转接申请"), request=DecisionInputSerializer, responses={200: OutputSerializer, **WRITE_ERRORS}
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        t = self._get(pk)
+        data = self.valid_input(self.DecisionInputSerializer)
+        return Response(
+            self.output(services.transfer_cancel(actor=request.user, transfer=t, note=data.get("note", "")))
+        )
+
+
+@extend_schema(tags=["members"])
+class HonourViewSet(ScopedViewSet):
+    """Honours of members in the caller's reach."""
+
+    filterset_class = HonourFilter
+
+    @extend_schema_serializer(component_name="Honour")
+    class OutputSerializer(HonourSummarySerializer):
+        member = serializers.IntegerField(source="member_id")
+        member_name = serializers.CharField(source="member.name")
+
+    @extend_schema_serializer(component_name="HonourCreate")
+    class InputSerializer(serializers.Serializer):
+        member = ScopedPrimaryKeyRelatedField(queryset=Member.objects.all(), label=_("会员"))
+        kind = serializers.ChoiceField(choices=Honour.Kind.choices, label=_("荣誉类别"))
+        year = serializers.IntegerField(label=_("授予年度"))
+        note = serializers.CharField(max_length=200, required=False, allow_blank=True, label=_("说明"))
+
+    output_serializer = OutputSerializer
+
+    def get_queryset(self):
+        return selectors.honours_for_user(self.request.user)
+
+    @extend_schema(summary=_("荣誉列表"), responses={200: OutputSerializer(many=True), **READ_ERRORS})
+    def list(self, request):
+        return self.paged(self.filter_queryset(self.get_queryset()))
+
+    @extend_schema(summary=_("登记荣誉"), request=InputSerializer, responses={201: OutputSerializer, **WRITE_ERRORS})
+    def create(self, request):
+        data = self.valid_input(self.InputSerializer)
+        honour = services.honour_add(actor=request.user, **data)
+        return Response(self.output(honour), status=status.HTTP_201_CREATED)
