@@ -24,7 +24,10 @@ from ..filters import ImportJobFilter
 from ..models import (
     ImportJob,
 )
-from .shared import CSV_FILE, DETAIL_ERRORS, FILE_RESPONSE, READ_ERRORS, WRITE_ERRORS, XLSX_FILE, file_response
+
+# Downloads answer as the pages do: attachments that no cache keeps (personal data).
+from ..views.common import file_response
+from .shared import CSV_FILE, DETAIL_ERRORS, FILE_RESPONSE, READ_ERRORS, WRITE_ERRORS, XLSX_FILE
 
 # --- imports -------------------------------------------------------------------------------
 

@@ -23,6 +23,9 @@ from ..filters import MemberFilter
 from ..models import (
     Member,
 )
+
+# Downloads answer as the pages do: attachments that no cache keeps (personal data).
+from ..views.common import file_response
 from .shared import (
     DETAIL_ERRORS,
     FILE_RESPONSE,
@@ -32,7 +35,6 @@ from .shared import (
     MemberOutputSerializer,
     MembershipSerializer,
     ProfileFieldsSerializer,
-    file_response,
 )
 
 # --- members ------------------------------------------------------------------------------

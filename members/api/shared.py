@@ -3,7 +3,6 @@ outputs (built directly for the busy list, checked against their declared fields
 
 from __future__ import annotations
 
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
@@ -34,17 +33,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_FILE = {(200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description=_("CSV 文件（UTF-8）"))}
 XLSX_FILE = {(200, XLSX): OpenApiResponse(OpenApiTypes.BINARY, description=_("Excel 文件"))}
 FILE_RESPONSE = {**CSV_FILE, **XLSX_FILE}
-
-
-def file_response(name: str, content_type: str, body) -> HttpResponse:
-    if isinstance(body, bytes):
-        resp = HttpResponse(body, content_type=content_type)
-    elif hasattr(body, "read"):
-        resp = FileResponse(body, content_type=content_type)
-    else:
-        resp = StreamingHttpResponse(body, content_type=content_type)
-    resp["Content-Disposition"] = f'attachment; filename="{name}"'
-    return resp
 
 
 # --- shared output pieces -----------------------------------------------------------------
