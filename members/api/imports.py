@@ -13,17 +13,11 @@ from rest_framework.response import Response
 
 from organizations.api import ScopedViewSet
 from organizations.models import Organization
-from unionportal.api import (
-    ChoiceLabelField,
-    InReachOrgField,
-    ScopedPrimaryKeyRelatedField,
-)
+from unionportal.api import ChoiceLabelField, InReachOrgField, ScopedPrimaryKeyRelatedField
 
 from .. import importer, selectors
 from ..filters import ImportJobFilter
-from ..models import (
-    ImportJob,
-)
+from ..models import ImportJob
 
 # Downloads answer as the pages do: attachments that no cache keeps (personal data).
 from ..views.common import file_response

@@ -12,19 +12,11 @@ from rest_framework.views import APIView
 
 from organizations.api import ScopedViewSet
 from organizations.models import Organization, ServiceStation
-from unionportal.api import (
-    ChoiceLabelField,
-    InReachOrgField,
-    ScopedPrimaryKeyRelatedField,
-    error_responses,
-)
+from unionportal.api import ChoiceLabelField, InReachOrgField, ScopedPrimaryKeyRelatedField, error_responses
 
 from .. import selectors, services
 from ..filters import JoinApplicationFilter
-from ..models import (
-    EmploymentForm,
-    JoinApplication,
-)
+from ..models import EmploymentForm, JoinApplication
 from .shared import DETAIL_ERRORS, READ_ERRORS, WRITE_ERRORS, MembershipSerializer
 
 # --- join codes, applications and the public form ------------------------------------------

@@ -9,16 +9,10 @@ from rest_framework import permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from unionportal.api import (
-    ChoiceLabelField,
-    error_responses,
-)
+from unionportal.api import ChoiceLabelField, error_responses
 
 from .. import selectors, services
-from ..models import (
-    EmploymentForm,
-    Member,
-)
+from ..models import EmploymentForm, Member
 from .shared import HonourSummarySerializer
 
 # --- the worker's own data -----------------------------------------------------------------

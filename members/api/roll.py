@@ -13,16 +13,12 @@ from rest_framework.response import Response
 from organizations.api import ScopedViewSet
 from organizations.models import Organization
 from organizations.otp import require_second_factor_for_full_data
-from unionportal.api import (
-    ScopedPrimaryKeyRelatedField,
-)
+from unionportal.api import ScopedPrimaryKeyRelatedField
 from unionportal.api_base import IdsFirstCursorPagination
 
 from .. import exporter, selectors, services
 from ..filters import MemberFilter
-from ..models import (
-    Member,
-)
+from ..models import Member
 
 # Downloads answer as the pages do: attachments that no cache keeps (personal data).
 from ..views.common import file_response

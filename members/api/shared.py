@@ -9,22 +9,10 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
 from rest_framework import serializers
 
 from organizations.scoping import path_in_reach
-from unionportal.api import (
-    ChoiceLabelField,
-    InReachOrgField,
-    choice_label,
-    error_responses,
-)
+from unionportal.api import ChoiceLabelField, InReachOrgField, choice_label, error_responses
 
 from .. import selectors
-from ..models import (
-    Education,
-    EmploymentForm,
-    Honour,
-    Member,
-    Membership,
-    SkillLevel,
-)
+from ..models import Education, EmploymentForm, Honour, Member, Membership, SkillLevel
 
 READ_ERRORS = error_responses(400, 403)
 DETAIL_ERRORS = error_responses(403, 404)

@@ -11,18 +11,11 @@ from rest_framework.response import Response
 
 from organizations.api import ScopedViewSet
 from organizations.models import Organization
-from unionportal.api import (
-    ChoiceLabelField,
-    ScopedPrimaryKeyRelatedField,
-)
+from unionportal.api import ChoiceLabelField, ScopedPrimaryKeyRelatedField
 
 from .. import selectors, services
 from ..filters import HonourFilter, TransferFilter
-from ..models import (
-    Honour,
-    Member,
-    Transfer,
-)
+from ..models import Honour, Member, Transfer
 from .shared import DETAIL_ERRORS, READ_ERRORS, WRITE_ERRORS, HonourSummarySerializer
 
 # --- transfers and honours -----------------------------------------------------------------

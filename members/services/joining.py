@@ -19,12 +19,7 @@ from organizations.models import MEMBER_HOLDING_KINDS, Organization, ServiceStat
 from organizations.services import require
 
 from .. import crypto
-from ..models import (
-    JoinApplication,
-    JoinCode,
-    Member,
-    Membership,
-)
+from ..models import JoinApplication, JoinCode, Member, Membership
 from ..names import name_initials
 from ..validators import check_join_age, parse_id_number, parse_mobile
 from .common import (

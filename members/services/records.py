@@ -20,14 +20,7 @@ from organizations.models import Organization, User
 from organizations.scoping import has_capability, path_in_reach
 
 from .. import crypto
-from ..models import (
-    Honour,
-    JoinApplication,
-    JoinCode,
-    Member,
-    Membership,
-    Transfer,
-)
+from ..models import Honour, JoinApplication, JoinCode, Member, Membership, Transfer
 from ..validators import parse_mobile
 from .common import JA, MS, TS, _clean_profile
 from .transfers import _is_self

@@ -17,11 +17,7 @@ from organizations.models import Organization, User
 from organizations.scoping import has_capability, path_in_reach
 from organizations.services import require
 
-from ..models import (
-    Member,
-    Membership,
-    Transfer,
-)
+from ..models import Member, Membership, Transfer
 from .common import (
     MEMBERSHIP_TRANSITIONS,
     MS,
