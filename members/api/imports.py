@@ -23,8 +23,6 @@ from ..models import ImportJob
 from ..views.common import file_response
 from .shared import CSV_FILE, DETAIL_ERRORS, FILE_RESPONSE, READ_ERRORS, WRITE_ERRORS, XLSX_FILE
 
-# --- imports -------------------------------------------------------------------------------
-
 
 @extend_schema(tags=["members"])
 class ImportJobViewSet(ScopedViewSet):

@@ -19,8 +19,6 @@ from ..filters import JoinApplicationFilter
 from ..models import EmploymentForm, JoinApplication
 from .shared import DETAIL_ERRORS, READ_ERRORS, WRITE_ERRORS, MembershipSerializer
 
-# --- join codes, applications and the public form ------------------------------------------
-
 
 @extend_schema(tags=["members"])
 class JoinCodeViewSet(ScopedViewSet):

@@ -15,8 +15,6 @@ from .. import selectors, services
 from ..models import EmploymentForm, Member
 from .shared import HonourSummarySerializer
 
-# --- the worker's own data -----------------------------------------------------------------
-
 
 class IsWorker(permissions.BasePermission):
     message = _("需要会员（职工）账号登录。")

@@ -33,8 +33,6 @@ from .shared import (
     ProfileFieldsSerializer,
 )
 
-# --- members ------------------------------------------------------------------------------
-
 
 @extend_schema(tags=["members"])
 class MemberViewSet(ScopedViewSet):

@@ -23,9 +23,6 @@ XLSX_FILE = {(200, XLSX): OpenApiResponse(OpenApiTypes.BINARY, description=_("Ex
 FILE_RESPONSE = {**CSV_FILE, **XLSX_FILE}
 
 
-# --- shared output pieces -----------------------------------------------------------------
-
-
 def _membership_out(user, row: dict, prefix: str = "") -> dict:
     """A membership as the API shows it, from a flat row (values() names, under `prefix`)."""
     path = row[prefix + "union__path"]

@@ -18,8 +18,6 @@ from ..filters import HonourFilter, TransferFilter
 from ..models import Honour, Member, Transfer
 from .shared import DETAIL_ERRORS, READ_ERRORS, WRITE_ERRORS, HonourSummarySerializer
 
-# --- transfers and honours -----------------------------------------------------------------
-
 
 @extend_schema(tags=["members"])
 class TransferViewSet(ScopedViewSet):
