@@ -6,6 +6,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import BasePermission
 
 from organizations.scoping import is_staff_user
+from organizations.views.paging import rows_in_order
 
 
 class IsStaffUser(BasePermission):
@@ -45,9 +46,7 @@ class IdsFirstCursorPagination(DefaultCursorPagination):
         ids = super().paginate_queryset(queryset.values("id"), request, view)
         if ids is None:
             return None
-        wanted = [row["id"] for row in ids]
-        by_id = {(row["id"] if isinstance(row, dict) else row.pk): row for row in queryset.filter(pk__in=wanted)}
-        self.page = [by_id[pk] for pk in wanted if pk in by_id]
+        self.page = rows_in_order(queryset, [row["id"] for row in ids])
         return self.page
 
 

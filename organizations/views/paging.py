@@ -57,6 +57,15 @@ def _fit(qs: QuerySet, field: str, position):
     return (value, pk) if value is not None else None
 
 
+def rows_in_order(qs: QuerySet, ids: list[int]) -> list:
+    """The rows of `qs` with these primary keys, in the order of `ids` (one query by primary key).
+
+    The second half of an ids-first page; a row gone since its id was read is left out.
+    """
+    by_id = {(row["id"] if isinstance(row, dict) else row.pk): row for row in qs.order_by().filter(pk__in=ids)}
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
 def keyset_page(
     qs: QuerySet, *, field: str, descending: bool, cursor: str, size: int, ids_first: bool = False
 ) -> KeysetPage:
@@ -77,9 +86,7 @@ def keyset_page(
         op = "lt" if descending else "gt"
         qs = qs.filter(Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"id__{op}": pk}))
     if ids_first:
-        wanted = list(qs.values_list("id", flat=True)[: size + 1])
-        by_id = {row.pk: row for row in qs.order_by().filter(pk__in=wanted)}
-        rows = [by_id[pk] for pk in wanted if pk in by_id]
+        rows = rows_in_order(qs, list(qs.values_list("id", flat=True)[: size + 1]))
     else:
         rows = list(qs[: size + 1])
     next_cursor = ""
