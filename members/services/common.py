@@ -23,7 +23,7 @@ from ..models import (
     Transfer,
 )
 from ..names import name_initials
-from ..validators import IdInfo
+from ..validators import IdInfo, check_join_age, parse_id_number, parse_mobile
 
 MS = Membership.Status
 # Membership state table: which status may follow which. Anything else is refused.
@@ -148,6 +148,16 @@ def _personal_fields(info: IdInfo, mobile: str) -> dict:
         "mobile_hash": crypto.mobile_hash(mobile),
         "mobile_masked": crypto.mask_mobile(mobile),
     }
+
+
+def _checked_person(name: str, id_number: str, mobile: str) -> tuple[str, IdInfo, str]:
+    """Name, ID number (checksum, old enough to join) and mobile as registration and the join form take them."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("请填写姓名（与身份证一致）。")})
+    info = parse_id_number(id_number)
+    check_join_age(info)
+    return name, info, parse_mobile(mobile)
 
 
 def _active_membership_of(member: Member) -> Membership | None:

@@ -21,7 +21,7 @@ from organizations.services import require
 from .. import crypto
 from ..models import JoinApplication, JoinCode, Member, Membership
 from ..names import name_initials
-from ..validators import check_join_age, parse_id_number, parse_mobile
+from ..validators import parse_id_number
 from .common import (
     CURRENT_NOTICE_VERSION,
     JA,
@@ -30,6 +30,7 @@ from .common import (
     _check_choices,
     _check_transition,
     _check_union,
+    _checked_person,
     _clean_profile,
     _lock_or_create_member,
     _personal_fields,
@@ -55,12 +56,7 @@ def member_register(
     union = Organization.objects.select_for_update().get(pk=union.pk)
     require(actor, roles.MEMBER_MANAGE, union)
     _check_union(union)
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError({"name": _("请填写姓名（与身份证一致）。")})
-    info = parse_id_number(id_number)
-    check_join_age(info)
-    mobile = parse_mobile(mobile)
+    name, info, mobile = _checked_person(name, id_number, mobile)
     profile = _clean_profile(profile)
     joined_on = joined_on or timezone.localdate()
     if joined_on > timezone.localdate():
@@ -177,12 +173,7 @@ def join_application_submit(
     join_code = join_code_resolve(code)
     if not consent:
         raise ValidationError({"consent": _("请阅读并勾选同意《个人信息处理告知书》后再提交。")})
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError({"name": _("请填写姓名（与身份证一致）。")})
-    info = parse_id_number(id_number)
-    check_join_age(info)
-    mobile = parse_mobile(mobile)
+    name, info, mobile = _checked_person(name, id_number, mobile)
     if not employment_form:
         raise ValidationError({"employment_form": _("请选择就业形态。")})
     _check_choices({"employment_form": employment_form})
