@@ -94,6 +94,24 @@ _MEMBERSHIP_COLS = (
 )
 
 
+def _update_existing(cursor, path: str, now, *, only: str = "TRUE") -> None:
+    """People already on the roll, from the temp table: their new details, current membership
+    and path (empty temp fields keep the stored value)."""
+    m = "members_member"
+    cursor.execute(
+        f"UPDATE {m} SET name = t.name, name_initials = coalesce(t.name_initials, ''), "
+        f"mobile_enc = coalesce(t.mobile_enc, {m}.mobile_enc), "
+        f"mobile_hash = coalesce(t.mobile_hash, {m}.mobile_hash), "
+        f"mobile_masked = coalesce(t.mobile_masked, {m}.mobile_masked), "
+        f"employer_name = coalesce(t.employer_name, ''), employment_form = t.employment_form, "
+        f"is_migrant_worker = t.is_migrant, education = coalesce(t.education, ''), "
+        f"skill_level = coalesce(t.skill_level, ''), "
+        f"current_membership_id = coalesce(t.membership_id, {m}.current_membership_id), "
+        f"org_path = %s, updated_at = %s FROM {_TMP} t WHERE {m}.id = t.member_id AND {only}",
+        [path, now],
+    )
+
+
 def _write_batch(cursor, vendor: str, union: Organization, text: str, k: int, existing: int, now) -> list[int]:
     """SQLite: write one batch through the temp table. Returns the stale row numbers.
 
@@ -130,19 +148,7 @@ def _write_batch(cursor, vendor: str, union: Organization, text: str, k: int, ex
         [union.pk, path, prefix, first, now, now],
     )
     if existing:
-        m = "members_member"
-        cursor.execute(
-            f"UPDATE {m} SET name = t.name, name_initials = coalesce(t.name_initials, ''), "
-            f"mobile_enc = coalesce(t.mobile_enc, {m}.mobile_enc), "
-            f"mobile_hash = coalesce(t.mobile_hash, {m}.mobile_hash), "
-            f"mobile_masked = coalesce(t.mobile_masked, {m}.mobile_masked), "
-            f"employer_name = coalesce(t.employer_name, ''), employment_form = t.employment_form, "
-            f"is_migrant_worker = t.is_migrant, education = coalesce(t.education, ''), "
-            f"skill_level = coalesce(t.skill_level, ''), "
-            f"current_membership_id = coalesce(t.membership_id, {m}.current_membership_id), "
-            f"org_path = %s, updated_at = %s FROM {_TMP} t WHERE {m}.id = t.member_id AND t.action IN ('u', 'r')",
-            [path, now],
-        )
+        _update_existing(cursor, path, now, only="t.action IN ('u', 'r')")
     return stale
 
 
@@ -185,19 +191,7 @@ def _write_direct(cursor, union: Organization, batch: _Batch) -> list[int]:
             len(batch.memberships_text) + 1,
         )
     if batch.tmp_text:
-        m = "members_member"
-        cursor.execute(
-            f"UPDATE {m} SET name = t.name, name_initials = coalesce(t.name_initials, ''), "
-            f"mobile_enc = coalesce(t.mobile_enc, {m}.mobile_enc), "
-            f"mobile_hash = coalesce(t.mobile_hash, {m}.mobile_hash), "
-            f"mobile_masked = coalesce(t.mobile_masked, {m}.mobile_masked), "
-            f"employer_name = coalesce(t.employer_name, ''), employment_form = t.employment_form, "
-            f"is_migrant_worker = t.is_migrant, education = coalesce(t.education, ''), "
-            f"skill_level = coalesce(t.skill_level, ''), "
-            f"current_membership_id = coalesce(t.membership_id, {m}.current_membership_id), "
-            f"org_path = %s, updated_at = %s FROM {_TMP} t WHERE {m}.id = t.member_id",
-            [union.path, timezone.now()],
-        )
+        _update_existing(cursor, union.path, timezone.now())
     return stale
 
 
