@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "csp",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "core",
     "organizations",
     "activity",
     "members",

@@ -1,0 +1,1 @@
+"""Models every domain shares: transition history, approval chains, attachments."""
