@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -57,7 +58,8 @@ class TransitionRecord(AppendOnlyModel):
         related_name="+",
     )
     actor_label = models.CharField(_("操作人"), max_length=150, blank=True)
-    at = models.DateTimeField(_("时间"), auto_now_add=True)
+    # A default, not auto_now_add, so that history carried over from older records keeps its time.
+    at = models.DateTimeField(_("时间"), default=timezone.now, editable=False)
     reason = models.CharField(_("说明"), max_length=200, blank=True)
     # Copied from the object so history can be scoped without a join to its table.
     org_path = models.CharField(max_length=255, blank=True, default="")

@@ -95,6 +95,42 @@ def machines() -> list[StateMachine]:
     return list(_MACHINES.values())
 
 
+def _record(obj, *, current: str, to: str, machine: StateMachine, actor, reason: str, org_path: str) -> None:
+    is_user = actor is not None and getattr(actor, "pk", None) is not None
+    TransitionRecord.objects.create(
+        content_type=ContentType.objects.get_for_model(obj),
+        object_id=str(obj.pk),
+        from_state=current,
+        to_state=to,
+        from_label=(machine.label(current) if current else "")[:60],
+        to_label=machine.label(to)[:60],
+        actor=actor if is_user else None,
+        actor_label=(str(actor.get_username()) if is_user else str(actor or "system"))[:150],
+        reason=reason,
+        org_path=org_path,
+    )
+
+
+def record_created(obj: models.Model, *, actor, reason: str = "", org_path: str | None = None) -> None:
+    """The first row of a new object's timeline ("" → its initial state).
+
+    The creating service writes its own audit event; this only starts the history, so the
+    timeline reads "asked by X at T" before the moves that follow.
+    """
+    machine = machine_for(obj)
+    if org_path is None:
+        org_path = getattr(obj, "org_path", "") or ""
+    _record(
+        obj,
+        current="",
+        to=getattr(obj, machine.field),
+        machine=machine,
+        actor=actor,
+        reason=(reason or "").strip()[:200],
+        org_path=org_path,
+    )
+
+
 def transition(
     obj: models.Model,
     to: str,
@@ -132,22 +168,10 @@ def transition(
         if any(f.name == "updated_at" for f in locked._meta.concrete_fields):
             update.append("updated_at")
         locked.save(update_fields=sorted(set(update)))
-        is_user = actor is not None and getattr(actor, "pk", None) is not None
         if org_path is None:
             org_path = getattr(locked, "org_path", None) or getattr(organization, "path", "") or ""
         reason = (reason or "").strip()[:200]
-        TransitionRecord.objects.create(
-            content_type=ContentType.objects.get_for_model(locked),
-            object_id=str(locked.pk),
-            from_state=current,
-            to_state=to,
-            from_label=machine.label(current)[:60],
-            to_label=machine.label(to)[:60],
-            actor=actor if is_user else None,
-            actor_label=(str(actor.get_username()) if is_user else str(actor or "system"))[:150],
-            reason=reason,
-            org_path=org_path,
-        )
+        _record(locked, current=current, to=to, machine=machine, actor=actor, reason=reason, org_path=org_path)
         log_action(
             actor=actor,
             action=action,

@@ -22,7 +22,7 @@ from organizations.scoping import has_capability, path_in_reach
 from .. import crypto
 from ..models import Honour, JoinApplication, JoinCode, Member, Membership, Transfer
 from ..validators import parse_mobile
-from .common import JA, MS, TS, _clean_profile
+from .common import JA, MS, _clean_profile
 from .transfers import _is_self
 
 # --- honours, contact data, personal data ---------------------------------------------
@@ -160,8 +160,12 @@ def memberships_follow_merge(*, source: Organization, target: Organization, acto
     active.update(union=target, org_path=target.path)
     JoinApplication.objects.filter(union=source, status=JA.PENDING).update(union=target, org_path=target.path)
     JoinCode.objects.filter(union=source).update(union=target, org_path=target.path)
-    Transfer.objects.filter(to_union=source, status=TS.REQUESTED).update(to_union=target, to_path=target.path)
-    Transfer.objects.filter(from_union=source, status=TS.REQUESTED).update(from_union=target, from_path=target.path)
+    Transfer.objects.filter(to_union=source, status__in=Transfer.OPEN_STATUSES).update(
+        to_union=target, to_path=target.path
+    )
+    Transfer.objects.filter(from_union=source, status__in=Transfer.OPEN_STATUSES).update(
+        from_union=target, from_path=target.path
+    )
     if moved_members:
         log_action(
             actor=actor,
