@@ -166,7 +166,7 @@ def approval_decide(*, run: ApprovalRun, actor, decision: str, opinion: str = ""
     Guards: the run is still running; the actor holds the step's capability at the step's
     level of the object's path; the actor has not decided this step of this run before.
     """
-    run = ApprovalRun.objects.select_for_update().select_related("chain", "current_step").get(pk=run.pk)
+    run = ApprovalRun.objects.select_for_update(of=("self",)).select_related("chain", "current_step").get(pk=run.pk)
     if decision not in D.values:
         raise ValidationError({"decision": _("请选择同意、不同意或退回。")})
     opinion = (opinion or "").strip()[:500]
