@@ -17,7 +17,7 @@ from .. import selectors, services
 from ..filters import HonourFilter, TransferFilter
 from ..models import Honour, Member, Transfer
 from ..services.transfers import TRANSFER_IN_SENT
-from .shared import DETAIL_ERRORS, READ_ERRORS, WRITE_ERRORS, HonourSummarySerializer
+from .shared import DETAIL_ERRORS, READ_ERRORS, WRITE_ERRORS, HonourSummarySerializer, TransitionRecordSerializer
 
 
 @extend_schema(tags=["members"])
@@ -47,23 +47,14 @@ class TransferViewSet(ScopedViewSet):
         def get_to_union(self, t) -> dict:
             return {"id": t.to_union_id, "name": t.to_union.name}
 
-    @extend_schema_serializer(component_name="TransitionRecord")
-    class HistorySerializer(serializers.Serializer):
-        at = serializers.DateTimeField()
-        by = serializers.CharField(source="actor_label")
-        from_state = serializers.CharField()
-        to_state = serializers.CharField()
-        to_label = serializers.CharField()
-        note = serializers.CharField(source="reason")
-
     @extend_schema_serializer(component_name="TransferDetail")
     class DetailSerializer(OutputSerializer):
         # The timeline on the detail only: on a list it would cost a query per row.
         history = serializers.SerializerMethodField()
 
-        @extend_schema_field(serializers.ListSerializer(child=serializers.DictField()))
+        @extend_schema_field(TransitionRecordSerializer(many=True))
         def get_history(self, t) -> list:
-            return TransferViewSet.HistorySerializer(core_selectors.transition_history(t), many=True).data
+            return TransitionRecordSerializer(core_selectors.transition_history(t), many=True).data
 
     @extend_schema_serializer(component_name="TransferAsked")
     class AskedSerializer(serializers.Serializer):
