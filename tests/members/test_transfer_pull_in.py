@@ -164,3 +164,17 @@ def test_a_request_by_the_releasing_union_or_the_worker_needs_no_further_consent
     services.transfer_cancel(actor=clerk, transfer=t)
     t = services.transfer_request(actor=pd_worker.user, member=pd_worker, to_union=tree["hp_union"])
     assert t.status == "requested"
+
+
+def test_the_worker_sees_and_consents_through_the_api(outsider, tree, pd_worker, member_worker):
+    t = services.transfer_request(actor=outsider, member=pd_worker, to_union=tree["hp_union"])
+    mine = client_for(pd_worker.user)
+    rows = mine.get(reverse("api:my-transfers")).json()
+    assert [(r["id"], r["status"], r["to_union"]) for r in rows] == [(t.pk, "awaiting", "黄浦测试商贸有限公司工会")]
+    # someone else's worker account does not find it; staff are not workers here
+    assert client_for(member_worker).post(reverse("api:my-transfer-consent", args=[t.pk])).status_code == 404
+    assert client_for(outsider).post(reverse("api:my-transfer-consent", args=[t.pk])).status_code == 403
+    response = mine.post(reverse("api:my-transfer-consent", args=[t.pk]))
+    assert response.status_code == 200 and response.json()["status"] == "requested"
+    again = mine.post(reverse("api:my-transfer-decline", args=[t.pk]))
+    assert again.status_code == 409 and set(again.json()) == {"error"}
