@@ -77,7 +77,11 @@ class _State:
 
 
 class _Files:
-    """Report and error rows, streamed to temporary files (they can be a million lines)."""
+    """Report and error rows, streamed to temporary files (they can be a million lines).
+
+    These are private spools, read back by run._save_files, which writes the files people
+    download through core.documents (formula text escaped there, once).
+    """
 
     def __init__(self, header: dict[str, int]):
         self.header = header
