@@ -10,7 +10,8 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
-from . import crypto
+from core import crypto
+
 from .validators import _MOBILE, normalize_mobile
 
 

@@ -10,12 +10,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from activity.services import log_action
-from core import documents
+from core import crypto, documents
 from organizations.models import Organization, User
 from organizations.roles import PERSONAL_DATA_FULL
 from organizations.scoping import has_capability, reach_paths
 
-from . import crypto
 from .models import Member
 
 # Column titles, rendered in the language of the request that asks for the file.

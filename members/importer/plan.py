@@ -12,9 +12,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
+from core import crypto
 from organizations.models import Organization
 
-from .. import crypto
 from ..models import EmploymentForm, Member, Membership
 from ..names import name_initials
 from ..services import reserve_member_numbers

@@ -4,7 +4,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
 from activity.models import AuditEvent
-from members import crypto, services
+from core import crypto
+from members import services
 from members.models import JoinApplication, Member, Membership, Transfer
 from members.selectors import member_search, members_for_user
 from organizations.errors import DomainError, TransitionError
