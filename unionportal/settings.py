@@ -225,6 +225,9 @@ AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60  # hours
 # out colleagues, and an attacker cannot lock every account from one place.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# "+86 139…", "0086…", full-width digits and "Owner" count against the same name as
+# "139…" and "owner": one counter per person, not one per spelling (core.login_names).
+AXES_USERNAME_CALLABLE = "core.login_names.lockout_username"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 # A page in Chinese saying why and for how long (the API gets its error shape).
 AXES_LOCKOUT_CALLABLE = "unionportal.lockout.locked_out"
