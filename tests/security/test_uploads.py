@@ -290,3 +290,26 @@ def test_every_api_operation_that_takes_a_file_is_in_the_upload_table():
                     found.add(path)
     assert "/api/v1/member-imports/" in found
     assert found <= set(UPLOAD_ROUTES), f"API uploads missing from UPLOAD_ROUTES: {sorted(found - set(UPLOAD_ROUTES))}"
+
+
+def test_a_page_refused_at_the_door_keeps_its_other_fields_and_passes_the_csrf_check(owner, tree, media, settings):
+    """The file comes first in the body here: the fields after it must still be read."""
+    import re
+
+    settings.UPLOAD_LIMITS = {"/members/imports/": MB}
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', client.get("/members/imports/").content.decode())
+    data = {
+        "file": SimpleUploadedFile("名册.csv", b"x" * (2 * MB)),
+        "union": tree["pd_union"].pk,
+        "mode": "valid_only",
+        "csrfmiddlewaretoken": token.group(1),
+    }
+    response = client.post("/members/imports/", data)
+    assert response.status_code == 400
+    form = response.context["form"]
+    assert list(form.errors) == ["file"], form.errors
+    assert "“名册文件”超过 1 MB 的上限" in form.errors["file"][0]
+    assert form["mode"].value() == "valid_only"
+    _assert_nothing_stored(media)
