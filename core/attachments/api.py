@@ -5,13 +5,16 @@ from __future__ import annotations
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
+from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from unionportal.api import error_responses
+from unionportal.api import ChoiceLabelField, error_responses
 
 from .checks import ALLOWED_TYPES
+from .models import Attachment
 from .responses import attachment_file_response
 from .selectors import attachment_get_for_user
 from .services import attachment_downloaded
@@ -20,6 +23,34 @@ FILE_RESPONSES = {
     (200, mime): OpenApiResponse(OpenApiTypes.BINARY, description=_("附件文件（以下载方式返回）"))
     for mime in ALLOWED_TYPES
 }
+
+
+@extend_schema_serializer(component_name="Attachment")
+class AttachmentOutputSerializer(serializers.Serializer):
+    """An attachment as a domain's API lists it (e.g. an aid file's `attachments`)."""
+
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    name = serializers.CharField(source="original_name")
+    size = serializers.IntegerField()
+    content_type = serializers.CharField(source="mime_type")
+    scan_status = serializers.ChoiceField(choices=Attachment.ScanStatus.choices)
+    scan_status_label = ChoiceLabelField(Attachment.ScanStatus, source="scan_status")
+    uploaded_at = serializers.DateTimeField(source="created_at")
+    download_url = serializers.SerializerMethodField()
+
+    def get_download_url(self, attachment) -> str:
+        return reverse("api:attachment-download", args=[attachment.pk])
+
+
+class AttachmentInputSerializer(serializers.Serializer):
+    """A domain's upload endpoint (multipart): the kind from its checklist and the file.
+
+    The file is checked by the service (`attachment_add`), not here: one set of rules.
+    """
+
+    kind = serializers.CharField(max_length=40, label=_("材料类别"))
+    file = serializers.FileField(label=_("文件"))
 
 
 class AttachmentDownloadView(APIView):

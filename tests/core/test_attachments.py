@@ -231,6 +231,9 @@ def test_it_holds_back_a_file_the_scanner_could_not_check_until_a_rescan(
     response = client_for(clerk).get(f"/api/v1/attachments/{attachment.pk}/download/")
     assert response.status_code == 409 and response.json()["error"]["code"] == "scan_pending"
 
+    page = _page_client(clerk).get(PAGE.format(attachment.pk))
+    assert page.status_code == 409 and "病毒扫描" in page.content.decode()
+
     settings.ATTACHMENT_SCANNER = "tests.core.test_attachments.scan_clean"
     assert services.attachment_rescan_pending() == {"clean": 1, "infected": 0, "pending": 0}
     assert client_for(clerk).get(f"/api/v1/attachments/{attachment.pk}/download/").status_code == 200
@@ -434,6 +437,15 @@ def test_removal_needs_a_reason_and_the_owners_reach(pd_file, clerk, outsider):
         services.attachment_remove(attachment=pd_file, actor=outsider, reason="越权")
     pd_file.refresh_from_db()
     assert pd_file.deleted_at is None
+
+
+def test_the_api_output_names_the_download(pd_member, pd_file, clerk, rf):
+    from core.attachments.api import AttachmentOutputSerializer
+
+    data = AttachmentOutputSerializer(selectors.attachments_for(clerk, pd_member), many=True).data
+    assert data[0]["name"] == "诊断证明 2026.pdf" and data[0]["kind"] == "diagnosis"
+    assert data[0]["download_url"] == API.format(pd_file.pk)
+    assert data[0]["scan_status"] == "not_scanned"
 
 
 # --- the upload form -----------------------------------------------------------------------
