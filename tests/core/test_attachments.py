@@ -293,10 +293,14 @@ def test_files_live_outside_media_with_no_url_and_owner_only_permissions(pd_file
         assert Client().get(prefix + pd_file.stored_name).status_code in (302, 404)
 
 
-def test_the_default_private_root_is_not_under_media(settings):
+def test_the_default_private_root_is_served_by_nothing(settings):
     from unionportal import settings as project_settings
 
-    assert not Path(project_settings.PRIVATE_FILES_ROOT).is_relative_to(project_settings.MEDIA_ROOT)
+    private = Path(project_settings.PRIVATE_FILES_ROOT)
+    assert not private.is_relative_to(project_settings.MEDIA_ROOT)
+    assert not private.is_relative_to(project_settings.STATIC_ROOT)
+    assert not any(private.is_relative_to(d) for d in project_settings.STATICFILES_DIRS)
+    assert not getattr(project_settings, "WHITENOISE_ROOT", None)  # whitenoise serves static files only
 
 
 # --- who may read --------------------------------------------------------------------------
@@ -355,6 +359,14 @@ def test_a_worker_downloads_when_the_owner_lets_them(pd_member, pd_file, worker,
     assert client_for(worker).get(API.format(pd_file.pk)).status_code == 200
     assert _page_client(worker).get(PAGE.format(pd_file.pk)).status_code == 200
     assert list(selectors.attachments_for(worker, Member.objects.get(pk=pd_member.pk))) == [pd_file]
+    # …and add a photo to it from the phone (the owner's domain decides when it may).
+    photo = services.attachment_add(
+        owner=Member.objects.get(pk=pd_member.pk),
+        uploaded_file=upload("IMG_0001.HEIC", HEIC),
+        kind="photo",
+        actor=worker,
+    )
+    assert photo.uploaded_by == worker
 
 
 def test_reach_is_the_owners_not_only_the_copied_path(pd_member, pd_file, clerk, outsider, tree):
@@ -394,6 +406,16 @@ def test_an_actor_outside_the_owners_reach_cannot_attach(pd_member, outsider, wo
         with pytest.raises(Http404):
             services.attachment_add(owner=pd_member, uploaded_file=upload("a.pdf", PDF), kind="x", actor=actor)
     assert not Attachment.objects.exists() and not stored_files()
+
+
+def test_listing_costs_the_same_for_one_or_many(pd_member, clerk, private_root, django_assert_num_queries):
+    for i in range(5):
+        services.attachment_add(owner=pd_member, uploaded_file=upload(f"{i}.pdf", PDF), kind="x", actor=clerk)
+    # The owner's reach, the content type (cached after the first call), the rows with uploaders.
+    selectors.attachments_for(clerk, pd_member).count()
+    with django_assert_num_queries(2):
+        rows = list(selectors.attachments_for(clerk, pd_member))
+        assert [str(r.uploaded_by) for r in rows] == [str(clerk)] * 5
 
 
 def test_it_lists_an_owners_attachments_only_within_reach(pd_member, pd_file, hp_member, clerk, outsider, owner):
