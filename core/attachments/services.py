@@ -140,8 +140,8 @@ def attachment_add(*, owner: models.Model, uploaded_file, kind: str, actor) -> A
     whose extension contradicts the content, a file over ATTACHMENT_MAX_BYTES and an
     infected file; nothing is kept then. `actor` must reach the owner (Http404 if not).
     """
+    path = owner_path(owner)  # first: a model that cannot own attachments is a programming error
     _check_actor(actor, owner)
-    path = owner_path(owner)
     display_name, mime = _checked(uploaded_file, kind)
     stored, sha256, size = _write(uploaded_file)
     try:
@@ -185,7 +185,7 @@ def attachment_remove(*, attachment: Attachment, actor, reason: str) -> Attachme
         raise ValidationError({"reason": _("请填写删除原因。")})
     if len(reason) > REASON_MAX:
         raise ValidationError({"reason": _("删除原因不能超过 %(max)d 个字。") % {"max": REASON_MAX}})
-    locked = Attachment.objects.select_for_update().select_related("content_type").get(pk=attachment.pk)
+    locked = Attachment.objects.select_for_update(of=("self",)).select_related("content_type").get(pk=attachment.pk)
     _check_actor(actor, attachment_owner(locked))
     if locked.deleted_at is not None:
         raise DomainError(_("该附件已被删除。"), code="already_deleted")
@@ -255,22 +255,22 @@ def attachment_rescan_pending(*, limit: int = 500) -> dict[str, int]:
     """
     counts = {"clean": 0, "infected": 0, "pending": 0}
     pending = Attachment.objects.filter(scan_status=Attachment.ScanStatus.PENDING, deleted_at__isnull=True)
-    for pk in pending.order_by("id").values_list("pk", flat=True)[:limit]:
+    for pk, stored in pending.order_by("id").values_list("pk", "stored_name")[:limit]:
+        # Scanned before the row is locked, as on upload: a slow scanner holds no lock.
+        result = scanning.scan_file(private_storage().path(stored))
+        if result == scanning.UNAVAILABLE:
+            counts["pending"] += 1
+            continue
         with transaction.atomic():
-            attachment = Attachment.objects.select_for_update().select_related("content_type").get(pk=pk)
+            attachment = Attachment.objects.select_for_update(of=("self",)).select_related("content_type").get(pk=pk)
             if attachment.scan_status != Attachment.ScanStatus.PENDING:
                 continue  # another run got there first
-            result = scanning.scan_file(private_storage().path(attachment.stored_name))
-            if result == scanning.UNAVAILABLE:
-                counts["pending"] += 1
-                continue
             fields = ["scan_status"]
             if result == scanning.INFECTED:
                 attachment.scan_status = Attachment.ScanStatus.INFECTED
                 attachment.deleted_at = timezone.now()
                 attachment.deleted_reason = _("病毒扫描发现病毒，文件已删除。")
                 fields += ["deleted_at", "deleted_reason"]
-                stored = attachment.stored_name
                 transaction.on_commit(lambda stored=stored: _delete_file(stored))
                 counts["infected"] += 1
             else:
