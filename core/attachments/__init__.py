@@ -12,4 +12,22 @@ Where things are:
 An owner model needs a ScopedQuerySet manager (`Model.objects.for_user`) and integer
 primary keys. It may define `attachment_visible_to_worker(user) -> bool` to let a worker
 account read (and add) the attachments of that object, e.g. the worker's own aid file.
+
+Using it from a domain (the hardship-aid file, say):
+
+    # models.py: let the worker whose file it is read and add its documents
+    def attachment_visible_to_worker(self, user) -> bool:
+        return self.applicant_user_id == user.pk
+
+    # views.py: the checklist is the domain's; the service checks everything
+    form = AttachmentUploadForm(request.POST or None, request.FILES or None, kinds=AID_DOCUMENT_KINDS)
+    attachment_add(owner=aid_file, uploaded_file=form.cleaned_data["file"],
+                   kind=form.cleaned_data["kind"], actor=request.user)
+    # template: {% include "core/attachments/_list.html" with attachments=… kind_labels=… %}
+    #           {% include "core/attachments/_upload.html" with form=form action=… %}
+
+    # api.py: AttachmentOutputSerializer for lists, AttachmentInputSerializer for uploads
+    # (multipart); downloads are the shared GET /api/v1/attachments/{id}/download/.
+
+A domain that moves an owner to another organisation calls attachment_paths_refresh.
 """
