@@ -1,1 +1,5 @@
 """Models every domain shares: transition history, approval chains, attachments."""
+
+from .attachments.models import Attachment
+
+__all__ = ["Attachment"]

@@ -317,6 +317,14 @@ STORAGES = {
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media-not-served/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Attachments (documents and photos of aid files, dispute evidence…) live here, outside
+# MEDIA_ROOT and with no URL at all: only the permission-checked, audited download views
+# read them (core/attachments/). Back this folder up with the database.
+PRIVATE_FILES_ROOT = Path(env_str("PRIVATE_FILES_ROOT", str(VAR_DIR / "private")))
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+# Dotted path of a callable scan(path) -> "clean" | "infected" | "unavailable" (e.g. a
+# ClamAV client). The default scans nothing and marks files "not_scanned".
+ATTACHMENT_SCANNER = env_str("ATTACHMENT_SCANNER", "core.attachments.scanning.scan_not_configured")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # Request bodies are refused by their declared length before a byte is read
 # (core.uploads.UploadLimitMiddleware); DATA_UPLOAD_MAX_MEMORY_SIZE above bounds only the
