@@ -268,9 +268,15 @@ def _form_classes_with_files():
     return found
 
 
+# Reusable base forms that no route posts to yet. A domain subclassing one is found (and must
+# be listed) on its own; a domain route posting the base form as it is must be added to
+# UPLOAD_ROUTES by hand, since this walk finds classes, not routes.
+BASE_UPLOAD_FORMS = {"core.attachments.forms.AttachmentUploadForm"}
+
+
 def test_every_form_that_takes_a_file_is_in_the_upload_table():
     listed = {form for _p, _c, form, _s in UPLOAD_ROUTES.values() if form}
-    found = _form_classes_with_files()
+    found = _form_classes_with_files() - BASE_UPLOAD_FORMS
     assert "members.forms.ImportForm" in found  # the finder works
     assert found <= listed, f"forms with a FileField missing from UPLOAD_ROUTES: {sorted(found - listed)}"
 
