@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .attachments.models import Attachment
+
 
 class AppendOnlyQuerySet(models.QuerySet):
     """Bulk update and delete refused: these rows are evidence, like the audit log."""
@@ -197,3 +199,14 @@ class ApprovalDecision(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.approver_id} {self.decision}"
+
+
+__all__ = [
+    "ApprovalChain",
+    "ApprovalDecision",
+    "ApprovalRun",
+    "ApprovalStep",
+    "AppendOnlyModel",
+    "Attachment",
+    "TransitionRecord",
+]

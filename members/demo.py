@@ -68,10 +68,11 @@ def seed_members(*, rng: random.Random, scale: int = 1) -> dict[str, int]:
     from django.db import transaction
     from django.db.models import Count
 
+    from core import crypto
     from organizations.errors import DomainError
     from organizations.models import Organization, OrgKind, User
 
-    from . import crypto, services
+    from . import services
     from .importer import import_rows
     from .models import EmploymentForm, JoinApplication, JoinCode, Member, Membership
 

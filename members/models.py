@@ -2,7 +2,7 @@
 
 Personal data (ID number, mobile) is never stored in plain text: each is kept as a Fernet
 token (`*_enc`), a keyed blind index for exact lookup (`*_hash`) and a masked form for
-display (`*_masked`). See members/crypto.py.
+display (`*_masked`). See core/crypto.py (the fields are registered for key rotation in apps.py).
 
 Scoping: a member is seen through the union of their latest membership — the active one
 while they are a member — copied onto `Member.org_path`. After a transfer the old union

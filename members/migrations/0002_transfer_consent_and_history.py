@@ -54,7 +54,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('members', '0001_initial'),
-        ('core', '0001_initial'),
+        ('core', '0002_states_and_approvals'),
         ('contenttypes', '0002_remove_content_type_name'),
         ('organizations', '0002_org_depth_path_idx'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -8,11 +8,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from core import crypto
 from core.states import StateMachine
 from organizations.errors import DomainError
 from organizations.models import MEMBER_HOLDING_KINDS, REGION_KINDS, Enterprise, Organization
 
-from .. import crypto
 from ..models import (
     Education,
     EmploymentForm,

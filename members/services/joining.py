@@ -13,13 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from activity.services import log_action
+from core import crypto
 from core.states import record_created, transition
 from organizations import roles
 from organizations.errors import DomainError, TransitionError
 from organizations.models import MEMBER_HOLDING_KINDS, Organization, ServiceStation, User
 from organizations.services import require
 
-from .. import crypto
 from ..models import JoinApplication, JoinCode, Member, Membership
 from ..names import name_initials
 from ..validators import parse_id_number

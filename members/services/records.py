@@ -14,12 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from activity.services import log_action
+from core import crypto
 from organizations import roles
 from organizations.errors import NOT_IN_REACH
 from organizations.models import Organization, User
 from organizations.scoping import has_capability, path_in_reach
 
-from .. import crypto
 from ..models import Honour, JoinApplication, JoinCode, Member, Membership, Transfer
 from ..validators import parse_mobile
 from .common import JA, MS, _clean_profile

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from core import documents
 from organizations.errors import DomainError
 from organizations.views import apply_service_error, worker_required
 
@@ -51,7 +52,7 @@ def my_card(request):
     context = {"member": member, "membership": member.current_membership, "active": active}
     if active is not None:
         url = verify_url(request, active)
-        context["qr_svg"] = cards.qr_svg_inline(url, title=_("会员卡核验二维码"))
+        context["qr_svg"] = documents.qr_svg_inline(url, title=_("会员卡核验二维码"))
     return private(render(request, "selfservice/card.html", context))
 
 

@@ -13,7 +13,8 @@ from django.urls import reverse
 from rest_framework import serializers as drf_serializers
 
 from activity.models import AuditEvent
-from members import crypto, services
+from core import crypto
+from members import services
 from members.models import ImportJob, JoinApplication, Member, Membership, Transfer
 from tests.conftest import client_for
 from tests.factories import make_id_number, make_member, make_mobile

@@ -4,8 +4,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
 from activity.models import AuditEvent
+from core import crypto
 from core.selectors import transition_history
-from members import crypto, services
+from members import services
 from members.models import JoinApplication, Member, Membership, Transfer
 from members.selectors import member_search, members_for_user
 from organizations.errors import DomainError, TransitionError
