@@ -89,8 +89,10 @@ class MyTransfersView(APIView):
 
     permission_classes = [IsWorker]
 
-    @extend_schema(summary=_("我的转接"), responses={200: MyTransferSerializer(many=True), **error_responses(403)})
+    @extend_schema(summary=_("我的转接"), responses={200: MyTransferSerializer(many=True), **error_responses(403, 404)})
     def get(self, request):
+        if selectors.member_for_worker(request.user) is None:
+            raise Http404  # a worker account with no member record, as /me/member/ answers
         rows = selectors.transfers_for_worker(request.user).order_by("-id")[:20]
         return Response(MyTransferSerializer(rows, many=True).data)
 
