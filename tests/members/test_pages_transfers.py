@@ -184,7 +184,13 @@ def test_others_cannot_decide_a_transfer(client, request, tree, owner, pd_member
     ja_union = add_org(add_org(jingan, name="静安街道", kind="street"), name="静安某公司工会", kind="grassroots")
     t = services.transfer_request(actor=owner, member=pd_member, to_union=ja_union)
     login_as(client, request, actor)
-    for name in ("member-transfer-accept", "member-transfer-reject", "member-transfer-cancel"):
+    for name in (
+        "member-transfer-accept",
+        "member-transfer-reject",
+        "member-transfer-cancel",
+        "member-transfer-agree",
+        "member-transfer-decline",
+    ):
         response = client.post(reverse(name, args=[t.pk]), {"note": "x"})
         assert_staff_outcome(response, actor)
     assert Transfer.objects.get().status == "requested"
