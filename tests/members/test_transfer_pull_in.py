@@ -178,3 +178,28 @@ def test_the_worker_sees_and_consents_through_the_api(outsider, tree, pd_worker,
     assert response.status_code == 200 and response.json()["status"] == "requested"
     again = mine.post(reverse("api:my-transfer-decline", args=[t.pk]))
     assert again.status_code == 409 and set(again.json()) == {"error"}
+
+
+@pytest.mark.parametrize("case", ["same_union", "left_the_union", "moving_elsewhere"])
+def test_every_refusal_about_the_person_gets_the_neutral_answer(outsider, owner, tree, pd_worker, case):
+    from tests.factories import add_org
+
+    c = client_for(outsider)
+    url = reverse("api:member-transfer-list")
+    baseline = c.post(url, {"id_number": UNKNOWN_ID, "to_union": tree["hp_union"].pk}, format="json")
+    number = PD_ID
+    if case == "same_union":
+        from tests.factories import make_member
+
+        number = make_id_number(region="310101")  # already a member of the asking union
+        make_member(tree["hp_union"], actor=owner, name="黄浦本会员", id_number=number)
+    elif case == "left_the_union":
+        services.membership_leave(actor=owner, membership=pd_worker.current_membership)
+    else:
+        jingan = add_org(tree["city"], name="静安区总工会", kind="district", region_code="310106")
+        ja_union = add_org(add_org(jingan, name="静安街道", kind="street"), name="静安某公司工会", kind="grassroots")
+        services.transfer_request(actor=owner, member=pd_worker, to_union=ja_union)
+    before = Transfer.objects.count()
+    response = c.post(url, {"id_number": number, "to_union": tree["hp_union"].pk}, format="json")
+    assert (response.status_code, response.json()) == (baseline.status_code, baseline.json())
+    assert Transfer.objects.count() == before
