@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Enterprise, Organization
+from organizations.roles import VIEW
 from organizations.scoping import ScopedQuerySet, scope_q
 
 PATTERN_OPS = ["varchar_pattern_ops"]
@@ -333,9 +334,9 @@ class JoinApplication(models.Model):
 
 
 class TransferQuerySet(ScopedQuerySet):
-    def for_user(self, user):
+    def for_user(self, user, capability: str = VIEW):
         """Both ends of a transfer see it: the union it leaves and the union it goes to."""
-        return self.filter(scope_q(user, "from_path") | scope_q(user, "to_path"))
+        return self.filter(scope_q(user, "from_path", capability) | scope_q(user, "to_path", capability))
 
 
 class Transfer(models.Model):
