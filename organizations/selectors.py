@@ -69,8 +69,8 @@ def officers_for_user(user) -> QuerySet[Officer]:
     return Officer.objects.for_user(user).select_related("organization")
 
 
-def stations_for_user(user) -> QuerySet[ServiceStation]:
-    return ServiceStation.objects.for_user(user).select_related("organization")
+def stations_for_user(user, capability: str = VIEW) -> QuerySet[ServiceStation]:
+    return ServiceStation.objects.for_user(user, capability).select_related("organization")
 
 
 def role_assignments_for_user(user) -> QuerySet[RoleAssignment]:
