@@ -105,6 +105,17 @@ def path_in_reach(user, path: str, capability: str = VIEW) -> bool:
     return any(path.startswith(root) for root in reach_paths(user, capability))
 
 
+def org_in_reach(user, org):
+    """`org` if it lies in the user's view reach, else None: how a related organisation is named.
+
+    Pages and the API show an organisation a row points at (a member's former union, an
+    enterprise's union in another district, an audit event's node moved away) only when
+    the reader could open it; otherwise neither its name nor its id. Transfers are the
+    exception, named on both ends by design (members/api/transfers.py).
+    """
+    return org if org is not None and path_in_reach(user, org.path) else None
+
+
 def has_capability(user, capability: str, path: str) -> bool:
     """Whether a role the user holds at `path` or above grants `capability` there.
 
