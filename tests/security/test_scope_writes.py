@@ -153,8 +153,8 @@ def outsider_clients(outsider, sides):
     return _clients({"outsider": outsider})["outsider"]
 
 
-def test_the_outsider_can_write_nothing_of_the_other_subtree_through_the_api(sides, outsider, outsider_clients):
-    api = outsider_clients[0]
+def check_api_writes(sides, outsider, api) -> tuple[int, int]:
+    """The API half of the harness; returns (object routes refused, body routes refused)."""
     ids = _out_of_reach_ids(sides, outsider)
     assert len(ids) >= 3, ids
     before = snapshot()
@@ -172,7 +172,29 @@ def test_the_outsider_can_write_nothing_of_the_other_subtree_through_the_api(sid
                 by_body += 1
             after = snapshot()
             assert _changed(before, after) == [], (method, url, body, _changed(before, after))
+    return by_object, by_body
+
+
+def test_the_outsider_can_write_nothing_of_the_other_subtree_through_the_api(sides, outsider, outsider_clients):
+    by_object, by_body = check_api_writes(sides, outsider, outsider_clients[0])
     assert by_object >= 20 and by_body >= 8, (by_object, by_body)
+
+
+def test_the_write_harness_catches_a_write_outside_the_reach(sides, outsider, outsider_clients, monkeypatch):
+    """Break scoping on purpose for one model: Member.objects.for_user forgets the reach. The
+    黄浦 clerk then finds 浦东's member and acts on it (or gets a 403 instead of the 404):
+    the same walk must fail."""
+    from members.models import Member
+    from organizations.scoping import ScopedQuerySet
+
+    real = ScopedQuerySet.for_user
+
+    def broken(self, user, capability="view"):
+        return self.all() if self.model is Member else real(self, user, capability)
+
+    monkeypatch.setattr(ScopedQuerySet, "for_user", broken)
+    with pytest.raises(AssertionError):
+        check_api_writes(sides, outsider, outsider_clients[0])
 
 
 def test_the_outsider_can_write_nothing_of_the_other_subtree_on_staff_pages(sides, outsider, outsider_clients):
