@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Q, Sum, Value
+from django.db.models import Count, F, Min, Q, Sum, Value
 from django.db.models.functions import Concat, Substr
 from django.http import Http404
 from django.utils import timezone
@@ -513,6 +513,8 @@ def coverage_refresh() -> int:
 
     Cost: one GROUP BY per source table plus O(rows × depth) in Python, not one query per node.
     """
+    # "As of" the start: a summary is never newer than the data it was counted from.
+    now = timezone.now()
     steplen = Organization.steplen
     orgs = list(Organization.objects.order_by().values_list("pk", "path", "kind", "status"))
     paths = [p for _pk, p, _k, _s in orgs]
@@ -544,7 +546,6 @@ def coverage_refresh() -> int:
             ("members", members),
         )
     }
-    now = timezone.now()
     rows = [
         CoverageSummary(
             organization_id=pk,
@@ -573,6 +574,16 @@ def coverage_refresh() -> int:
             update_fields=[*COVERAGE_FIGURES, "refreshed_at"],
         )
     return len(rows)
+
+
+def coverage_fresh_since(moment: dt.datetime) -> bool:
+    """Whether every organisation has a summary rebuilt at or after `moment` (two cheap aggregates)."""
+    summaries = CoverageSummary.objects.aggregate(n=Count("pk"), oldest=Min("refreshed_at"))
+    return (
+        summaries["oldest"] is not None
+        and summaries["oldest"] >= moment
+        and summaries["n"] >= Organization.objects.count()
+    )
 
 
 COVERAGE_FIGURES = (

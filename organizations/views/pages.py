@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from activity.outbox import enqueue
@@ -39,7 +40,7 @@ def _subtree_figures(roots: list) -> dict:
         # A root added since the last periodic refresh. The rebuild is the worker's job,
         # never the GET's: two first loads at once each rebuilt the table and collided (500).
         # The refresh is idempotent, so several loads asking at once are harmless.
-        enqueue(refresh_coverage_summaries)
+        enqueue(refresh_coverage_summaries, requested_at=timezone.now().isoformat())
     totals = {name: sum(getattr(s, name) for s in summaries) for name in FIGURES}
     # The roots themselves count as organisations of the subtree too.
     totals["organizations"] = totals["descendants"] + sum(1 for r in roots if r.is_active)

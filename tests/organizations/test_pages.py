@@ -712,3 +712,24 @@ def test_a_hand_edited_cursor_restarts_the_list_instead_of_failing(client, owner
     response = client.get("/enterprises/", {"sort": "-employees", "cursor": cursor})
     assert response.status_code == 200
     assert enterprises["pudong"].name in response.content.decode()
+
+
+def test_a_burst_of_home_loads_rebuilds_the_summaries_once(
+    client, objects, clerk, owner, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Every load that finds a summary missing asks for the refresh; the queued refreshes
+    after the first find the summaries rebuilt since they were asked for, and skip."""
+    from organizations import services, tasks
+
+    runs = []
+    real = services.coverage_refresh
+    monkeypatch.setattr(tasks, "coverage_refresh", lambda: runs.append(1) or real())
+    with django_capture_on_commit_callbacks() as sent:
+        for user in (clerk, owner, clerk):
+            client.force_login(user)
+            client.get(reverse("home"))
+    assert len(sent) == 3
+    for send in sent:
+        send()
+    assert len(runs) == 1
+    assert CoverageSummary.objects.exists()
