@@ -31,7 +31,8 @@ MIXES = [
 
 
 def _user(name, grants):
-    user = UserFactory(username=name)
+    # is_staff: the admin is one more door, scoped like the pages (checked below).
+    user = UserFactory(username=name, is_staff=True)
     for org, role in grants:
         RoleAssignment.objects.create(user=user, organization=org, role=role)
     return user
@@ -150,6 +151,31 @@ def test_mixed_roles_read_no_more_than_their_roles_on_staff_pages(mixes, markers
     leaks, checked = check_mixed_roles(mixes, markers, _urls(_page_paths(), sides, tree), which=1)
     assert leaks == [], leaks
     assert checked > 50
+
+
+def _admin_urls(sides):
+    """Every changelist of the admin, and the change page of every marked object."""
+    from django.contrib import admin
+    from django.urls import NoReverseMatch, reverse
+
+    urls = []
+    for model in admin.site._registry:
+        meta = model._meta
+        urls.append(reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist"))
+        for obj in sides["pd"] + sides["hp"]:
+            if isinstance(obj, model):
+                try:
+                    urls.append(reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk]))
+                except NoReverseMatch:
+                    pass
+    return urls
+
+
+def test_mixed_roles_read_no_more_than_their_roles_in_the_admin(mixes, markers, sides):
+    urls = _admin_urls(sides)
+    leaks, checked = check_mixed_roles(mixes, markers, urls, which=1)
+    assert leaks == [], leaks
+    assert checked > 30
 
 
 def test_mixed_roles_reveal_full_data_only_where_a_role_grants_it(mixes, markers, sides):
