@@ -66,7 +66,7 @@ class AuditEventAdmin(admin.ModelAdmin):
         if not self.has_module_permission(request):
             return False
         # An event with no organisation has org_path "", which is in no staff user's reach.
-        return obj is None or path_in_reach(request.user, obj.org_path)
+        return obj is None or path_in_reach(request.user, obj.org_path, AUDIT_VIEW)
 
     def has_add_permission(self, request):
         return False

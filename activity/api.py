@@ -75,8 +75,13 @@ class AuditEventViewSet(viewsets.GenericViewSet):
         params = dict(filters.validated_data)
         under = params.pop("under", None)
         if under is not None:
-            # Looked up inside the reach: an organisation elsewhere yields nothing, silently.
-            path = Organization.objects.for_user(request.user).filter(pk=under).values_list("path", flat=True).first()
+            # Looked up inside the audit reach: an organisation elsewhere yields nothing, silently.
+            path = (
+                Organization.objects.for_user(request.user, AUDIT_VIEW)
+                .filter(pk=under)
+                .values_list("path", flat=True)
+                .first()
+            )
             if path is None:
                 return self.paged(AuditEvent.objects.none())
             params["under_path"] = path

@@ -32,8 +32,8 @@ class AuditFilterForm(BootstrapForm):
         super().__init__(*args, **kwargs)
         self.fields["action"].widget.attrs.update({"list": "audit-action-prefixes", "placeholder": "organization."})
         self.fields["under"] = OrgChoiceField(
-            organizations_for_user(user),
-            options_url=options_url("any"),
+            organizations_for_user(user, AUDIT_VIEW),
+            options_url=options_url("audit"),
             label=gettext_lazy("组织（含下级）"),
             required=False,
             empty_label=gettext_lazy("（全部）"),

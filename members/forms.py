@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from core.uploads import BoundedFileField
 from organizations.forms import BootstrapForm, OrgChoiceField, _pin_bound, date_widget
 from organizations.models import MEMBER_HOLDING_KINDS, Organization
+from organizations.roles import MEMBER_MANAGE
 from organizations.selectors import organizations_for_user, stations_for_user
 
 from .models import Education, EmploymentForm, Honour, ImportJob, SkillLevel
@@ -29,13 +30,19 @@ def _raise(message):
 
 
 def union_options(user):
-    """Active organisations in reach that hold members directly (for union selects)."""
-    return organizations_for_user(user).filter(status=Organization.Status.ACTIVE, kind__in=MEMBER_HOLDING_KINDS)
+    """Active organisations that hold members directly where the user may manage members.
+
+    Every union select of the member forms names where a write lands (registration,
+    transfer in, import, join code): the member.manage reach, not the view reach.
+    """
+    return organizations_for_user(user, MEMBER_MANAGE).filter(
+        status=Organization.Status.ACTIVE, kind__in=MEMBER_HOLDING_KINDS
+    )
 
 
 def union_field(user, *, label, help_text="", required=True) -> OrgChoiceField:
     field = OrgChoiceField(
-        organizations_for_user(user),
+        organizations_for_user(user, MEMBER_MANAGE),
         option_queryset=union_options(user),
         options_url=reverse("member-union-options"),
         label=label,
@@ -232,7 +239,7 @@ class JoinCodeForm(NamedErrorsForm):
             user, label=_("受理工会"), required=False, help_text=_("入会申请由该工会审批。")
         )
         self.fields["station"] = forms.ModelChoiceField(
-            stations_for_user(user).filter(is_active=True).order_by("name"),
+            stations_for_user(user, MEMBER_MANAGE).filter(is_active=True).order_by("name"),
             label=_("或：服务站点"),
             required=False,
             empty_label=_("（不选）"),

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Enterprise, Organization
+from organizations.roles import VIEW
 from organizations.scoping import ScopedQuerySet, scope_q
 
 PATTERN_OPS = ["varchar_pattern_ops"]
@@ -333,7 +334,7 @@ class JoinApplication(models.Model):
 
 
 class TransferQuerySet(ScopedQuerySet):
-    def for_user(self, user):
+    def for_user(self, user, capability: str = VIEW):
         """Both ends of a transfer see it: the union it leaves and the union it goes to.
 
         Except that the receiving end does not see a request still awaiting the worker's or
@@ -341,7 +342,8 @@ class TransferQuerySet(ScopedQuerySet):
         and where, a person is a member before anyone agreed.
         """
         return self.filter(
-            scope_q(user, "from_path") | (scope_q(user, "to_path") & ~Q(status=Transfer.Status.AWAITING))
+            scope_q(user, "from_path", capability)
+            | (scope_q(user, "to_path", capability) & ~Q(status=Transfer.Status.AWAITING))
         )
 
 

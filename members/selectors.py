@@ -13,6 +13,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from core import crypto
+from organizations.roles import VIEW
 from organizations.scoping import has_capability
 
 from .models import Honour, ImportJob, JoinApplication, JoinCode, Member, Membership, Transfer
@@ -25,9 +26,9 @@ _INITIALS = re.compile(r"[a-zA-Z]{1,30}")
 MEMBER_NUMBER_MIN_LEN = 19
 
 
-def members_for_user(user) -> QuerySet[Member]:
-    """Members whose current union is in the user's reach, with that membership and union joined."""
-    return Member.objects.for_user(user).select_related("current_membership__union", "employer")
+def members_for_user(user, capability: str = VIEW) -> QuerySet[Member]:
+    """Members whose current union is in the user's reach (for `capability`), with that membership and union joined."""
+    return Member.objects.for_user(user, capability).select_related("current_membership__union", "employer")
 
 
 # What a roll list shows of each member: the encrypted values and blind indexes (most of a

@@ -133,7 +133,7 @@ class OrganizationAdmin(ServiceAdminMixin, admin.ModelAdmin):
                 super().__init__(*args, **kw)
                 field = self.fields["parent"]
                 field.queryset = (
-                    active_orgs_for(request.user)
+                    active_orgs_for(request.user, capability=roles.ORG_MANAGE)
                     .exclude(kind=OrgKind.UNION_GROUP)
                     .only("pk", "name", "depth", "path", "kind", "status")
                 )
@@ -369,7 +369,7 @@ def assignable_users(actor):
     staff = User.objects.filter(kind=User.Kind.STAFF, is_active=True)
     if actor.is_superuser:
         return staff
-    in_reach = RoleAssignment.objects.for_user(actor).values("user_id")
+    in_reach = RoleAssignment.objects.for_user(actor, roles.ROLE_MANAGE).values("user_id")
     placed = RoleAssignment.objects.values("user_id")
     return staff.filter(is_superuser=False).filter(Q(pk__in=in_reach) | ~Q(pk__in=placed))
 

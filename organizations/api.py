@@ -8,9 +8,6 @@ related organisations in the output are shown only when they are in reach.
 
 from __future__ import annotations
 
-from functools import reduce
-from operator import or_
-
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -28,6 +25,7 @@ from unionportal.api_base import DefaultCursorPagination
 from . import roles, selectors, services
 from .filters import EnterpriseFilter, OfficerFilter, OrganizationFilter, RoleAssignmentFilter, ServiceStationFilter
 from .models import Enterprise, Officer, Organization, OrgKind, Role, RoleAssignment, ServiceStation, User
+from .scoping import has_capability_anywhere, scope_q
 
 READ_ERRORS = error_responses(400, 403)
 DETAIL_ERRORS = error_responses(403, 404)
@@ -550,25 +548,16 @@ class OfficerViewSet(ScopedViewSet):
 
 # --- role assignments -----------------------------------------------------------------
 
-ROLES_WITH_ROLE_MANAGE = [role for role, caps in roles.ROLE_CAPABILITIES.items() if roles.ROLE_MANAGE in caps]
-
 
 def role_manage_scope(user) -> Q:
-    """Where `user` may manage roles: the subtrees of their roles that carry role.manage.
+    """Where `user` may manage roles: the reach of role.manage (scoping.scope_q, the one rule).
 
-    Narrower than the reach: a clerk of a district who is also an admin of one street sees
-    the street's assignments, not the district's. 403 when they may manage roles nowhere.
+    Narrower than the view reach: a clerk of a district who is also an admin of one street
+    sees the street's assignments, not the district's. 403 when they may manage roles nowhere.
     """
-    if user.is_superuser:
-        return Q()
-    paths = list(
-        RoleAssignment.objects.filter(
-            user=user, role__in=ROLES_WITH_ROLE_MANAGE, organization__status=Organization.Status.ACTIVE
-        ).values_list("organization__path", flat=True)
-    )
-    if not paths:
+    if not has_capability_anywhere(user, roles.ROLE_MANAGE):
         raise PermissionDenied(_("您的角色没有管理授权的权限。"))
-    return reduce(or_, (Q(organization__path__startswith=p) for p in paths))
+    return scope_q(user, "organization__path", roles.ROLE_MANAGE)
 
 
 @extend_schema_serializer(component_name="StaffUserRef")

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from core.login_names import login_name
 
 from .models import ALLOWED_CHILD_KINDS, ROOT_KINDS, Enterprise, Officer, Organization, OrgKind, ServiceStation
+from .roles import ORG_MANAGE
 from .selectors import organizations_for_user
 from .services import ENTERPRISE_FIELDS, OFFICER_FIELDS, ORG_FIELDS, STATION_FIELDS, SUPERVISOR_KINDS
 
@@ -149,7 +150,8 @@ def options_url(purpose: str, org: Organization | None = None) -> str:
 
 
 def _active_in_reach(user):
-    return organizations_for_user(user).filter(status=Organization.Status.ACTIVE)
+    """Active organisations where the user may manage organisations: every target below is a write's."""
+    return organizations_for_user(user, ORG_MANAGE).filter(status=Organization.Status.ACTIVE)
 
 
 def move_target_options(user, org: Organization):
@@ -207,7 +209,7 @@ class OrganizationMoveForm(BootstrapForm):
     def __init__(self, *args, user, organization: Organization, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["new_parent"] = OrgChoiceField(
-            organizations_for_user(user),
+            organizations_for_user(user, ORG_MANAGE),
             option_queryset=move_target_options(user, organization),
             options_url=options_url("move", organization),
             label=_("新的上级组织"),
@@ -235,7 +237,7 @@ class OrganizationMergeForm(BootstrapForm):
         kwargs.setdefault("initial", {"on": timezone.localdate()})
         super().__init__(*args, **kwargs)
         self.fields["into"] = OrgChoiceField(
-            organizations_for_user(user),
+            organizations_for_user(user, ORG_MANAGE),
             option_queryset=merge_target_options(user, organization),
             options_url=options_url("merge", organization),
             label=_("并入的组织"),
@@ -253,14 +255,14 @@ class EnterpriseForm(BootstrapForm):
     def __init__(self, *args, user, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["supervisor"] = OrgChoiceField(
-            organizations_for_user(user),
+            organizations_for_user(user, ORG_MANAGE),
             option_queryset=supervisor_options(user),
             options_url=options_url("supervisor"),
             label=_("属地工会"),
             help_text=_("企业所在的街道（乡镇）、园区、区域性联合会或区（县）总工会。"),
         )
         self.fields["union"] = OrgChoiceField(
-            organizations_for_user(user),
+            organizations_for_user(user, ORG_MANAGE),
             option_queryset=union_options(user),
             options_url=options_url("union"),
             label=_("本单位工会"),

@@ -34,6 +34,9 @@ _ALL = frozenset(
     }
 )
 
+# Every capability there is: reach_paths refuses any other name (a typo must not read as "nowhere").
+ALL_CAPABILITIES = _ALL
+
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     "federation_admin": _ALL,
     "clerk": frozenset({VIEW, ORG_MANAGE, MEMBER_MANAGE, REPORT_VIEW}),

@@ -1,10 +1,15 @@
-"""THE scoping rule: a staff user's reach is the union of the subtrees of their roles.
+"""THE scoping rule: a staff user's reach for a capability is the union of the subtrees
+of their role assignments whose role grants that capability (roles.ROLE_CAPABILITIES).
 
 Every scoped model declares `scope_path_field`, the lookup that yields the tree path of
 the organisation it belongs to (its own `path`, a copied `org_path`, or a join), and uses
-ScopedQuerySet. `Model.objects.for_user(user)` is then the only way pages, API, exports,
-reports and the admin read rows. Outside the reach a row does not exist (404); inside it,
-`has_capability` decides whether the user may act (403).
+ScopedQuerySet. `Model.objects.for_user(user, capability=...)` is then the only way pages,
+API, exports, reports and the admin read rows; without a capability it is the plain
+`view` reach, which every role gives. A read that needs more than `view` (the audit log:
+audit.view; full personal data: personal_data.full; reports: report.view) asks for that
+capability's reach, so a user who is a clerk in one district and an auditor in another
+reads the audit log of the second district only. Outside the view reach a row does not
+exist (404); inside it, a capability the user lacks there answers 403.
 """
 
 from __future__ import annotations
@@ -12,9 +17,10 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-from .roles import ROLE_CAPABILITIES
+from .roles import ALL_CAPABILITIES, ROLE_CAPABILITIES, VIEW
 
 # Cached on the user object for the life of a request: computed once, read many times.
+# The reach cache is a dict {capability: paths}, filled per capability on first use.
 _REACH_ATTR = "_unionportal_reach"
 _ASSIGN_ATTR = "_unionportal_assignments"
 EVERYTHING = ("",)
@@ -44,20 +50,33 @@ def minimal_paths(paths) -> tuple[str, ...]:
     return tuple(kept)
 
 
-def reach_paths(user) -> tuple[str, ...]:
-    """Root paths of the subtrees the user may read. () means nothing; ("",) everything."""
+def reach_paths(user, capability: str = VIEW) -> tuple[str, ...]:
+    """Root paths of the subtrees where the user holds `capability`. () means nothing; ("",) everything.
+
+    The union of the subtrees of the user's assignments whose role grants the capability;
+    computed once per request (user object) and capability.
+    """
+    if capability not in ALL_CAPABILITIES:
+        # A misspelt capability would silently read as "nowhere"; fail loudly instead.
+        raise ValueError(f"unknown capability: {capability!r}")
     if user is None or not user.is_authenticated or not user.is_active:
         return ()
-    cached = getattr(user, _REACH_ATTR, None)
-    if cached is not None:
-        return cached
+    cache = getattr(user, _REACH_ATTR, None)
+    if cache is None:
+        cache = {}
+        setattr(user, _REACH_ATTR, cache)
+    reach = cache.get(capability)
+    if reach is not None:
+        return reach
     if user.is_superuser:
         reach = EVERYTHING
     elif getattr(user, "kind", "staff") != "staff":
         reach = ()
     else:
-        reach = minimal_paths(path for path, _role in _assignments(user))
-    setattr(user, _REACH_ATTR, reach)
+        reach = minimal_paths(
+            path for path, role in _assignments(user) if capability in ROLE_CAPABILITIES.get(role, ())
+        )
+    cache[capability] = reach
     return reach
 
 
@@ -68,9 +87,9 @@ def forget_reach(user) -> None:
             delattr(user, attr)
 
 
-def scope_q(user, path_field: str) -> Q:
-    """A Q object limiting `path_field` to the user's reach (matches nothing if no reach)."""
-    reach = reach_paths(user)
+def scope_q(user, path_field: str, capability: str = VIEW) -> Q:
+    """A Q object limiting `path_field` to the user's reach for `capability` (nothing if none)."""
+    reach = reach_paths(user, capability)
     if reach == EVERYTHING:
         return Q()
     if not reach:
@@ -81,30 +100,39 @@ def scope_q(user, path_field: str) -> Q:
     return q
 
 
-def path_in_reach(user, path: str) -> bool:
-    return any(path.startswith(root) for root in reach_paths(user))
+def path_in_reach(user, path: str, capability: str = VIEW) -> bool:
+    """Whether `path` lies in the user's reach for `capability`."""
+    return any(path.startswith(root) for root in reach_paths(user, capability))
+
+
+def org_in_reach(user, org):
+    """`org` if it lies in the user's view reach, else None: how a related organisation is named.
+
+    Pages and the API show an organisation a row points at (a member's former union, an
+    enterprise's union in another district, an audit event's node moved away) only when
+    the reader could open it; otherwise neither its name nor its id. Transfers are the
+    exception, named on both ends by design (members/api/transfers.py).
+    """
+    return org if org is not None and path_in_reach(user, org.path) else None
 
 
 def has_capability(user, capability: str, path: str) -> bool:
-    """Whether a role the user holds at `path` or above grants `capability` there."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    if getattr(user, "kind", "staff") != "staff":
-        return False
-    return any(
-        path.startswith(role_path) and capability in ROLE_CAPABILITIES.get(role, ())
-        for role_path, role in _assignments(user)
-    )
+    """Whether a role the user holds at `path` or above grants `capability` there.
+
+    The same rule as the capability's reach (one place): kept as the name services use
+    for "may act here".
+    """
+    return path_in_reach(user, path, capability)
 
 
 def has_capability_anywhere(user, capability: str) -> bool:
-    if not user.is_authenticated:
-        return False
-    if user.is_superuser:
-        return True
-    return any(capability in ROLE_CAPABILITIES.get(role, ()) for _p, role in _assignments(user))
+    """Whether some role of the user grants `capability` somewhere (its reach is not empty).
+
+    For showing a menu entry or a button. Never a gate for a read: read through
+    `for_user(user, capability=...)` instead, or a mixed-role user reads where they
+    hold only `view`.
+    """
+    return bool(reach_paths(user, capability))
 
 
 def is_staff_user(user) -> bool:
@@ -123,8 +151,9 @@ class ScopedQuerySet(models.QuerySet):
             raise TypeError(f"{self.model.__name__} declares no scope_path_field")
         return field
 
-    def for_user(self, user) -> ScopedQuerySet:
-        return self.filter(scope_q(user, self._path_field()))
+    def for_user(self, user, capability: str = VIEW) -> ScopedQuerySet:
+        """Rows in the user's reach for `capability` (default: the plain view reach)."""
+        return self.filter(scope_q(user, self._path_field(), capability))
 
     def under(self, path: str) -> ScopedQuerySet:
         """Rows in the subtree rooted at `path` (combine with for_user, never instead)."""

@@ -6,11 +6,13 @@ from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from .models import CoverageSummary, Enterprise, Officer, Organization, RoleAssignment, ServiceStation
+from .roles import VIEW
 from .scoping import reach_paths
 
 
-def organizations_for_user(user) -> QuerySet[Organization]:
-    return Organization.objects.for_user(user)
+def organizations_for_user(user, capability: str = VIEW) -> QuerySet[Organization]:
+    """Organisations in the user's reach for `capability` (choices of a form that acts ask for its capability)."""
+    return Organization.objects.for_user(user, capability)
 
 
 def organization_get(user, pk) -> Organization:
@@ -18,16 +20,18 @@ def organization_get(user, pk) -> Organization:
     return get_object_or_404(organizations_for_user(user), pk=pk)
 
 
-def organization_roots_for_user(user) -> QuerySet[Organization]:
+def organization_roots_for_user(user, capability: str = VIEW) -> QuerySet[Organization]:
     """The top nodes of the user's reach: where their tree browser starts."""
-    reach = reach_paths(user)
+    reach = reach_paths(user, capability)
     if reach == ("",):
         return Organization.get_root_nodes()
     return Organization.objects.filter(path__in=reach)
 
 
-def organization_children(user, parent: Organization, *, include_inactive: bool = False) -> QuerySet[Organization]:
-    qs = organizations_for_user(user).filter(path__startswith=parent.path, depth=parent.depth + 1)
+def organization_children(
+    user, parent: Organization, *, include_inactive: bool = False, capability: str = VIEW
+) -> QuerySet[Organization]:
+    qs = organizations_for_user(user, capability).filter(path__startswith=parent.path, depth=parent.depth + 1)
     if not include_inactive:
         qs = qs.filter(status=Organization.Status.ACTIVE)
     return qs.select_related("coverage")
@@ -65,8 +69,8 @@ def officers_for_user(user) -> QuerySet[Officer]:
     return Officer.objects.for_user(user).select_related("organization")
 
 
-def stations_for_user(user) -> QuerySet[ServiceStation]:
-    return ServiceStation.objects.for_user(user).select_related("organization")
+def stations_for_user(user, capability: str = VIEW) -> QuerySet[ServiceStation]:
+    return ServiceStation.objects.for_user(user, capability).select_related("organization")
 
 
 def role_assignments_for_user(user) -> QuerySet[RoleAssignment]:

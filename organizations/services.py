@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Q, Sum, Value
+from django.db.models import Count, F, Min, Q, Sum, Value
 from django.db.models.functions import Concat, Substr
 from django.http import Http404
 from django.utils import timezone
@@ -199,11 +199,25 @@ def _rewrite_copied_paths(old: str, new: str) -> None:
         )
 
 
+def _lock_orgs(*pks: int) -> list[Organization]:
+    """Lock organisation rows in one fixed order (ascending pk); return them in the order asked.
+
+    Move and merge lock two rows each. Taken in argument order, "merge A into B" and
+    "merge B into A" (or "move A under B" at the same moment) each held one row and waited
+    for the other: a deadlock, which PostgreSQL breaks by failing one request with a 500.
+    With one order for everybody the second request waits for the first, then sees the
+    new state and is refused (or proceeds) by the rules.
+    """
+    locked = {}
+    for pk in sorted(set(pks)):
+        locked[pk] = Organization.objects.select_for_update().get(pk=pk)
+    return [locked[pk] for pk in pks]
+
+
 @transaction.atomic
 def organization_move(*, actor: User, organization: Organization, new_parent: Organization) -> Organization:
     """Move an organisation (and its subtree) under another parent, both within the actor's reach."""
-    org = Organization.objects.select_for_update().get(pk=organization.pk)
-    new_parent = Organization.objects.select_for_update().get(pk=new_parent.pk)
+    org, new_parent = _lock_orgs(organization.pk, new_parent.pk)
     require(actor, roles.ORG_MANAGE, org)
     if not path_in_reach(actor, new_parent.path):
         raise ValidationError({"new_parent": _("目标上级组织不在您的管辖范围内，不能移入。")})
@@ -263,8 +277,7 @@ def organization_merge(
 
     Members' future memberships follow through MERGE_HOOKS registered by the members app.
     """
-    org = Organization.objects.select_for_update().get(pk=organization.pk)
-    into = Organization.objects.select_for_update().get(pk=into.pk)
+    org, into = _lock_orgs(organization.pk, into.pk)
     require(actor, roles.ORG_MANAGE, org)
     if not path_in_reach(actor, into.path):
         raise ValidationError({"into": _("合并目标不在您的管辖范围内。")})
@@ -500,6 +513,8 @@ def coverage_refresh() -> int:
 
     Cost: one GROUP BY per source table plus O(rows × depth) in Python, not one query per node.
     """
+    # "As of" the start: a summary is never newer than the data it was counted from.
+    now = timezone.now()
     steplen = Organization.steplen
     orgs = list(Organization.objects.order_by().values_list("pk", "path", "kind", "status"))
     paths = [p for _pk, p, _k, _s in orgs]
@@ -531,7 +546,6 @@ def coverage_refresh() -> int:
             ("members", members),
         )
     }
-    now = timezone.now()
     rows = [
         CoverageSummary(
             organization_id=pk,
@@ -545,7 +559,38 @@ def coverage_refresh() -> int:
         )
         for pk, path, _kind, status in orgs
     ]
+    # An upsert, in primary-key order, instead of "delete all, insert all": two refreshes at
+    # once (the periodic task, a page asking for a new root) each inserted the rows the
+    # other had just inserted and failed on the primary key. Now the later one simply
+    # writes its figures over the earlier's; the same key order means no lock cycle.
+    # Summaries are never stale rows to delete: a summary goes with its organisation (CASCADE).
+    rows.sort(key=lambda row: row.organization_id)
     with transaction.atomic():
-        CoverageSummary.objects.all().delete()
-        CoverageSummary.objects.bulk_create(rows, batch_size=2000)
+        CoverageSummary.objects.bulk_create(
+            rows,
+            batch_size=2000,
+            update_conflicts=True,
+            unique_fields=["organization"],
+            update_fields=[*COVERAGE_FIGURES, "refreshed_at"],
+        )
     return len(rows)
+
+
+def coverage_fresh_since(moment: dt.datetime) -> bool:
+    """Whether every organisation has a summary rebuilt at or after `moment` (two cheap aggregates)."""
+    summaries = CoverageSummary.objects.aggregate(n=Count("pk"), oldest=Min("refreshed_at"))
+    return (
+        summaries["oldest"] is not None
+        and summaries["oldest"] >= moment
+        and summaries["n"] >= Organization.objects.count()
+    )
+
+
+COVERAGE_FIGURES = (
+    "descendants",
+    "grassroots_unions",
+    "enterprises",
+    "unionized_enterprises",
+    "employees",
+    "members",
+)

@@ -1,4 +1,5 @@
-"""Scoped reads behind the statistics reports. Every read starts from `…for_user(user)`.
+"""Scoped reads behind the statistics reports. Every read starts from
+`…for_user(user, REPORT_VIEW)`: a report reads where the user's roles grant report.view.
 
 Costs at city scale (10M members): subtree totals, rates and counts of enterprises come
 from organizations.CoverageSummary (one row per unit, no COUNT over the subtree). What a
@@ -17,6 +18,7 @@ from django.db.models.functions import Substr
 
 from members.models import Member, Membership
 from organizations.models import CoverageSummary, Organization
+from organizations.roles import REPORT_VIEW
 from organizations.selectors import organization_children, organizations_for_user
 
 MS = Membership.Status
@@ -58,15 +60,20 @@ class Unit:
 
 def report_units(user, org: Organization) -> list[Unit]:
     """The organisation's active children in the user's reach, each with its coverage summary."""
-    return [Unit(organization=c, coverage=getattr(c, "coverage", None)) for c in organization_children(user, org)]
+    return [
+        Unit(organization=c, coverage=getattr(c, "coverage", None))
+        for c in organization_children(user, org, capability=REPORT_VIEW)
+    ]
 
 
 def coverage_of(user, org: Organization) -> CoverageSummary | None:
-    return CoverageSummary.objects.filter(organization__in=organizations_for_user(user).filter(pk=org.pk)).first()
+    return CoverageSummary.objects.filter(
+        organization__in=organizations_for_user(user, REPORT_VIEW).filter(pk=org.pk)
+    ).first()
 
 
 def _memberships(user, org: Organization) -> QuerySet[Membership]:
-    return Membership.objects.for_user(user).under(org.path).exclude(status=MS.APPLIED)
+    return Membership.objects.for_user(user, REPORT_VIEW).under(org.path).exclude(status=MS.APPLIED)
 
 
 def membership_flows(user, org: Organization, start: dt.date, end: dt.date) -> dict[str, Flow]:
@@ -110,7 +117,7 @@ def membership_flows(user, org: Organization, start: dt.date, end: dt.date) -> d
 def active_members_by_employment_form(user, org: Organization) -> dict[str, int]:
     """{employment form: members} of the people whose current membership is active in the subtree."""
     rows = (
-        Member.objects.for_user(user)
+        Member.objects.for_user(user, REPORT_VIEW)
         .under(org.path)
         .filter(current_membership__status=MS.ACTIVE)
         .order_by()

@@ -15,7 +15,8 @@ Who gets into the admin
       admins still use Django permissions (Celery beat, tokens, axes, groups) stay
       invisible to non-superusers;
     - foreign-key choices (supervisor, union, organisation, parent) are limited to
-      active organisations in the reach, both in the widget and when the form is
+      active organisations in the reach of the admin's change capability (org.manage,
+      role.manage, member.manage), both in the widget and when the form is
       validated, so a hand-made POST cannot point outside it;
     - writes go through the services (which check the actor again, validate and audit);
       service errors come back as form errors, never a 500. Organisations, enterprises,
@@ -42,9 +43,9 @@ from organizations.scoping import has_capability, has_capability_anywhere, path_
 SERVICE_ERRORS = (ValidationError, PermissionDenied, Http404, DomainError)
 
 
-def active_orgs_for(user, extra: Q | None = None):
-    """Active organisations in the user's reach: the only valid targets of a foreign key."""
-    qs = Organization.objects.for_user(user).filter(status=Organization.Status.ACTIVE)
+def active_orgs_for(user, extra: Q | None = None, capability: str = roles.VIEW):
+    """Active organisations in the user's reach for `capability`: the only valid targets of a foreign key."""
+    qs = Organization.objects.for_user(user, capability).filter(status=Organization.Status.ACTIVE)
     return qs.filter(extra) if extra is not None else qs
 
 
@@ -166,7 +167,10 @@ class ScopedAdminMixin:
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.related_model is Organization:
-            kwargs["queryset"] = active_orgs_for(request.user, self.org_fk_limits.get(db_field.name))
+            # A foreign key names where the write lands: the reach of the capability that writes.
+            kwargs["queryset"] = active_orgs_for(
+                request.user, self.org_fk_limits.get(db_field.name), self.change_capability
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 

@@ -30,6 +30,7 @@ def _membership_out(user, row: dict, prefix: str = "") -> dict:
     return {
         "id": row[prefix + "id"],
         "member_number": row[prefix + "member_number"],
+        # The rule of scoping.org_in_reach (the page's org_name tag), on a flat row.
         "union": {"id": row[prefix + "union__id"], "name": row[prefix + "union__name"]}
         if path_in_reach(user, path)
         else None,

@@ -8,7 +8,7 @@ from django import forms, template
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from ..scoping import has_capability, has_capability_anywhere
+from ..scoping import has_capability, has_capability_anywhere, org_in_reach
 
 register = template.Library()
 
@@ -53,6 +53,13 @@ def can(context, capability: str, path: str | None = None) -> bool:
     if path is None:
         return has_capability_anywhere(user, capability)
     return has_capability(user, capability, path)
+
+
+@register.simple_tag(takes_context=True)
+def org_name(context, org) -> str:
+    """An organisation's name, or "辖区外工会" when it lies outside the reader's reach (as the API's null)."""
+    shown = org_in_reach(context["request"].user, org)
+    return shown.name if shown is not None else _("辖区外工会")
 
 
 @register.simple_tag(takes_context=True)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from activity.outbox import enqueue
 
 from .. import services
 from ..forms import LoginForm
@@ -12,6 +15,7 @@ from ..models import CoverageSummary
 from ..roles import AUDIT_VIEW, ORG_MANAGE
 from ..scoping import has_capability_anywhere, is_staff_user
 from ..selectors import role_assignments_for_user
+from ..tasks import refresh_coverage_summaries
 from .access import _login_redirect, no_role_response, worker_required
 from .focus import focused_org, focused_roots
 
@@ -33,11 +37,12 @@ def _subtree_figures(roots: list) -> dict:
     """Coverage totals over the given roots, from the summaries (no live COUNT)."""
     root_ids = [root.pk for root in roots]
     summaries = list(CoverageSummary.objects.filter(organization_id__in=root_ids))
-    if len(summaries) < len(root_ids):
-        # A root added since the last periodic refresh: one rebuild (a few grouped
-        # queries, not one per organisation) fills every missing summary at once.
-        services.coverage_refresh()
-        summaries = list(CoverageSummary.objects.filter(organization_id__in=root_ids))
+    pending = len(summaries) < len(root_ids)
+    if pending:
+        # A root added since the last periodic refresh. The rebuild is the worker's job,
+        # never the GET's: two first loads at once each rebuilt the table and collided (500).
+        # The refresh is idempotent, so several loads asking at once are harmless.
+        enqueue(refresh_coverage_summaries, requested_at=timezone.now().isoformat())
     totals = {name: sum(getattr(s, name) for s in summaries) for name in FIGURES}
     # The roots themselves count as organisations of the subtree too.
     totals["organizations"] = totals["descendants"] + sum(1 for r in roots if r.is_active)
@@ -47,6 +52,7 @@ def _subtree_figures(roots: list) -> dict:
     totals["membership_rate"] = totals["members"] / totals["employees"] if totals["employees"] else None
     totals["members_counted"] = bool(services.MEMBER_COUNTERS)
     totals["refreshed_at"] = min((s.refreshed_at for s in summaries), default=None)
+    totals["pending"] = pending
     return {"roots": roots, "figures": totals}
 
 

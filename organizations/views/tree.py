@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 
 from .. import forms, services
 from ..models import Enterprise, Organization, OrgKind
-from ..roles import ORG_MANAGE
+from ..roles import AUDIT_VIEW, ORG_MANAGE
 from ..scoping import has_capability
 from ..selectors import (
     coverage_for,
@@ -91,6 +91,8 @@ def org_options(request):
         "supervisor": lambda: forms.supervisor_options(user),
         "union": lambda: forms.union_options(user),
         "any": lambda: forms.any_org_options(user),
+        # The audit page's "under" filter: where the user may read the audit log.
+        "audit": lambda: organizations_for_user(user, AUDIT_VIEW),
     }
     if purpose not in builders:
         raise Http404
@@ -102,7 +104,7 @@ def org_options(request):
     return render(
         request,
         "organizations/_org_options.html",
-        {"options": options, "allow_empty": purpose in ("union", "any"), "q": q},
+        {"options": options, "allow_empty": purpose in ("union", "any", "audit"), "q": q},
     )
 
 

@@ -366,11 +366,19 @@ def test_org_detail_uses_a_fixed_number_of_queries(client, many, tree, owner, dj
 # --- home, login, logout, worker home --------------------------------------------------
 
 
-def test_home_shows_the_figures_of_the_users_subtree(client, objects, clerk):
+def test_home_shows_the_figures_of_the_users_subtree(client, objects, clerk, django_capture_on_commit_callbacks):
     client.force_login(clerk)
     assert not CoverageSummary.objects.exists()
+    with django_capture_on_commit_callbacks() as sent:
+        html = client.get(reverse("home")).content.decode()
+    # A GET never rebuilds the summaries (two at once collided): it asks the worker to.
+    assert not CoverageSummary.objects.exists()
+    assert "正在汇总" in html
+    assert len(sent) == 1
+    sent[0]()  # the refresh task (run in-process in tests)
+    assert CoverageSummary.objects.exists()
     html = client.get(reverse("home")).content.decode()
-    assert CoverageSummary.objects.exists()  # filled on demand once
+    assert "正在汇总" not in html
     assert 'data-figure="enterprises">1<' in html
     assert 'data-figure="grassroots">1<' in html
     assert 'data-figure="organizations">3<' in html  # 浦东 itself, 陆家嘴 and its grassroots union
@@ -380,6 +388,7 @@ def test_home_shows_the_figures_of_the_users_subtree(client, objects, clerk):
 
 
 def test_home_for_the_owner_counts_the_whole_city(client, objects, owner):
+    coverage_refresh()  # the periodic refresh has run
     client.force_login(owner)
     html = client.get(reverse("home")).content.decode()
     assert 'data-figure="enterprises">2<' in html and 'data-figure="formation-rate">50.0%' in html
@@ -703,3 +712,24 @@ def test_a_hand_edited_cursor_restarts_the_list_instead_of_failing(client, owner
     response = client.get("/enterprises/", {"sort": "-employees", "cursor": cursor})
     assert response.status_code == 200
     assert enterprises["pudong"].name in response.content.decode()
+
+
+def test_a_burst_of_home_loads_rebuilds_the_summaries_once(
+    client, objects, clerk, owner, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Every load that finds a summary missing asks for the refresh; the queued refreshes
+    after the first find the summaries rebuilt since they were asked for, and skip."""
+    from organizations import services, tasks
+
+    runs = []
+    real = services.coverage_refresh
+    monkeypatch.setattr(tasks, "coverage_refresh", lambda: runs.append(1) or real())
+    with django_capture_on_commit_callbacks() as sent:
+        for user in (clerk, owner, clerk):
+            client.force_login(user)
+            client.get(reverse("home"))
+    assert len(sent) == 3
+    for send in sent:
+        send()
+    assert len(runs) == 1
+    assert CoverageSummary.objects.exists()

@@ -77,7 +77,14 @@ def _ids(objects):
 
 
 def _body(response):
+    """The response as text; an xlsx (a zip) as the text of its sheets, so a marker inside shows."""
     content = b"".join(response.streaming_content) if response.streaming else response.content
+    if content[:2] == b"PK":
+        import io
+        import zipfile
+
+        with zipfile.ZipFile(io.BytesIO(content)) as z:
+            return "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist() if n.endswith(".xml"))
     try:
         return content.decode("utf-8")
     except UnicodeDecodeError:

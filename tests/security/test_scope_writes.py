@@ -1,0 +1,228 @@
+"""Write routes in the scope-leak harness: every POST/PUT/PATCH/DELETE of the API (from the
+OpenAPI schema) and every staff page (from the URL resolver), sent by the 黄浦 clerk
+against 浦东's marked objects, answers 404 — or, for a route that takes no object, a
+refusal — and changes nothing in the database.
+
+Bodies are made valid-looking from the schema (or from common form field names) so that a
+refusal comes from the scope, not from a missing field: ids in the body point at 浦东.
+"""
+
+import hashlib
+
+import pytest
+from django.apps import apps
+from drf_spectacular.generators import SchemaGenerator
+
+from .conftest import PD_MARK
+from .test_scope_leaks import PUBLIC_PREFIXES, _clients, _expand, _page_paths
+
+WRITE_METHODS = ("post", "put", "patch", "delete")
+# Self-service, sign-in and language routes act on the signed-in person, not on staff objects.
+NOT_STAFF_WRITES = ("/me/", "/accounts/", "/i18n/")
+SNAPSHOT_APPS = ("organizations", "members", "activity", "reports", "core")
+
+
+def snapshot() -> dict[str, str]:
+    """{table: digest of every row, in key order}: row counts and every updated value."""
+    out = {}
+    for config in SNAPSHOT_APPS:
+        try:
+            models = apps.get_app_config(config).get_models()
+        except LookupError:
+            continue
+        for model in models:
+            rows = list(model._base_manager.order_by("pk").values_list())
+            out[model._meta.db_table] = f"{len(rows)}:" + hashlib.sha256(repr(rows).encode()).hexdigest()
+    return out
+
+
+def _changed(before, after):
+    return sorted(t for t in set(before) | set(after) if before.get(t) != after.get(t))
+
+
+def _out_of_reach_ids(sides, outsider):
+    """Ids of 浦东 objects that are not the id of anything the outsider may see, in any scoped model.
+
+    A route's {pk} is then never an object the outsider may legitimately change.
+    """
+    visible = set()
+    for model in apps.get_models():
+        # The audit log is written by no route (only as a side effect, which the snapshot sees).
+        if model._meta.label == "activity.AuditEvent":
+            continue
+        if hasattr(model._default_manager, "for_user"):
+            visible |= set(model._default_manager.for_user(outsider).values_list("pk", flat=True))
+    return sorted({o.pk for o in sides["pd"] if isinstance(o.pk, int)} - visible)
+
+
+def _pd_ref(sides, name: str):
+    """An id for a body field named `name`: the 浦东 object of that kind, else 浦东's marked union."""
+    key = name.replace("_id", "").replace("_", "")
+    for obj in sides["pd"]:
+        if type(obj).__name__.lower() == key:
+            return obj.pk
+    return next(o.pk for o in sides["pd"] if PD_MARK in getattr(o, "name", "") and hasattr(o, "path"))
+
+
+def _value(prop: dict, name: str, sides, components):
+    if "$ref" in prop:
+        prop = components[prop["$ref"].split("/")[-1]]
+    if "allOf" in prop:
+        return _value(prop["allOf"][0], name, sides, components)
+    if "oneOf" in prop:
+        return _value(prop["oneOf"][0], name, sides, components)
+    if "enum" in prop:
+        return next(v for v in prop["enum"] if v not in ("", None))
+    kind, fmt = prop.get("type"), prop.get("format", "")
+    if kind == "integer":
+        return _pd_ref(sides, name)
+    if kind == "boolean":
+        return True
+    if kind == "array":
+        return []
+    if fmt == "date":
+        return "2025-06-01"
+    if fmt == "binary":
+        return None
+    return "测试"
+
+
+def _api_body(operation: dict, sides, components) -> tuple[dict, str]:
+    """A body for the operation, and its format (json, or multipart for an upload)."""
+    content = (operation.get("requestBody") or {}).get("content", {})
+    fmt = "json" if "application/json" in content or not content else "multipart"
+    schema = content.get("application/json" if fmt == "json" else "multipart/form-data", {}).get("schema")
+    if not schema:
+        return {}, fmt
+    if "$ref" in schema:
+        schema = components[schema["$ref"].split("/")[-1]]
+    body = {}
+    for name, prop in schema.get("properties", {}).items():
+        if prop.get("readOnly"):
+            continue
+        value = _value(prop, name, sides, components)
+        if value is None and fmt == "multipart":
+            from django.core.files.uploadedfile import SimpleUploadedFile
+
+            value = SimpleUploadedFile("roster.csv", "姓名,身份证号码\n测试,110101199003070018\n".encode(), "text/csv")
+        if value is not None:
+            body[name] = value
+    return body, fmt
+
+
+def _api_write_operations():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    components = schema.get("components", {}).get("schemas", {})
+    for path, ops in sorted(schema["paths"].items()):
+        if path.startswith(PUBLIC_PREFIXES) or path.startswith("/api/v1/me/"):
+            continue
+        for method in WRITE_METHODS:
+            if method in ops:
+                yield path, method, ops[method], components
+
+
+def _page_body(sides) -> dict:
+    """Common form field names of the staff pages, each pointing at a 浦东 object."""
+    union = _pd_ref(sides, "union")
+    member = _pd_ref(sides, "member")
+    return {
+        **{name: union for name in ("union", "to_union", "parent", "new_parent", "into", "organization", "supervisor")},
+        "member": member,
+        "id_number": "110101199003070018",
+        "name": f"{PD_MARK}改名",
+        "short_name": "改",
+        "kind": "grassroots",
+        "reason": "测试",
+        "note": "测试",
+        "purpose": "核对身份",
+        "on": "2025-06-01",
+        "action": "leave",
+        "label": "测试",
+        "year": "2025",
+        "position": "chair",
+        "term_start": "2024-01-01",
+        "election": "direct",
+        "address": "测试路1号",
+        "employees": "10",
+        "credit_code": "91310115MA1K000000",
+    }
+
+
+@pytest.fixture
+def outsider_clients(outsider, sides):
+    return _clients({"outsider": outsider})["outsider"]
+
+
+def check_api_writes(sides, outsider, api) -> tuple[int, int]:
+    """The API half of the harness; returns (object routes refused, body routes refused)."""
+    ids = _out_of_reach_ids(sides, outsider)
+    assert len(ids) >= 3, ids
+    before = snapshot()
+    by_object, by_body = 0, 0
+    for template, method, operation, components in _api_write_operations():
+        body, fmt = _api_body(operation, sides, components)
+        urls = _expand(template, ids) if "{" in template else [template]
+        for url in urls:
+            response = getattr(api, method)(url, body, format=fmt)
+            if "{" in template:
+                assert response.status_code == 404, (method, url, body, response.status_code, response.content[:200])
+                by_object += 1
+            else:
+                assert response.status_code in (400, 403, 404), (method, url, body, response.status_code)
+                by_body += 1
+            after = snapshot()
+            assert _changed(before, after) == [], (method, url, body, _changed(before, after))
+    return by_object, by_body
+
+
+def test_the_outsider_can_write_nothing_of_the_other_subtree_through_the_api(sides, outsider, outsider_clients):
+    by_object, by_body = check_api_writes(sides, outsider, outsider_clients[0])
+    assert by_object >= 20 and by_body >= 8, (by_object, by_body)
+
+
+def test_the_write_harness_catches_a_write_outside_the_reach(sides, outsider, outsider_clients, monkeypatch):
+    """Break scoping on purpose for one model: Member.objects.for_user forgets the reach. The
+    黄浦 clerk then finds 浦东's member and acts on it (or gets a 403 instead of the 404):
+    the same walk must fail."""
+    from members.models import Member
+    from organizations.scoping import ScopedQuerySet
+
+    real = ScopedQuerySet.for_user
+
+    def broken(self, user, capability="view"):
+        return self.all() if self.model is Member else real(self, user, capability)
+
+    monkeypatch.setattr(ScopedQuerySet, "for_user", broken)
+    with pytest.raises(AssertionError):
+        check_api_writes(sides, outsider, outsider_clients[0])
+
+
+def test_the_outsider_can_write_nothing_of_the_other_subtree_on_staff_pages(sides, outsider, outsider_clients):
+    page = outsider_clients[1]
+    ids = _out_of_reach_ids(sides, outsider)
+    data = _page_body(sides)
+    before = snapshot()
+    refused = 0
+    for template in _page_paths():
+        if template.startswith(PUBLIC_PREFIXES) or template.startswith(NOT_STAFF_WRITES):
+            continue
+        urls = _expand(template, ids) if "{" in template else [template]
+        for url in urls:
+            response = page.post(url, data)
+            assert response.status_code < 500, (url, response.status_code)
+            if "{" in template:
+                # 405: a read-only page (no form); every form on an object answers 404.
+                assert response.status_code in (404, 405), (url, response.status_code)
+                refused += response.status_code == 404
+            after = snapshot()
+            assert _changed(before, after) == [], (url, _changed(before, after))
+    assert refused >= 30, refused
+
+
+@pytest.mark.django_db
+def test_the_snapshot_sees_an_update(sides, owner):
+    from organizations import services
+
+    before = snapshot()
+    services.organization_update(actor=owner, organization=sides["pd"][1], short_name="改")
+    assert "organizations_organization" in _changed(before, snapshot())
