@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from members import crypto
+from core import crypto
 from members.models import Member
 from organizations.models import RoleAssignment
 from tests.factories import UserFactory
