@@ -21,6 +21,17 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def sms_outbox(settings):
+    """Text messages go to core.sms.outbox (a list of SmsMessage), emptied for each test."""
+    from core import sms
+
+    settings.SMS_BACKEND = "core.sms.TestBackend"
+    sms.outbox.clear()
+    yield sms.outbox
+    sms.outbox.clear()
+
+
 @pytest.fixture
 def tree(db):
     city = add_org(None, name="上海市总工会", short_name="市总工会", kind=OrgKind.CITY, region_code="310000")
