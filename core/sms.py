@@ -68,3 +68,19 @@ def send_sms(mobile: str, text: str) -> None:
     if not mobile or not text:
         raise ValueError("send_sms needs a mobile number and a text")
     get_backend().send(mobile, text)
+
+
+def send_sms_on_commit(mobile: str, text: str) -> None:
+    """Send once the current transaction commits (never for a change that was rolled back).
+
+    A gateway failure is logged, not raised: the change it reports has already happened.
+    """
+    from django.db import transaction
+
+    def send() -> None:
+        try:
+            send_sms(mobile, text)
+        except Exception:
+            logger.exception("SMS to %s could not be sent", _masked(mobile))
+
+    transaction.on_commit(send)

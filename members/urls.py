@@ -19,6 +19,7 @@ urlpatterns = [
     path("applications/", queue.application_list, name="member-applications"),
     path("applications/<int:pk>/approve/", queue.application_approve, name="member-application-approve"),
     path("applications/<int:pk>/reject/", queue.application_reject, name="member-application-reject"),
+    path("applications/<int:pk>/verify/", queue.application_verify, name="member-application-verify"),
     path("transfers/", transfers.transfer_list, name="member-transfers"),
     path("transfers/new/", transfers.transfer_in, name="member-transfer-in"),
     path("transfers/destinations/", transfers.staff_destinations, name="member-destinations"),

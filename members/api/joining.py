@@ -89,6 +89,10 @@ class JoinApplicationOutputSerializer(serializers.Serializer):
     is_migrant_worker = serializers.BooleanField()
     status = serializers.ChoiceField(choices=JoinApplication.Status.choices)
     status_label = ChoiceLabelField(JoinApplication.Status, source="status")
+    identity_check = serializers.ChoiceField(
+        choices=JoinApplication.IdentityCheck.choices,
+        help_text=_("返会申请人给出的手机号和密码是否已经当面核验（pending：待核验，未生效）"),
+    )
     reason = serializers.CharField()
     notice_version = serializers.CharField()
     created_at = serializers.DateTimeField()
@@ -101,6 +105,10 @@ class JoinApplicationViewSet(ScopedViewSet):
 
     filterset_class = JoinApplicationFilter
     output_serializer = JoinApplicationOutputSerializer
+
+    @extend_schema_serializer(component_name="JoinApplicationVerifyIdentity")
+    class VerifyInputSerializer(serializers.Serializer):
+        note = serializers.CharField(max_length=200, label=_("核验方式"))
 
     @extend_schema_serializer(component_name="JoinApplicationReject")
     class RejectInputSerializer(serializers.Serializer):
@@ -129,6 +137,18 @@ class JoinApplicationViewSet(ScopedViewSet):
         app = self.get_in_reach(self.get_queryset(), pk)
         ms = services.join_application_approve(actor=request.user, application=app)
         return Response(MembershipSerializer(ms, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary=_("当面核验返会申请人身份（启用申请时填写的手机号和密码）"),
+        request=VerifyInputSerializer,
+        responses={200: JoinApplicationOutputSerializer, **WRITE_ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="verify-identity")
+    def verify_identity(self, request, pk=None):
+        app = self.get_in_reach(self.get_queryset(), pk)
+        data = self.valid_input(self.VerifyInputSerializer)
+        services.join_application_verify_identity(actor=request.user, application=app, **data)
+        return Response(self.output(self.get_in_reach(self.get_queryset(), pk)))
 
     @extend_schema(
         summary=_("驳回入会申请"),

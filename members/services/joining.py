@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from activity.services import log_action
+from core.credentials import credentials_revoke_access
+from core.sms import send_sms_on_commit
 from organizations import roles
 from organizations.errors import DomainError, TransitionError
 from organizations.models import MEMBER_HOLDING_KINDS, Organization, ServiceStation, User
@@ -27,6 +29,7 @@ from .common import (
     JA,
     JOIN_CODE_SALT,
     JOIN_TRANSITIONS,
+    _change_login_mobile,
     _check_choices,
     _check_transition,
     _check_union,
@@ -37,6 +40,8 @@ from .common import (
     _refuse_if_active,
     _start_membership,
 )
+
+JA_CHECK = JoinApplication.IdentityCheck
 
 # --- registration ---------------------------------------------------------------------
 
@@ -77,13 +82,13 @@ def member_register(
 
 
 def _refresh_person(member: Member, *, name: str, mobile: str, profile: dict) -> None:
-    """A returning person: bring name, mobile and job data up to what they gave now."""
+    """A returning person registered by a clerk in person: name, mobile and job data as given now.
+
+    A new mobile of a person with an account is a credential change (see _change_login_mobile).
+    """
     member.name = name
     member.name_initials = name_initials(name)
-    if crypto.mobile_hash(mobile) != member.mobile_hash:
-        member.mobile_enc = crypto.encrypt(mobile)
-        member.mobile_hash = crypto.mobile_hash(mobile)
-        member.mobile_masked = crypto.mask_mobile(mobile)
+    _change_login_mobile(member, mobile)
     for k, v in profile.items():
         setattr(member, k, v)
     member.save()
@@ -230,7 +235,15 @@ def _lock_application(application: JoinApplication) -> JoinApplication:
 
 @transaction.atomic
 def join_application_approve(*, actor: User, application: JoinApplication) -> Membership:
-    """Approve: the member, an active membership with a number, and a worker login. Only once."""
+    """Approve: the member, an active membership with a number, and a worker login. Only once.
+
+    A person already on the roll (a returning member) keeps their account exactly as it
+    was: its password, its mobile, its tokens. Name and ID number are widely known, so
+    an application proves nothing about who holds the account; the mobile and password
+    given on it wait on the application (identity_check "pending") until a clerk checks
+    the person in person (join_application_verify_identity), and the person is told on
+    the mobile on record. The applicant hears the same whether new or returning.
+    """
     app = _lock_application(application)
     require(actor, roles.MEMBER_MANAGE, app.union)
     _check_transition(JOIN_TRANSITIONS, app.status, JA.APPROVED, app.get_status_display(), JA.APPROVED.label)
@@ -246,27 +259,73 @@ def join_application_approve(*, actor: User, application: JoinApplication) -> Me
     member, created = _lock_or_create_member(info=info, mobile=mobile, name=app.name, profile=profile)
     _refuse_if_active(member)
     if not created:
-        _refresh_person(member, name=app.name, mobile=mobile, profile=profile)
+        # Job data describe the new membership; name, mobile and account stay as on record.
+        for k, v in profile.items():
+            setattr(member, k, v)
+        member.save()
     membership = _start_membership(member=member, union=app.union, joined_on=timezone.localdate())
-    _ensure_worker_account(member, password_hash=app.password_hash)
+    had_account = member.user_id is not None
+    if created:
+        _ensure_worker_account(member, password_hash=app.password_hash)
+        app.password_hash = ""  # handed to the new account; not kept twice
+    else:
+        _ensure_worker_account(member)  # reactivated, credentials untouched
+        asks_change = app.mobile_hash != member.mobile_hash or bool(app.password_hash) or not had_account
+        if asks_change:
+            app.identity_check = JA_CHECK.PENDING
+        else:
+            app.password_hash = ""
+        _notify_known_mobile(member, union=app.union)
     app.status = JA.APPROVED
     app.reviewed_by = actor
     app.reviewed_at = timezone.now()
     app.membership = membership
-    app.password_hash = ""  # handed to the account; not kept twice
-    app.save(update_fields=["status", "reviewed_by", "reviewed_at", "membership", "password_hash"])
+    app.save(update_fields=["status", "reviewed_by", "reviewed_at", "membership", "password_hash", "identity_check"])
+    send_sms_on_commit(mobile, _applicant_notice(app.union))
     log_action(
         actor=actor,
         action="member.join_approved",
         target=app,
         organization=app.union,
-        data={"member": member.pk, "number": membership.member_number, "id": app.id_masked},
+        data={
+            "member": member.pk,
+            "number": membership.member_number,
+            "id": app.id_masked,
+            "returning": not created,
+            "identity_check": app.identity_check,
+        },
     )
     return membership
 
 
+def _applicant_notice(union: Organization) -> str:
+    # The same words for a new and a returning person: the applicant learns nothing about the roll.
+    return _(
+        "【工会会员服务】您向“%(union)s”提交的入会申请已审核通过。请用手机号码和密码登录“我的服务”；"
+        "如无法登录，请携带身份证到该工会或服务站办理。"
+    ) % {"union": union.name}
+
+
+def _notify_known_mobile(member: Member, *, union: Organization) -> None:
+    """Tell the person, on the mobile on record, that their identity was used to join."""
+    if not member.mobile_enc:
+        return
+    send_sms_on_commit(
+        crypto.decrypt(member.mobile_enc),
+        _(
+            "【工会会员服务】有人以您的姓名和身份证号向“%(union)s”申请入会，已获批准。您的登录手机号和密码没有改变。"
+            "如非本人申请，请立即致电职工服务热线12351或联系该工会。"
+        )
+        % {"union": union.name},
+    )
+
+
 def _ensure_worker_account(member: Member, *, password_hash: str = "") -> User:
-    """The member's worker login (signs in with mobile + password through members.auth)."""
+    """The member's worker login (signs in with mobile + password through members.auth).
+
+    Creates the account for a new person (with the password they chose, if any). An
+    existing account is only reactivated: its credentials never change here.
+    """
     user = member.user
     if user is None:
         # Workers sign in with their mobile; the username only has to be unique.
@@ -278,17 +337,58 @@ def _ensure_worker_account(member: Member, *, password_hash: str = "") -> User:
         user.save()
         member.user = user
         member.save(update_fields=["user", "updated_at"])
-    else:
-        changed = []
-        if password_hash:
-            user.password = password_hash
-            changed.append("password")
-        if not user.is_active:
-            user.is_active = True
-            changed.append("is_active")
-        if changed:
-            user.save(update_fields=changed)
+    elif not user.is_active:
+        user.is_active = True
+        user.save(update_fields=["is_active"])
     return user
+
+
+@transaction.atomic
+def join_application_verify_identity(*, actor: User, application: JoinApplication, note: str = "") -> Membership:
+    """A clerk saw the returning applicant in person (ID card): hand them the account.
+
+    The mobile and password given on the application become the account's credentials;
+    every API token and session issued before is revoked, and both the old and the new
+    number are told. Audited with the clerk's note. Only for an approved application
+    whose check is pending, and only once.
+    """
+    app = _lock_application(application)
+    require(actor, roles.MEMBER_MANAGE, app.union)
+    if app.status != JA.APPROVED or app.identity_check != JA_CHECK.PENDING or app.membership_id is None:
+        raise TransitionError(_("该申请没有待核验的登录信息（仅已批准的返会申请需要当面核验，且只核验一次）。"))
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": _("请填写核验方式，例如“本人持身份证原件到服务站办理”。")})
+    member = Member.objects.select_for_update().select_related("user").get(pk=app.membership.member_id)
+    new_mobile = crypto.decrypt(app.mobile_enc)
+    old_mobile = crypto.decrypt(member.mobile_enc) if member.mobile_enc else ""
+    changed = []
+    user = _ensure_worker_account(member)
+    if _change_login_mobile(member, new_mobile):  # revokes access and tells the old number
+        member.save()
+        changed.append("mobile")
+    if app.password_hash:
+        user.password = app.password_hash  # already hashed when the applicant chose it
+        user.save(update_fields=["password"])
+        changed.append("password")
+    credentials_revoke_access(user=user)
+    app.identity_check = JA_CHECK.IN_PERSON
+    app.password_hash = ""
+    app.save(update_fields=["identity_check", "password_hash"])
+    text = _("【工会会员服务】经“%(union)s”当面核验身份，您的登录信息已更新，此前的登录已全部退出。") % {
+        "union": app.union.name
+    }
+    send_sms_on_commit(new_mobile, text)
+    if old_mobile and old_mobile != new_mobile and "mobile" not in changed:
+        send_sms_on_commit(old_mobile, text)
+    log_action(
+        actor=actor,
+        action="member.identity_verified_in_person",
+        target=app,
+        organization=app.union,
+        data={"member": member.pk, "changed": changed, "note": note[:200]},
+    )
+    return app.membership
 
 
 @transaction.atomic

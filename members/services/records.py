@@ -22,7 +22,7 @@ from organizations.scoping import has_capability, path_in_reach
 from .. import crypto
 from ..models import Honour, JoinApplication, JoinCode, Member, Membership, Transfer
 from ..validators import parse_mobile
-from .common import JA, MS, TS, _clean_profile
+from .common import JA, MS, TS, _change_login_mobile, _clean_profile
 from .transfers import _is_self
 
 # --- honours, contact data, personal data ---------------------------------------------
@@ -67,21 +67,27 @@ def honour_add(*, actor: User, member: Member, kind: str, year: int, note: str =
 
 @transaction.atomic
 def member_update_contact(
-    *, actor: User, member: Member, mobile: str | None = None, employer_name: str | None = None
+    *,
+    actor: User,
+    member: Member,
+    mobile: str | None = None,
+    employer_name: str | None = None,
+    keep_session_key: str | None = None,
 ) -> Member:
-    """Correct contact details: the member themself (self-service) or a clerk of their union."""
+    """Correct contact details: the member themself (self-service) or a clerk of their union.
+
+    A new mobile is a new sign-in name: the account's API tokens and its sessions other
+    than `keep_session_key` (the one making the change) are revoked, and the old number is told.
+    """
     member = Member.objects.select_for_update().get(pk=member.pk)
     if not _is_self(actor, member):
         _require_member(actor, member, roles.MEMBER_MANAGE)
     changed: dict[str, list[str]] = {}
     if mobile is not None:
         number = parse_mobile(mobile)
-        h = crypto.mobile_hash(number)
-        if h != member.mobile_hash:
-            changed["mobile"] = [member.mobile_masked, crypto.mask_mobile(number)]
-            member.mobile_enc = crypto.encrypt(number)
-            member.mobile_hash = h
-            member.mobile_masked = crypto.mask_mobile(number)
+        before = member.mobile_masked
+        if _change_login_mobile(member, number, keep_session_key=keep_session_key):
+            changed["mobile"] = [before, member.mobile_masked]
     if employer_name is not None:
         employer_name = employer_name.strip()[:120]
         if employer_name != member.employer_name:

@@ -162,12 +162,15 @@ def my_data(request):
                 member=member,
                 mobile=mobile or None,
                 employer_name=form.cleaned_data["employer_name"],
+                keep_session_key=request.session.session_key,
             )
         except (ValidationError, DomainError) as exc:
             apply_service_error(form, exc)
         else:
             if mobile:
-                messages.success(request, _("已更新联系方式。下次请用新手机号码登录。"))
+                messages.success(
+                    request, _("已更新联系方式。下次请用新手机号码登录；其他设备上的登录和 API 令牌已失效。")
+                )
             else:
                 messages.success(request, _("已更新联系方式。"))
             return redirect("my-data")
