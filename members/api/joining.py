@@ -162,6 +162,11 @@ class JoinApplicationViewSet(ScopedViewSet):
         return Response(self.output(services.join_application_reject(actor=request.user, application=app, **data)))
 
 
+JOIN_RECEIVED = _(
+    "申请已收到，将由工会审核，结果以短信通知。如您已是工会会员或已提交过申请，无需重复申请：我们会通过登记的手机号码告知您。"
+)
+
+
 class JoinThrottle(AnonRateThrottle):
     scope = "join"
     # Per client address; a join event behind one workplace NAT sees a few hundred scans an hour.
@@ -203,9 +208,8 @@ class JoinView(APIView):
 
     @extend_schema_serializer(component_name="JoinReceipt")
     class ReceiptSerializer(serializers.Serializer):
-        id = serializers.IntegerField()
-        union_name = serializers.CharField()
-        status_label = serializers.CharField()
+        union_name = serializers.CharField(help_text=_("入会码所属工会"))
+        message = serializers.CharField()
 
     @extend_schema(summary=_("入会码对应的工会"), auth=[], responses={200: InfoSerializer, **error_responses(409)})
     def get(self, request, code: str):
@@ -216,17 +220,21 @@ class JoinView(APIView):
 
     @extend_schema(
         summary=_("扫码入会申请"),
+        description=_(
+            "无论此人是否已是会员、是否已有申请在审核，回答都相同（202），不泄露会员名册；"
+            "已是会员或已有申请的，通过登记的手机号短信告知本人。"
+        ),
         auth=[],
         request=InputSerializer,
-        responses={201: ReceiptSerializer, **error_responses(400, 409)},
+        responses={202: ReceiptSerializer, **error_responses(400, 409, 429)},
     )
     def post(self, request, code: str):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        app = services.join_application_submit(
-            code=code, ip_address=request.META.get("REMOTE_ADDR"), **data.validated_data
-        )
+        jc = services.join_code_resolve(code)
+        # The answer never depends on whether an application was filed (see the service).
+        services.join_application_submit(code=code, ip_address=request.META.get("REMOTE_ADDR"), **data.validated_data)
         return Response(
-            {"id": app.id, "union_name": app.union.name, "status_label": app.get_status_display()},
-            status=status.HTTP_201_CREATED,
+            {"union_name": jc.union.name, "message": str(JOIN_RECEIVED)},
+            status=status.HTTP_202_ACCEPTED,
         )

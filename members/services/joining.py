@@ -7,6 +7,7 @@ import secrets
 
 from django.contrib.auth.hashers import make_password
 from django.core import signing
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -29,6 +30,7 @@ from .common import (
     JA,
     JOIN_CODE_SALT,
     JOIN_TRANSITIONS,
+    _active_membership_of,
     _change_login_mobile,
     _check_choices,
     _check_transition,
@@ -173,8 +175,13 @@ def join_application_submit(
     notice_version: str = CURRENT_NOTICE_VERSION,
     password: str = "",
     ip_address: str | None = None,
-) -> JoinApplication:
-    """A worker's mobile join form: checked in full, routed to the union owning the code."""
+) -> JoinApplication | None:
+    """A worker's mobile join form: checked in full, routed to the union owning the code.
+
+    Returns the new application, or None when nothing new was filed (the person is an
+    active member, or has an application pending): doors must answer both alike, and
+    the person hears the details on the mobile the roll or their application holds.
+    """
     join_code = join_code_resolve(code)
     if not consent:
         raise ValidationError({"consent": _("请阅读并勾选同意《个人信息处理告知书》后再提交。")})
@@ -190,16 +197,37 @@ def join_application_submit(
         except ValidationError as exc:
             raise ValidationError({"password": exc.messages}) from None
     h = crypto.id_hash(info.number)
+    # Whoever holds a join code (they hang on posters) must not learn from the answer
+    # whether a person is on the roll or has applied elsewhere: a member or a pending
+    # applicant is told on their own known channel, and the caller gets the same answer
+    # as a new applicant (None instead of an application).
     member = Member.objects.filter(id_number_hash=h).first()
-    if member is not None:
-        _refuse_if_active(member, for_worker=True)
+    active = _active_membership_of(member) if member is not None else None
+    if active is not None:
+        _tell_known_channel_once(
+            h,
+            crypto.decrypt(member.mobile_enc) if member.mobile_enc else "",
+            _(
+                "【工会会员服务】有人以您的身份信息申请加入“%(union)s”。您已是在册会员，无需重复申请；"
+                "换了工作单位请登录“我的服务”申请会员关系转接。如非本人操作，请致电职工服务热线12351。"
+            )
+            % {"union": join_code.union.name},
+        )
+        _log_unfiled(join_code, info, ip_address)
+        return None
     pending = JoinApplication.objects.select_related("union").filter(id_number_hash=h, status=JA.PENDING).first()
     if pending is not None:
-        raise DomainError(
-            _("您已向“%(union)s”提交过入会申请，正在审核中，请耐心等待。") % {"union": pending.union.name},
-            code="already_applied",
-            field="id_number",
+        _tell_known_channel_once(
+            h,
+            crypto.decrypt(pending.mobile_enc),
+            _(
+                "【工会会员服务】您已向“%(union)s”提交入会申请，正在审核中，无需重复提交。"
+                "如非本人操作，请致电职工服务热线12351。"
+            )
+            % {"union": pending.union.name},
         )
+        _log_unfiled(join_code, info, ip_address)
+        return None
     application = JoinApplication(
         code=join_code,
         union=join_code.union,
@@ -217,7 +245,9 @@ def join_application_submit(
         with transaction.atomic():
             application.save()
     except IntegrityError:
-        raise DomainError(_("您的入会申请已提交，正在审核中，请勿重复提交。"), code="already_applied") from None
+        # The same person's application arrived a moment earlier: one is enough, same answer.
+        _log_unfiled(join_code, info, ip_address)
+        return None
     log_action(
         actor=None,
         action="member.join_applied",
@@ -227,6 +257,29 @@ def join_application_submit(
         ip_address=ip_address,
     )
     return application
+
+
+# One notice per person per day at most: a stranger re-posting the form must not turn
+# the portal into a text-message cannon aimed at a member.
+DUPLICATE_NOTICE_SECONDS = 24 * 3600
+
+
+def _tell_known_channel_once(id_hash: str, mobile: str, text: str) -> None:
+    if mobile and cache.add(f"members:join-dup-notice:{id_hash}", 1, timeout=DUPLICATE_NOTICE_SECONDS):
+        send_sms_on_commit(mobile, text)
+
+
+def _log_unfiled(join_code: JoinCode, info, ip_address: str | None) -> None:
+    # Audited under the code's union with a masked ID and no reason: staff of that union
+    # must not learn from the log that (or where) the person is a member elsewhere.
+    log_action(
+        actor=None,
+        action="member.join_not_filed",
+        target=join_code,
+        organization=join_code.union,
+        data={"id": crypto.mask_id(info.number)},
+        ip_address=ip_address,
+    )
 
 
 def _lock_application(application: JoinApplication) -> JoinApplication:

@@ -18,8 +18,10 @@ from organizations.errors import DomainError
 from organizations.views import apply_service_error
 
 from .. import cards, services
+from ..crypto import mask_mobile
 from ..forms import JoinForm
 from ..models import EmploymentForm
+from ..validators import normalize_mobile
 from .common import client_ip, posted, private
 
 JOIN_RATE_LIMIT = 10  # submissions per address …
@@ -67,7 +69,7 @@ def join(request, code: str):
         elif form.is_valid():
             data = form.cleaned_data
             try:
-                app = services.join_application_submit(
+                services.join_application_submit(
                     code=code,
                     name=data["name"],
                     id_number=data["id_number"],
@@ -86,10 +88,13 @@ def join(request, code: str):
             except ValidationError as exc:
                 apply_service_error(form, exc)
             else:
+                # The same page whether an application was filed or the person was already
+                # a member / already applying (app is None): built from what was typed and
+                # the code's union only, so it tells nothing about the roll.
                 request.session[JOIN_DONE_SESSION_KEY] = {
-                    "union": app.union.name,
-                    "name": app.name,
-                    "mobile": app.mobile_masked,
+                    "union": join_code.union.name,
+                    "name": data["name"].strip(),
+                    "mobile": mask_mobile(normalize_mobile(data["mobile"])),
                 }
                 return redirect("join-done", code=code)
         if form.errors and status == 200:

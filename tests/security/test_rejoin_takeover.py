@@ -101,7 +101,7 @@ def _thief_applies_by_api(code, idn):
         "password": THIEF_PASSWORD,
     }
     response = APIClient().post(reverse("api:member-join", args=[services.join_code_public(code)]), form, format="json")
-    assert response.status_code == 201, response.content
+    assert response.status_code == 202, response.content
     return JoinApplication.objects.get(status="pending", mobile_masked="136****8888")
 
 
