@@ -7,7 +7,6 @@ from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import permissions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from organizations.api import ScopedViewSet
@@ -17,6 +16,7 @@ from unionportal.api import ChoiceLabelField, InReachOrgField, ScopedPrimaryKeyR
 from .. import selectors, services
 from ..filters import JoinApplicationFilter
 from ..models import EmploymentForm, JoinApplication
+from ..throttle import JoinRateThrottle
 from .shared import DETAIL_ERRORS, READ_ERRORS, WRITE_ERRORS, MembershipSerializer
 
 
@@ -167,19 +167,14 @@ JOIN_RECEIVED = _(
 )
 
 
-class JoinThrottle(AnonRateThrottle):
-    scope = "join"
-    # Per client address; a join event behind one workplace NAT sees a few hundred scans an hour.
-    rate = "300/hour"
-
-
 @extend_schema(tags=["join"])
 class JoinView(APIView):
     """The public scan-to-join form: GET names the union behind a code, POST applies."""
 
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
-    throttle_classes = [JoinThrottle]
+    # The page's limit and counter (members/throttle.py): one limit whatever the door.
+    throttle_classes = [JoinRateThrottle]
 
     @extend_schema_serializer(component_name="JoinInfo")
     class InfoSerializer(serializers.Serializer):

@@ -2,16 +2,14 @@
 
 Both start from a signed string in the address. A forged one is refused before any
 lookup (HTTP 404); a revoked join code or an ended membership says so (HTTP 410).
-Submissions are counted per client address in the cache: a few people may share one
-address (a canteen's Wi-Fi), a script may not fill the queue.
+Submissions are counted per client address, together with the API's (members/throttle.py):
+a few people may share one address (a canteen's Wi-Fi), a script may not fill the queue.
 """
 
 from __future__ import annotations
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from organizations.errors import DomainError
@@ -21,11 +19,10 @@ from .. import cards, services
 from ..crypto import mask_mobile
 from ..forms import JoinForm
 from ..models import EmploymentForm
+from ..throttle import join_rate_hit, too_many_message
 from ..validators import normalize_mobile
 from .common import client_ip, posted, private
 
-JOIN_RATE_LIMIT = 10  # submissions per address …
-JOIN_RATE_WINDOW = 15 * 60  # … per 15 minutes
 JOIN_DONE_SESSION_KEY = "members_join_done"
 
 
@@ -42,18 +39,6 @@ def _code_error(request, exc: DomainError):
     return private(render(request, "members/public/join_invalid.html", {"message": exc.message}, status=status))
 
 
-def _over_rate_limit(request) -> bool:
-    """Count this submission for the client's address; True once it is over the limit."""
-    key = f"members:join-rate:{client_ip(request)}"
-    cache.add(key, 0, timeout=JOIN_RATE_WINDOW)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=JOIN_RATE_WINDOW)
-        count = 1
-    return count > JOIN_RATE_LIMIT
-
-
 def join(request, code: str):
     """The mobile join form behind a join QR code."""
     join_code, error = _resolve(code)
@@ -62,9 +47,9 @@ def join(request, code: str):
     form = JoinForm(posted(request))
     status = 200
     if request.method == "POST":
-        if _over_rate_limit(request):
+        if not join_rate_hit(client_ip(request)):  # the same counter as the API's (members/throttle.py)
             form.is_valid()
-            form.add_error(None, _("提交过于频繁，请 15 分钟后再试；如需帮助请拨打职工服务热线 12351。"))
+            form.add_error(None, too_many_message())
             status = 429
         elif form.is_valid():
             data = form.cleaned_data

@@ -13,7 +13,6 @@ from django.urls import reverse
 from activity.models import AuditEvent
 from members import cards, services
 from members.models import JoinApplication, Member, Membership
-from members.views import public
 from tests.factories import make_id_number
 
 from .pages_helpers import body, submit_application
@@ -182,8 +181,8 @@ def test_a_revoked_code_shows_a_410_page_naming_the_union(client, owner, pd_code
     assert not JoinApplication.objects.exists()
 
 
-def test_submissions_are_rate_limited_per_address(client, pd_code, monkeypatch):
-    monkeypatch.setattr(public, "JOIN_RATE_LIMIT", 2)
+def test_submissions_are_rate_limited_per_address(client, pd_code, settings):
+    settings.JOIN_RATE_LIMIT = 2
     for _ in range(2):
         client.post(join_url(pd_code), form_data(name=""))
     response = client.post(join_url(pd_code), form_data())
