@@ -55,5 +55,6 @@ selfservice_urlpatterns = [
     path("me/transfer/<int:pk>/cancel/", selfservice.my_transfer_cancel, name="my-transfer-cancel"),
     path("me/data/", selfservice.my_data, name="my-data"),
     path("me/data/export/", selfservice.my_data_export, name="my-data-export"),
+    path("me/password/", selfservice.my_password, name="my-password"),
     path("me/leave/", selfservice.my_leave, name="my-leave"),
 ]

@@ -37,6 +37,7 @@ from .records import (
     member_update,
     member_update_contact,
     memberships_follow_merge,
+    worker_password_change,
 )
 from .transfers import (
     membership_decease,
@@ -80,4 +81,5 @@ __all__ = [
     "transfer_cancel",
     "transfer_reject",
     "transfer_request",
+    "worker_password_change",
 ]

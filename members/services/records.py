@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from activity.services import log_action
+from core.sms import send_sms_on_commit
 from organizations import roles
 from organizations.errors import NOT_IN_REACH
 from organizations.models import Organization, User
@@ -104,6 +105,35 @@ def member_update_contact(
         data={"changed": changed, "self_service": _is_self(actor, member)},
     )
     return member
+
+
+@transaction.atomic
+def worker_password_change(*, user: User, old_password: str, new_password: str, ip_address: str | None = None) -> None:
+    """A worker changes their own password, proving control with the old one.
+
+    Saving the new password revokes the account's API tokens (organizations.models.User.save)
+    and ends its other sessions (Django's session hash follows the password; the caller
+    keeps the current one with update_session_auth_hash). The mobile on record is told.
+    """
+    from django.contrib.auth.password_validation import validate_password
+
+    if not user.check_password(old_password or ""):
+        raise ValidationError({"old_password": _("原密码不正确：请输入您现在登录用的密码。")})
+    try:
+        validate_password(new_password, user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.messages}) from None
+    user.set_password(new_password)
+    user.save()
+    log_action(actor=user, action="auth.password_changed", data={"self_service": True}, ip_address=ip_address)
+    member = Member.objects.filter(user=user).first()
+    if member is not None and member.mobile_enc:
+        send_sms_on_commit(
+            crypto.decrypt(member.mobile_enc),
+            _(
+                "【工会会员服务】您的登录密码已修改，其他设备上的登录已退出。如非本人操作，请立即致电职工服务热线12351。"
+            ),
+        )
 
 
 @transaction.atomic

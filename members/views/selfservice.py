@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,7 +21,7 @@ from organizations.views import apply_service_error, worker_required
 
 from .. import cards, forms, selectors, services
 from ..models import Membership, Transfer
-from .common import form_page, posted, private
+from .common import client_ip, form_page, posted, private
 from .transfers import _search_context, destination_options
 
 
@@ -175,6 +176,27 @@ def my_data(request):
                 messages.success(request, _("已更新联系方式。"))
             return redirect("my-data")
     return private(form_page(request, "selfservice/data.html", {"form": form, "member": member}))
+
+
+@worker_required
+def my_password(request):
+    """Change the sign-in password; the old one proves the account holder is asking."""
+    form = forms.PasswordChangeForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.worker_password_change(
+                user=request.user,
+                old_password=form.cleaned_data["old_password"],
+                new_password=form.cleaned_data["new_password"],
+                ip_address=client_ip(request),
+            )
+        except (ValidationError, DomainError) as exc:
+            apply_service_error(form, exc)
+        else:
+            update_session_auth_hash(request, request.user)  # this session stays; the others end
+            messages.success(request, _("密码已修改。其他设备上的登录和 API 令牌已失效。"))
+            return redirect("my-data")
+    return private(form_page(request, "selfservice/password.html", {"form": form}))
 
 
 @worker_required

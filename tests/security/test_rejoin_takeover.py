@@ -264,3 +264,46 @@ def test_an_admin_password_change_revokes_tokens(left_owner, tree):
     response = client.post(url, {"password1": "Brand-new-pass-2024", "password2": "Brand-new-pass-2024"})
     assert response.status_code == 302, response.content.decode()[:2000]
     assert _me(left_owner["token"]).status_code in (401, 403)  # the token is gone
+
+
+def test_a_self_service_password_change_needs_the_old_password_and_revokes_access(left_owner, tree, clerk, sms_outbox):
+    services.member_register(
+        actor=clerk, union=tree["pd_union"], name=NAME, id_number=left_owner["id_number"], mobile=OWNER_MOBILE
+    )
+    here, elsewhere = Client(), Client()
+    for c in (here, elsewhere):
+        assert c.post(reverse("login"), {"username": OWNER_MOBILE, "password": OWNER_PASSWORD}).status_code == 302
+    url = reverse("my-password")
+    wrong = here.post(
+        url, {"old_password": "Not-my-pass-1", "new_password": "Fresh-pass-2025", "new_password2": "Fresh-pass-2025"}
+    )
+    assert wrong.status_code == 400 and "原密码" in wrong.content.decode()
+    assert _me(left_owner["token"]).status_code == 200
+    with committed():
+        response = here.post(
+            url, {"old_password": OWNER_PASSWORD, "new_password": "Fresh-pass-2025", "new_password2": "Fresh-pass-2025"}
+        )
+    assert response.status_code == 302
+    assert authenticate(username=OWNER_MOBILE, password="Fresh-pass-2025") == left_owner["user"]
+    assert _me(left_owner["token"]).status_code in (401, 403)
+    assert here.get(reverse("my-data")).status_code == 200
+    assert elsewhere.get(reverse("my-data")).status_code == 302
+    assert [m.mobile for m in sms_outbox] == [OWNER_MOBILE]
+    assert AuditEvent.objects.filter(action="auth.password_changed", actor=left_owner["user"]).exists()
+
+
+@pytest.mark.parametrize("actor", ["owner", "clerk", "outsider", "anonymous"])
+def test_the_password_page_is_for_workers_only(client, request, actor):
+    if actor != "anonymous":
+        client.force_login(request.getfixturevalue(actor))
+    response = client.get(reverse("my-password"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("home") if actor != "anonymous" else reverse("login"))
+
+
+def test_the_password_page_explains_what_is_wrong(client, worker):
+    client.force_login(worker)
+    assert client.get(reverse("my-password")).status_code == 200
+    response = client.post(reverse("my-password"), {"old_password": "", "new_password": "x", "new_password2": "y"})
+    html = response.content.decode()
+    assert response.status_code == 400 and "原密码" in html
