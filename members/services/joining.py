@@ -412,7 +412,7 @@ def join_application_verify_identity(*, actor: User, application: JoinApplicatio
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": _("请填写核验方式，例如“本人持身份证原件到服务站办理”。")})
-    member = Member.objects.select_for_update().select_related("user").get(pk=app.membership.member_id)
+    member = Member.objects.select_for_update().get(pk=app.membership.member_id)
     new_mobile = crypto.decrypt(app.mobile_enc)
     old_mobile = crypto.decrypt(member.mobile_enc) if member.mobile_enc else ""
     changed = []

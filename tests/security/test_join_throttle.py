@@ -77,5 +77,11 @@ def test_reading_the_code_does_not_use_up_the_limit(signed, settings):
 def test_the_limit_stays_lenient_while_the_cache_is_down(signed, settings):
     # Redis down: ResilientRedisCache drops writes and misses reads; applications still go in.
     settings.JOIN_RATE_LIMIT = 1
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "unionportal.cache.ResilientRedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "KEY_PREFIX": "t",
+        }
+    }
     assert [_api(signed, i).status_code for i in range(3)] == [202, 202, 202]

@@ -307,3 +307,23 @@ def test_the_password_page_explains_what_is_wrong(client, worker):
     response = client.post(reverse("my-password"), {"old_password": "", "new_password": "x", "new_password2": "y"})
     html = response.content.decode()
     assert response.status_code == 400 and "原密码" in html
+
+
+@pytest.mark.parametrize("active", [True, False])
+def test_a_roster_import_never_changes_the_login_mobile_of_an_account(left_owner, tree, clerk, active):
+    """An import is a clerk's file, not the owner's proof: it keeps an account's sign-in mobile."""
+    from members.importer import import_rows
+
+    if active:
+        services.member_register(
+            actor=clerk, union=tree["pd_union"], name=NAME, id_number=left_owner["id_number"], mobile=OWNER_MOBILE
+        )
+    import_rows(
+        actor=clerk,
+        union=tree["pd_union"],
+        rows=[{"name": NAME, "id_number": left_owner["id_number"], "mobile": THIEF_MOBILE}],
+    )
+    member = Member.objects.get(pk=left_owner["member"].pk)
+    assert member.mobile_masked == "139****2222"
+    assert authenticate(username=OWNER_MOBILE, password=OWNER_PASSWORD) == left_owner["user"]
+    assert _me(left_owner["token"]).status_code == 200
