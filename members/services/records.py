@@ -237,6 +237,9 @@ def member_data_export(*, actor: User, member: Member) -> dict:
 def join_applications_purge_expired(*, now: dt.datetime | None = None) -> int:
     """Delete rejected join applications decided more than JOIN_APPLICATION_RETENTION_DAYS ago.
 
+    Also lets identity checks of returning members lapse after JOIN_IDENTITY_CHECK_DAYS:
+    the applicant's mobile stays for the record, their password hash is dropped.
+
     The decision time is `reviewed_at` (set by join_application_reject). One audit event
     records the count and the cutoff, never who was purged. Idempotent: a second run
     finds nothing left to delete.
@@ -248,9 +251,19 @@ def join_applications_purge_expired(*, now: dt.datetime | None = None) -> int:
     expired = JoinApplication.objects.filter(status=JA.REJECTED, reviewed_at__lt=cutoff)
     _total, by_model = expired.delete()
     deleted = by_model.get(JoinApplication._meta.label, 0)
+    # A returning applicant's unchecked credentials (issue 16) are not kept for ever.
+    check_cutoff = (now or timezone.now()) - dt.timedelta(days=settings.JOIN_IDENTITY_CHECK_DAYS)
+    lapsed = JoinApplication.objects.filter(
+        identity_check=JoinApplication.IdentityCheck.PENDING, reviewed_at__lt=check_cutoff
+    ).update(identity_check=JoinApplication.IdentityCheck.EXPIRED, password_hash="")
     log_action(
         actor=None,
         action="member.join_applications_purged",
-        data={"count": deleted, "retention_days": days, "cutoff": cutoff.isoformat()},
+        data={
+            "count": deleted,
+            "retention_days": days,
+            "cutoff": cutoff.isoformat(),
+            "identity_checks_lapsed": lapsed,
+        },
     )
     return deleted

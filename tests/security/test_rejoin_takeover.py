@@ -327,3 +327,25 @@ def test_a_roster_import_never_changes_the_login_mobile_of_an_account(left_owner
     assert member.mobile_masked == "139****2222"
     assert authenticate(username=OWNER_MOBILE, password=OWNER_PASSWORD) == left_owner["user"]
     assert _me(left_owner["token"]).status_code == 200
+
+
+def test_an_unchecked_claim_expires_and_its_password_hash_is_dropped(left_owner, clerk, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    app = _thief_applies_by_api(left_owner["code"], left_owner["id_number"])
+    _approve_by_api(clerk, app)
+    app.refresh_from_db()
+    assert app.identity_check == "pending" and app.password_hash
+    JoinApplication.objects.filter(pk=app.pk).update(
+        reviewed_at=timezone.now() - dt.timedelta(days=settings.JOIN_IDENTITY_CHECK_DAYS + 1)
+    )
+    services.join_applications_purge_expired()
+    app.refresh_from_db()
+    assert app.identity_check == "expired" and app.password_hash == ""
+    response = client_for(clerk).post(
+        reverse("api:member-join-application-verify-identity", args=[app.pk]), {"note": "迟到的核验"}, format="json"
+    )
+    assert response.status_code == 409
+    assert authenticate(username=OWNER_MOBILE, password=OWNER_PASSWORD) == left_owner["user"]
