@@ -286,6 +286,7 @@ class JoinApplication(models.Model):
         PENDING = "pending", _("待本人核验")
         IN_PERSON = "in_person", _("已当面核验")
         EXPIRED = "expired", _("核验已过期")
+        REFUSED = "refused", _("本人已拒绝")
 
     code = models.ForeignKey(JoinCode, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     union = models.ForeignKey(Organization, verbose_name=_("受理工会"), on_delete=models.PROTECT, related_name="+")

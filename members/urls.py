@@ -56,5 +56,6 @@ selfservice_urlpatterns = [
     path("me/data/", selfservice.my_data, name="my-data"),
     path("me/data/export/", selfservice.my_data_export, name="my-data-export"),
     path("me/password/", selfservice.my_password, name="my-password"),
+    path("me/claims/<int:pk>/refuse/", selfservice.my_claim_refuse, name="my-claim-refuse"),
     path("me/leave/", selfservice.my_leave, name="my-leave"),
 ]

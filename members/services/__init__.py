@@ -26,6 +26,7 @@ from .joining import (
     join_code_public,
     join_code_resolve,
     join_code_revoke,
+    join_identity_claim_refuse,
     member_register,
 )
 from .records import (
@@ -67,6 +68,7 @@ __all__ = [
     "join_code_public",
     "join_code_resolve",
     "join_code_revoke",
+    "join_identity_claim_refuse",
     "member_data_export",
     "member_register",
     "member_reveal",

@@ -10,6 +10,7 @@ from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,7 +18,7 @@ from activity.services import log_action
 from core.credentials import credentials_revoke_access
 from core.sms import send_sms_on_commit
 from organizations import roles
-from organizations.errors import DomainError, TransitionError
+from organizations.errors import NOT_IN_REACH, DomainError, TransitionError
 from organizations.models import MEMBER_HOLDING_KINDS, Organization, ServiceStation, User
 from organizations.services import require
 
@@ -442,6 +443,31 @@ def join_application_verify_identity(*, actor: User, application: JoinApplicatio
         data={"member": member.pk, "changed": changed, "note": note[:200]},
     )
     return app.membership
+
+
+@transaction.atomic
+def join_identity_claim_refuse(*, actor: User, application: JoinApplication) -> JoinApplication:
+    """The account holder, signed in with their own credentials, refuses a pending claim.
+
+    The applicant's typed mobile and password hash can then never be put into effect:
+    a later in-person check is refused. Only the member whose account it is may refuse.
+    """
+    app = _lock_application(application)
+    if app.membership_id is None or not Member.objects.filter(pk=app.membership.member_id, user=actor).exists():
+        raise Http404(NOT_IN_REACH)
+    if app.status != JA.APPROVED or app.identity_check != JA_CHECK.PENDING:
+        raise TransitionError(_("这份申请没有待核验的登录信息，无需处理。"))
+    app.identity_check = JA_CHECK.REFUSED
+    app.password_hash = ""
+    app.save(update_fields=["identity_check", "password_hash"])
+    log_action(
+        actor=actor,
+        action="member.identity_claim_refused",
+        target=app,
+        organization=app.union,
+        data={"id": app.id_masked, "mobile": app.mobile_masked},
+    )
+    return app
 
 
 @transaction.atomic

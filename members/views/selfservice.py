@@ -175,7 +175,24 @@ def my_data(request):
             else:
                 messages.success(request, _("已更新联系方式。"))
             return redirect("my-data")
-    return private(form_page(request, "selfservice/data.html", {"form": form, "member": member}))
+    claims = list(selectors.identity_claims_for_worker(request.user))
+    return private(form_page(request, "selfservice/data.html", {"form": form, "member": member, "claims": claims}))
+
+
+@worker_required
+@require_POST
+def my_claim_refuse(request, pk: int):
+    """The account holder says a returning-member application in their name was not theirs."""
+    app = get_object_or_404(selectors.identity_claims_for_worker(request.user), pk=pk)
+    try:
+        services.join_identity_claim_refuse(actor=request.user, application=app)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("已拒绝：该申请填写的手机号和密码永远不会用于您的账号。如需帮助，请致电职工服务热线 12351。")
+        )
+    return redirect("my-data")
 
 
 @worker_required

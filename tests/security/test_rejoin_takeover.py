@@ -349,3 +349,27 @@ def test_an_unchecked_claim_expires_and_its_password_hash_is_dropped(left_owner,
     )
     assert response.status_code == 409
     assert authenticate(username=OWNER_MOBILE, password=OWNER_PASSWORD) == left_owner["user"]
+
+
+def test_the_owner_sees_a_pending_claim_and_can_refuse_it(left_owner, clerk, outsider):
+    app = _thief_applies_by_api(left_owner["code"], left_owner["id_number"])
+    _approve_by_api(clerk, app)
+    owner = Client()
+    assert owner.post(reverse("login"), {"username": OWNER_MOBILE, "password": OWNER_PASSWORD}).status_code == 302
+    page = owner.get(reverse("my-data")).content.decode()
+    assert "136****8888" in page and reverse("my-claim-refuse", args=[app.pk]) in page
+    # Nobody else can refuse it for them.
+    stranger = Client()
+    stranger.force_login(clerk)
+    assert stranger.post(reverse("my-claim-refuse", args=[app.pk])).status_code == 302
+    assert JoinApplication.objects.get(pk=app.pk).identity_check == "pending"
+    response = owner.post(reverse("my-claim-refuse", args=[app.pk]))
+    assert response.status_code == 302
+    app.refresh_from_db()
+    assert app.identity_check == "refused" and app.password_hash == ""
+    assert AuditEvent.objects.filter(action="member.identity_claim_refused").exists()
+    late = client_for(clerk).post(
+        reverse("api:member-join-application-verify-identity", args=[app.pk]), {"note": "柜台核验"}, format="json"
+    )
+    assert late.status_code == 409
+    assert authenticate(username=OWNER_MOBILE, password=OWNER_PASSWORD) == left_owner["user"]
