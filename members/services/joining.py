@@ -415,7 +415,6 @@ def join_application_verify_identity(*, actor: User, application: JoinApplicatio
         raise ValidationError({"note": _("请填写核验方式，例如“本人持身份证原件到服务站办理”。")})
     member = Member.objects.select_for_update().get(pk=app.membership.member_id)
     new_mobile = crypto.decrypt(app.mobile_enc)
-    old_mobile = crypto.decrypt(member.mobile_enc) if member.mobile_enc else ""
     changed = []
     user = _ensure_worker_account(member)
     if _change_login_mobile(member, new_mobile):  # revokes access and tells the old number
@@ -432,9 +431,7 @@ def join_application_verify_identity(*, actor: User, application: JoinApplicatio
     text = _("【工会会员服务】经“%(union)s”当面核验身份，您的登录信息已更新，此前的登录已全部退出。") % {
         "union": app.union.name
     }
-    send_sms_on_commit(new_mobile, text)
-    if old_mobile and old_mobile != new_mobile and "mobile" not in changed:
-        send_sms_on_commit(old_mobile, text)
+    send_sms_on_commit(new_mobile, text)  # the old number heard of it from _change_login_mobile
     log_action(
         actor=actor,
         action="member.identity_verified_in_person",
