@@ -32,6 +32,7 @@ from unionportal.admin_scoping import (
 
 from . import roles
 from .errors import NOT_IN_REACH
+from .forms import AdminLoginForm
 from .models import (
     CoverageSummary,
     Enterprise,
@@ -66,6 +67,8 @@ from .services import (
 admin.site.site_header = gettext_lazy("UnionPortal 系统管理")
 admin.site.site_title = gettext_lazy("UnionPortal 系统管理")
 admin.site.index_title = gettext_lazy("系统管理")
+# One spelling of the sign-in name at every door, so the lock-out cannot be sidestepped.
+admin.site.login_form = AdminLoginForm
 
 # Which organisations each foreign key may point at (besides: active and in the reach).
 # Used for the form field and for the autocomplete search, so both agree.

@@ -247,6 +247,12 @@ class ObtainTokenView(APIView):
             help_text=gettext_lazy("已启用两步验证的账号必填：验证器应用中当前显示的 6 位数字。"),
         )
 
+        def validate_username(self, value):
+            # One spelling before the lock-out and authenticate() (core.login_names).
+            from core.login_names import login_name
+
+            return login_name(value)
+
     @extend_schema(
         summary=gettext_lazy("用户名和密码换取 API 令牌"),
         request=InputSerializer,

@@ -46,8 +46,11 @@ from .transfers import (
     membership_retire,
     transfer_accept,
     transfer_cancel,
+    transfer_consent,
+    transfer_decline,
     transfer_reject,
     transfer_request,
+    transfer_request_by_id_number,
 )
 
 __all__ = [
@@ -81,7 +84,10 @@ __all__ = [
     "reserve_member_numbers",
     "transfer_accept",
     "transfer_cancel",
+    "transfer_consent",
+    "transfer_decline",
     "transfer_reject",
     "transfer_request",
+    "transfer_request_by_id_number",
     "worker_password_change",
 ]

@@ -15,14 +15,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from activity.services import log_action
+from core import crypto
 from core.credentials import credentials_revoke_access
 from core.sms import send_sms_on_commit
+from core.states import record_created, transition
 from organizations import roles
 from organizations.errors import NOT_IN_REACH, DomainError, TransitionError
 from organizations.models import MEMBER_HOLDING_KINDS, Organization, ServiceStation, User
 from organizations.services import require
 
-from .. import crypto
 from ..models import JoinApplication, JoinCode, Member, Membership
 from ..names import name_initials
 from ..validators import parse_id_number
@@ -30,11 +31,10 @@ from .common import (
     CURRENT_NOTICE_VERSION,
     JA,
     JOIN_CODE_SALT,
-    JOIN_TRANSITIONS,
+    JOIN_STATES,
     _active_membership_of,
     _change_login_mobile,
     _check_choices,
-    _check_transition,
     _check_union,
     _checked_person,
     _clean_profile,
@@ -249,6 +249,7 @@ def join_application_submit(
         # The same person's application arrived a moment earlier: one is enough, same answer.
         _log_unfiled(join_code, info, ip_address)
         return None
+    record_created(application, actor=None)
     log_action(
         actor=None,
         action="member.join_applied",
@@ -300,7 +301,7 @@ def join_application_approve(*, actor: User, application: JoinApplication) -> Me
     """
     app = _lock_application(application)
     require(actor, roles.MEMBER_MANAGE, app.union)
-    _check_transition(JOIN_TRANSITIONS, app.status, JA.APPROVED, app.get_status_display(), JA.APPROVED.label)
+    JOIN_STATES.check(app.status, JA.APPROVED)  # before the member and account are touched
     _check_union(app.union)
     id_number = crypto.decrypt(app.id_number_enc)
     mobile = crypto.decrypt(app.mobile_enc)
@@ -321,34 +322,39 @@ def join_application_approve(*, actor: User, application: JoinApplication) -> Me
     had_account = member.user_id is not None
     if created:
         _ensure_worker_account(member, password_hash=app.password_hash)
-        app.password_hash = ""  # handed to the new account; not kept twice
+        password_hash = ""  # handed to the new account; not kept twice
+        identity_check = app.identity_check
     else:
         _ensure_worker_account(member)  # reactivated, credentials untouched
         asks_change = app.mobile_hash != member.mobile_hash or bool(app.password_hash) or not had_account
         if asks_change:
-            app.identity_check = JA_CHECK.PENDING
+            # Kept on the application until a clerk checks the person in person.
+            password_hash, identity_check = app.password_hash, JA_CHECK.PENDING
         else:
-            app.password_hash = ""
+            password_hash, identity_check = "", app.identity_check
         _notify_known_mobile(member, union=app.union)
-    app.status = JA.APPROVED
-    app.reviewed_by = actor
-    app.reviewed_at = timezone.now()
-    app.membership = membership
-    app.save(update_fields=["status", "reviewed_by", "reviewed_at", "membership", "password_hash", "identity_check"])
-    send_sms_on_commit(mobile, _applicant_notice(app.union))
-    log_action(
+    app = transition(
+        app,
+        JA.APPROVED,
         actor=actor,
         action="member.join_approved",
-        target=app,
+        fields={
+            "reviewed_by": actor,
+            "reviewed_at": timezone.now(),
+            "membership": membership,
+            "password_hash": password_hash,
+            "identity_check": identity_check,
+        },
         organization=app.union,
         data={
             "member": member.pk,
             "number": membership.member_number,
             "id": app.id_masked,
             "returning": not created,
-            "identity_check": app.identity_check,
+            "identity_check": identity_check,
         },
     )
+    send_sms_on_commit(mobile, _applicant_notice(app.union))
     return membership
 
 
@@ -474,14 +480,12 @@ def join_application_reject(*, actor: User, application: JoinApplication, reason
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("请填写驳回理由，申请人会看到它。")})
-    _check_transition(JOIN_TRANSITIONS, app.status, JA.REJECTED, app.get_status_display(), JA.REJECTED.label)
-    app.status = JA.REJECTED
-    app.reason = reason[:200]
-    app.reviewed_by = actor
-    app.reviewed_at = timezone.now()
-    app.password_hash = ""
-    app.save(update_fields=["status", "reason", "reviewed_by", "reviewed_at", "password_hash"])
-    log_action(
-        actor=actor, action="member.join_rejected", target=app, organization=app.union, data={"reason": app.reason}
+    return transition(
+        app,
+        JA.REJECTED,
+        actor=actor,
+        action="member.join_rejected",
+        reason=reason,
+        fields={"reason": reason[:200], "reviewed_by": actor, "reviewed_at": timezone.now(), "password_hash": ""},
+        organization=app.union,
     )
-    return app

@@ -12,11 +12,11 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from core.crypto import mask_mobile
 from organizations.errors import DomainError
 from organizations.views import apply_service_error
 
 from .. import cards, services
-from ..crypto import mask_mobile
 from ..forms import JoinForm
 from ..models import EmploymentForm
 from ..throttle import join_rate_hit, too_many_message

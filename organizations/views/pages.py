@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
 from .. import services
+from ..forms import LoginForm
 from ..models import CoverageSummary
 from ..roles import AUDIT_VIEW, ORG_MANAGE
 from ..scoping import has_capability_anywhere, is_staff_user
@@ -19,6 +20,7 @@ FIGURES = ("descendants", "grassroots_unions", "enterprises", "unionized_enterpr
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
+    authentication_form = LoginForm
     redirect_authenticated_user = True
     extra_context = {"title": _("登录")}
 

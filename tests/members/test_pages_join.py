@@ -137,7 +137,7 @@ def test_an_under_16_applicant_is_refused(client, pd_code):
 def test_an_active_member_is_told_on_their_own_mobile_not_on_the_page(
     client, pd_code, hp_member, sms_outbox, django_capture_on_commit_callbacks
 ):
-    from members import crypto
+    from core import crypto
 
     from .pages_helpers import HP_ID
 
