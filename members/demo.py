@@ -157,7 +157,7 @@ def seed_members(*, rng: random.Random, scale: int = 1) -> dict[str, int]:
             continue
         for name, idn, mob in unique_people(rng, 3):
             try:
-                services.join_application_submit(
+                filed = services.join_application_submit(
                     code=services.join_code_public(code),
                     name=name,
                     id_number=idn,
@@ -166,7 +166,7 @@ def seed_members(*, rng: random.Random, scale: int = 1) -> dict[str, int]:
                     employer_name=union.name.removesuffix("工会"),
                     consent=True,
                 )
-                applications += 1
+                applications += filed is not None  # None: the person is already on the roll
             except (DomainError, ValidationError):
                 continue  # a generated person who already exists is just skipped
     return {"members": created, "applications": applications, "transfers": _seed_transfers(member, unions)}

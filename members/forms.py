@@ -350,6 +350,34 @@ class ContactForm(NamedErrorsForm):
     employer_name = forms.CharField(label=_("工作单位"), max_length=120, required=False)
 
 
+class PasswordChangeForm(NamedErrorsForm):
+    old_password = forms.CharField(
+        label=_("原密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": _("请输入“原密码”（您现在登录用的密码）。")},
+    )
+    new_password = forms.CharField(
+        label=_("新密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("至少 10 位，不能全是数字，不要与姓名或手机号相近。"),
+        error_messages={"required": _("请输入“新密码”。")},
+    )
+    new_password2 = forms.CharField(
+        label=_("再次输入新密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": _("请再次输入新密码。")},
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("new_password") and data.get("new_password2") and data["new_password"] != data["new_password2"]:
+            self.add_error("new_password2", _("两次输入的新密码不一致，请重新输入。"))
+        return data
+
+
 class LeaveForm(NamedErrorsForm):
     reason = forms.CharField(label=_("退会原因"), max_length=200, required=False, widget=forms.Textarea)
     confirm = forms.BooleanField(label=_("我确认退出工会，并知晓会员卡将立即失效"), required=False)

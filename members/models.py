@@ -280,6 +280,15 @@ class JoinApplication(models.Model):
         APPROVED = "approved", _("已批准")
         REJECTED = "rejected", _("已驳回")
 
+    class IdentityCheck(models.TextChoices):
+        """The applicant's credentials, when the person already had an account (a returning member)."""
+
+        NONE = "", _("无需核验")
+        PENDING = "pending", _("待本人核验")
+        IN_PERSON = "in_person", _("已当面核验")
+        EXPIRED = "expired", _("核验已过期")
+        REFUSED = "refused", _("本人已拒绝")
+
     code = models.ForeignKey(JoinCode, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     union = models.ForeignKey(Organization, verbose_name=_("受理工会"), on_delete=models.PROTECT, related_name="+")
     org_path = models.CharField(max_length=255, editable=False)
@@ -294,8 +303,14 @@ class JoinApplication(models.Model):
     employment_form = models.CharField(_("就业形态"), max_length=16, choices=EmploymentForm.choices)
     is_migrant_worker = models.BooleanField(_("农民工"), default=False)
     # Hash of the password the applicant chose (never the password itself); becomes the
-    # worker account's password on approval.
+    # password of a NEW worker account on approval. For a person who already has an
+    # account it is applied only after a clerk checks them in person (identity_check).
     password_hash = models.CharField(max_length=255, blank=True, editable=False)
+    # A returning member's approval keeps the account's password and mobile: the mobile
+    # and password given here wait for an in-person check (issue 16, account takeover).
+    identity_check = models.CharField(
+        _("身份核验"), max_length=10, choices=IdentityCheck.choices, default=IdentityCheck.NONE, blank=True
+    )
     consent = models.BooleanField(_("同意个人信息处理告知"), default=False)
     notice_version = models.CharField(_("告知书版本"), max_length=20)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)

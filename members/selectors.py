@@ -121,6 +121,18 @@ def member_for_worker(user) -> Member | None:
     )
 
 
+def identity_claims_for_worker(user) -> QuerySet[JoinApplication]:
+    """Approved applications in the worker's name whose typed mobile and password still wait
+    for an in-person check: the account holder may refuse them (issue 16)."""
+    if not user.is_authenticated:
+        return JoinApplication.objects.none()
+    return JoinApplication.objects.select_related("union").filter(
+        status=JoinApplication.Status.APPROVED,
+        identity_check=JoinApplication.IdentityCheck.PENDING,
+        membership__member__user=user,
+    )
+
+
 def can_see_full_personal_data(user, member: Member) -> bool:
     from organizations.roles import PERSONAL_DATA_FULL
 

@@ -20,6 +20,7 @@ urlpatterns = [
     path("applications/<int:pk>/", queue.application_detail, name="member-application-detail"),
     path("applications/<int:pk>/approve/", queue.application_approve, name="member-application-approve"),
     path("applications/<int:pk>/reject/", queue.application_reject, name="member-application-reject"),
+    path("applications/<int:pk>/verify/", queue.application_verify, name="member-application-verify"),
     path("transfers/", transfers.transfer_list, name="member-transfers"),
     path("transfers/new/", transfers.transfer_in, name="member-transfer-in"),
     path("transfers/destinations/", transfers.staff_destinations, name="member-destinations"),
@@ -60,5 +61,7 @@ selfservice_urlpatterns = [
     path("me/transfer/<int:pk>/decline/", selfservice.my_transfer_decline, name="my-transfer-decline"),
     path("me/data/", selfservice.my_data, name="my-data"),
     path("me/data/export/", selfservice.my_data_export, name="my-data-export"),
+    path("me/password/", selfservice.my_password, name="my-password"),
+    path("me/claims/<int:pk>/refuse/", selfservice.my_claim_refuse, name="my-claim-refuse"),
     path("me/leave/", selfservice.my_leave, name="my-leave"),
 ]

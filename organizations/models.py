@@ -31,6 +31,19 @@ class User(AbstractUser):
     def is_worker(self) -> bool:
         return self.kind == self.Kind.WORKER
 
+    def save(self, *args, **kwargs):
+        # A new password (set_password, through any door: the admin, `changepassword`, a
+        # reset) revokes the API tokens issued against the old one. Django ends the other
+        # sessions itself (the session hash follows the password) but not DRF tokens. This
+        # sits here rather than in each service so that no door can forget it; a hash
+        # upgrade at sign-in (check_password's setter) leaves `_password` unset and keeps them.
+        password_changed = self.pk is not None and self._password is not None
+        super().save(*args, **kwargs)
+        if password_changed:
+            from rest_framework.authtoken.models import Token
+
+            Token.objects.filter(user=self).delete()
+
 
 class OrgKind(models.TextChoices):
     CITY = "city", _("市总工会")

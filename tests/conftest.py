@@ -21,6 +21,17 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def sms_outbox(settings):
+    """Text messages go to core.sms.outbox (a list of SmsMessage), emptied for each test."""
+    from core import sms
+
+    settings.SMS_BACKEND = "core.sms.TestBackend"
+    sms.outbox.clear()
+    yield sms.outbox
+    sms.outbox.clear()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _private_files_in_a_temporary_folder(tmp_path_factory):
     """Attachments written by any test land in a throw-away folder, never in var/private."""

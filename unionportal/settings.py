@@ -293,6 +293,21 @@ MEMBER_IMPORT_MAX_ROWS = env_int("MEMBER_IMPORT_MAX_ROWS", 1_000_000)
 # the "members-purge-rejected-applications" beat entry.
 JOIN_APPLICATION_RETENTION_DAYS = env_int("JOIN_APPLICATION_RETENTION_DAYS", 180)
 
+# A returning member's application keeps the mobile and password its applicant typed
+# until a clerk checks them in person; unchecked after this many days, they are dropped
+# (the nightly purge), so a claim on an account does not wait for ever.
+JOIN_IDENTITY_CHECK_DAYS = env_int("JOIN_IDENTITY_CHECK_DAYS", 30)
+
+# Text messages (core/sms.py): the class that sends them. The default only logs them
+# (demo, development); production names a gateway class with the same `send` method.
+SMS_BACKEND = env_str("SMS_BACKEND", "core.sms.LoggingBackend")
+
+# Join applications, whatever the door (page or API): at most this many per client
+# address per window (members/throttle.py). A canteen's Wi-Fi may carry a few workers
+# applying together; a script may not fill the queue.
+JOIN_RATE_LIMIT = env_int("JOIN_RATE_LIMIT", 10)
+JOIN_RATE_WINDOW_SECONDS = env_int("JOIN_RATE_WINDOW_SECONDS", 15 * 60)
+
 # --- i18n -----------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]

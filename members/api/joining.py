@@ -7,7 +7,6 @@ from drf_spectacular.utils import extend_schema, extend_schema_field, extend_sch
 from rest_framework import permissions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from core import selectors as core_selectors
@@ -18,6 +17,7 @@ from unionportal.api import ChoiceLabelField, InReachOrgField, ScopedPrimaryKeyR
 from .. import selectors, services
 from ..filters import JoinApplicationFilter
 from ..models import EmploymentForm, JoinApplication
+from ..throttle import JoinRateThrottle
 from .shared import DETAIL_ERRORS, READ_ERRORS, WRITE_ERRORS, MembershipSerializer, TransitionRecordSerializer
 
 
@@ -90,6 +90,10 @@ class JoinApplicationOutputSerializer(serializers.Serializer):
     is_migrant_worker = serializers.BooleanField()
     status = serializers.ChoiceField(choices=JoinApplication.Status.choices)
     status_label = ChoiceLabelField(JoinApplication.Status, source="status")
+    identity_check = serializers.ChoiceField(
+        choices=JoinApplication.IdentityCheck.choices,
+        help_text=_("返会申请人给出的手机号和密码是否已经当面核验（pending：待核验，未生效）"),
+    )
     reason = serializers.CharField()
     notice_version = serializers.CharField()
     created_at = serializers.DateTimeField()
@@ -112,6 +116,10 @@ class JoinApplicationViewSet(ScopedViewSet):
 
     filterset_class = JoinApplicationFilter
     output_serializer = JoinApplicationOutputSerializer
+
+    @extend_schema_serializer(component_name="JoinApplicationVerifyIdentity")
+    class VerifyInputSerializer(serializers.Serializer):
+        note = serializers.CharField(max_length=200, label=_("核验方式"))
 
     @extend_schema_serializer(component_name="JoinApplicationReject")
     class RejectInputSerializer(serializers.Serializer):
@@ -143,6 +151,18 @@ class JoinApplicationViewSet(ScopedViewSet):
         return Response(MembershipSerializer(ms, context=self.get_serializer_context()).data)
 
     @extend_schema(
+        summary=_("当面核验返会申请人身份（启用申请时填写的手机号和密码）"),
+        request=VerifyInputSerializer,
+        responses={200: JoinApplicationOutputSerializer, **WRITE_ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="verify-identity")
+    def verify_identity(self, request, pk=None):
+        app = self.get_in_reach(self.get_queryset(), pk)
+        data = self.valid_input(self.VerifyInputSerializer)
+        services.join_application_verify_identity(actor=request.user, application=app, **data)
+        return Response(self.output(self.get_in_reach(self.get_queryset(), pk)))
+
+    @extend_schema(
         summary=_("驳回入会申请"),
         request=RejectInputSerializer,
         responses={200: JoinApplicationOutputSerializer, **WRITE_ERRORS},
@@ -154,10 +174,9 @@ class JoinApplicationViewSet(ScopedViewSet):
         return Response(self.output(services.join_application_reject(actor=request.user, application=app, **data)))
 
 
-class JoinThrottle(AnonRateThrottle):
-    scope = "join"
-    # Per client address; a join event behind one workplace NAT sees a few hundred scans an hour.
-    rate = "300/hour"
+JOIN_RECEIVED = _(
+    "申请已收到，将由工会审核，结果以短信通知。如您已是工会会员或已提交过申请，无需重复申请：我们会通过登记的手机号码告知您。"
+)
 
 
 @extend_schema(tags=["join"])
@@ -166,7 +185,8 @@ class JoinView(APIView):
 
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
-    throttle_classes = [JoinThrottle]
+    # The page's limit and counter (members/throttle.py): one limit whatever the door.
+    throttle_classes = [JoinRateThrottle]
 
     @extend_schema_serializer(component_name="JoinInfo")
     class InfoSerializer(serializers.Serializer):
@@ -195,9 +215,8 @@ class JoinView(APIView):
 
     @extend_schema_serializer(component_name="JoinReceipt")
     class ReceiptSerializer(serializers.Serializer):
-        id = serializers.IntegerField()
-        union_name = serializers.CharField()
-        status_label = serializers.CharField()
+        union_name = serializers.CharField(help_text=_("入会码所属工会"))
+        message = serializers.CharField()
 
     @extend_schema(summary=_("入会码对应的工会"), auth=[], responses={200: InfoSerializer, **error_responses(409)})
     def get(self, request, code: str):
@@ -208,17 +227,21 @@ class JoinView(APIView):
 
     @extend_schema(
         summary=_("扫码入会申请"),
+        description=_(
+            "无论此人是否已是会员、是否已有申请在审核，回答都相同（202），不泄露会员名册；"
+            "已是会员或已有申请的，通过登记的手机号短信告知本人。"
+        ),
         auth=[],
         request=InputSerializer,
-        responses={201: ReceiptSerializer, **error_responses(400, 409)},
+        responses={202: ReceiptSerializer, **error_responses(400, 409, 429)},
     )
     def post(self, request, code: str):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        app = services.join_application_submit(
-            code=code, ip_address=request.META.get("REMOTE_ADDR"), **data.validated_data
-        )
+        jc = services.join_code_resolve(code)
+        # The answer never depends on whether an application was filed (see the service).
+        services.join_application_submit(code=code, ip_address=request.META.get("REMOTE_ADDR"), **data.validated_data)
         return Response(
-            {"id": app.id, "union_name": app.union.name, "status_label": app.get_status_display()},
-            status=status.HTTP_201_CREATED,
+            {"union_name": jc.union.name, "message": str(JOIN_RECEIVED)},
+            status=status.HTTP_202_ACCEPTED,
         )

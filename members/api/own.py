@@ -68,7 +68,14 @@ class MyMemberView(APIView):
         member = self._member(request)
         data = self.ContactInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.member_update_contact(actor=request.user, member=member, **data.validated_data)
+        # A browser session making the change stays signed in; tokens (this one too) are revoked.
+        session = getattr(request._request, "session", None) if request.auth is None else None
+        services.member_update_contact(
+            actor=request.user,
+            member=member,
+            keep_session_key=session.session_key if session is not None else None,
+            **data.validated_data,
+        )
         return Response(MyMemberSerializer(self._member(request)).data)
 
 

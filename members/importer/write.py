@@ -98,12 +98,20 @@ def _update_existing(cursor, path: str, now, *, only: str = "TRUE") -> None:
     """People already on the roll, from the temp table: their new details, current membership
     and path (empty temp fields keep the stored value)."""
     m = "members_member"
+    # The mobile of a person with a worker account is their sign-in name: a roster is a
+    # clerk's file, not the owner's proof, so it never changes it (issue 16: an account
+    # changes credentials only through the owner or an in-person check, see
+    # members.services). People without an account take the roster's mobile.
+
+    def mobile(col: str) -> str:
+        return f"{col} = CASE WHEN {m}.user_id IS NULL THEN coalesce(t.{col}, {m}.{col}) ELSE {m}.{col} END, "
+
     cursor.execute(
         f"UPDATE {m} SET name = t.name, name_initials = coalesce(t.name_initials, ''), "
-        f"mobile_enc = coalesce(t.mobile_enc, {m}.mobile_enc), "
-        f"mobile_hash = coalesce(t.mobile_hash, {m}.mobile_hash), "
-        f"mobile_masked = coalesce(t.mobile_masked, {m}.mobile_masked), "
-        f"employer_name = coalesce(t.employer_name, ''), employment_form = t.employment_form, "
+        + mobile("mobile_enc")
+        + mobile("mobile_hash")
+        + mobile("mobile_masked")
+        + f"employer_name = coalesce(t.employer_name, ''), employment_form = t.employment_form, "
         f"is_migrant_worker = t.is_migrant, education = coalesce(t.education, ''), "
         f"skill_level = coalesce(t.skill_level, ''), "
         f"current_membership_id = coalesce(t.membership_id, {m}.current_membership_id), "

@@ -21,10 +21,12 @@ from .joining import (
     join_application_approve,
     join_application_reject,
     join_application_submit,
+    join_application_verify_identity,
     join_code_create,
     join_code_public,
     join_code_resolve,
     join_code_revoke,
+    join_identity_claim_refuse,
     member_register,
 )
 from .records import (
@@ -36,6 +38,7 @@ from .records import (
     member_update,
     member_update_contact,
     memberships_follow_merge,
+    worker_password_change,
 )
 from .transfers import (
     membership_decease,
@@ -62,11 +65,13 @@ __all__ = [
     "join_application_approve",
     "join_application_reject",
     "join_application_submit",
+    "join_application_verify_identity",
     "join_applications_purge_expired",
     "join_code_create",
     "join_code_public",
     "join_code_resolve",
     "join_code_revoke",
+    "join_identity_claim_refuse",
     "member_data_export",
     "member_register",
     "member_reveal",
@@ -84,4 +89,5 @@ __all__ = [
     "transfer_reject",
     "transfer_request",
     "transfer_request_by_id_number",
+    "worker_password_change",
 ]

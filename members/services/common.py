@@ -9,6 +9,8 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from core import crypto
+from core.credentials import credentials_revoke_access
+from core.sms import send_sms_on_commit
 from core.states import StateMachine
 from organizations.errors import DomainError
 from organizations.models import MEMBER_HOLDING_KINDS, REGION_KINDS, Enterprise, Organization
@@ -226,6 +228,33 @@ def _start_membership(*, member: Member, union: Organization, joined_on: dt.date
     member.org_path = union.path
     member.save(update_fields=["current_membership", "org_path", "updated_at"])
     return membership
+
+
+def _change_login_mobile(member: Member, number: str, *, keep_session_key: str | None = None) -> bool:
+    """Put a new mobile on the member (the caller saves); True if it changed.
+
+    For a member with an account the mobile is the sign-in name, so this is a credential
+    change: the account's API tokens and other sessions are revoked, and the number on
+    record until now is told (whoever changed it, the owner hears of it).
+    """
+    h = crypto.mobile_hash(number)
+    if h == member.mobile_hash:
+        return False
+    old = crypto.decrypt(member.mobile_enc) if member.mobile_enc else ""
+    member.mobile_enc = crypto.encrypt(number)
+    member.mobile_hash = h
+    member.mobile_masked = crypto.mask_mobile(number)
+    if member.user_id is not None:
+        credentials_revoke_access(user=member.user, keep_session_key=keep_session_key)
+        if old:
+            send_sms_on_commit(
+                old,
+                _(
+                    "【工会会员服务】您的登录手机号已改为%(masked)s，此前的登录已全部退出。如非本人办理，请立即致电职工服务热线12351。"
+                )
+                % {"masked": member.mobile_masked},
+            )
+    return True
 
 
 def _clean_profile(fields: dict) -> dict:

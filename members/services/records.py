@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from activity.services import log_action
 from core import crypto
+from core.sms import send_sms_on_commit
 from organizations import roles
 from organizations.errors import NOT_IN_REACH
 from organizations.models import Organization, User
@@ -22,7 +23,7 @@ from organizations.scoping import has_capability, path_in_reach
 
 from ..models import Honour, JoinApplication, JoinCode, Member, Membership, Transfer
 from ..validators import parse_mobile
-from .common import JA, MS, _clean_profile
+from .common import JA, MS, _change_login_mobile, _clean_profile
 from .transfers import _is_self
 
 # --- honours, contact data, personal data ---------------------------------------------
@@ -67,21 +68,27 @@ def honour_add(*, actor: User, member: Member, kind: str, year: int, note: str =
 
 @transaction.atomic
 def member_update_contact(
-    *, actor: User, member: Member, mobile: str | None = None, employer_name: str | None = None
+    *,
+    actor: User,
+    member: Member,
+    mobile: str | None = None,
+    employer_name: str | None = None,
+    keep_session_key: str | None = None,
 ) -> Member:
-    """Correct contact details: the member themself (self-service) or a clerk of their union."""
+    """Correct contact details: the member themself (self-service) or a clerk of their union.
+
+    A new mobile is a new sign-in name: the account's API tokens and its sessions other
+    than `keep_session_key` (the one making the change) are revoked, and the old number is told.
+    """
     member = Member.objects.select_for_update().get(pk=member.pk)
     if not _is_self(actor, member):
         _require_member(actor, member, roles.MEMBER_MANAGE)
     changed: dict[str, list[str]] = {}
     if mobile is not None:
         number = parse_mobile(mobile)
-        h = crypto.mobile_hash(number)
-        if h != member.mobile_hash:
-            changed["mobile"] = [member.mobile_masked, crypto.mask_mobile(number)]
-            member.mobile_enc = crypto.encrypt(number)
-            member.mobile_hash = h
-            member.mobile_masked = crypto.mask_mobile(number)
+        before = member.mobile_masked
+        if _change_login_mobile(member, number, keep_session_key=keep_session_key):
+            changed["mobile"] = [before, member.mobile_masked]
     if employer_name is not None:
         employer_name = employer_name.strip()[:120]
         if employer_name != member.employer_name:
@@ -98,6 +105,35 @@ def member_update_contact(
         data={"changed": changed, "self_service": _is_self(actor, member)},
     )
     return member
+
+
+@transaction.atomic
+def worker_password_change(*, user: User, old_password: str, new_password: str, ip_address: str | None = None) -> None:
+    """A worker changes their own password, proving control with the old one.
+
+    Saving the new password revokes the account's API tokens (organizations.models.User.save)
+    and ends its other sessions (Django's session hash follows the password; the caller
+    keeps the current one with update_session_auth_hash). The mobile on record is told.
+    """
+    from django.contrib.auth.password_validation import validate_password
+
+    if not user.check_password(old_password or ""):
+        raise ValidationError({"old_password": _("原密码不正确：请输入您现在登录用的密码。")})
+    try:
+        validate_password(new_password, user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.messages}) from None
+    user.set_password(new_password)
+    user.save()
+    log_action(actor=user, action="auth.password_changed", data={"self_service": True}, ip_address=ip_address)
+    member = Member.objects.filter(user=user).first()
+    if member is not None and member.mobile_enc:
+        send_sms_on_commit(
+            crypto.decrypt(member.mobile_enc),
+            _(
+                "【工会会员服务】您的登录密码已修改，其他设备上的登录已退出。如非本人操作，请立即致电职工服务热线12351。"
+            ),
+        )
 
 
 @transaction.atomic
@@ -205,6 +241,9 @@ def member_data_export(*, actor: User, member: Member) -> dict:
 def join_applications_purge_expired(*, now: dt.datetime | None = None) -> int:
     """Delete rejected join applications decided more than JOIN_APPLICATION_RETENTION_DAYS ago.
 
+    Also lets identity checks of returning members lapse after JOIN_IDENTITY_CHECK_DAYS:
+    the applicant's mobile stays for the record, their password hash is dropped.
+
     The decision time is `reviewed_at` (set by join_application_reject). One audit event
     records the count and the cutoff, never who was purged. Idempotent: a second run
     finds nothing left to delete.
@@ -216,9 +255,19 @@ def join_applications_purge_expired(*, now: dt.datetime | None = None) -> int:
     expired = JoinApplication.objects.filter(status=JA.REJECTED, reviewed_at__lt=cutoff)
     _total, by_model = expired.delete()
     deleted = by_model.get(JoinApplication._meta.label, 0)
+    # A returning applicant's unchecked credentials (issue 16) are not kept for ever.
+    check_cutoff = (now or timezone.now()) - dt.timedelta(days=settings.JOIN_IDENTITY_CHECK_DAYS)
+    lapsed = JoinApplication.objects.filter(
+        identity_check=JoinApplication.IdentityCheck.PENDING, reviewed_at__lt=check_cutoff
+    ).update(identity_check=JoinApplication.IdentityCheck.EXPIRED, password_hash="")
     log_action(
         actor=None,
         action="member.join_applications_purged",
-        data={"count": deleted, "retention_days": days, "cutoff": cutoff.isoformat()},
+        data={
+            "count": deleted,
+            "retention_days": days,
+            "cutoff": cutoff.isoformat(),
+            "identity_checks_lapsed": lapsed,
+        },
     )
     return deleted

@@ -57,7 +57,9 @@ def file_response(name: str, content_type: str, body) -> HttpResponse:
 
 def client_ip(request) -> str:
     """The client address as the server sees it (a reverse proxy must set REMOTE_ADDR)."""
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    from ..throttle import client_address
+
+    return client_address(request)
 
 
 def posted(request):

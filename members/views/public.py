@@ -2,28 +2,27 @@
 
 Both start from a signed string in the address. A forged one is refused before any
 lookup (HTTP 404); a revoked join code or an ended membership says so (HTTP 410).
-Submissions are counted per client address in the cache: a few people may share one
-address (a canteen's Wi-Fi), a script may not fill the queue.
+Submissions are counted per client address, together with the API's (members/throttle.py):
+a few people may share one address (a canteen's Wi-Fi), a script may not fill the queue.
 """
 
 from __future__ import annotations
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from core.crypto import mask_mobile
 from organizations.errors import DomainError
 from organizations.views import apply_service_error
 
 from .. import cards, services
 from ..forms import JoinForm
 from ..models import EmploymentForm
+from ..throttle import join_rate_hit, too_many_message
+from ..validators import normalize_mobile
 from .common import client_ip, posted, private
 
-JOIN_RATE_LIMIT = 10  # submissions per address …
-JOIN_RATE_WINDOW = 15 * 60  # … per 15 minutes
 JOIN_DONE_SESSION_KEY = "members_join_done"
 
 
@@ -40,18 +39,6 @@ def _code_error(request, exc: DomainError):
     return private(render(request, "members/public/join_invalid.html", {"message": exc.message}, status=status))
 
 
-def _over_rate_limit(request) -> bool:
-    """Count this submission for the client's address; True once it is over the limit."""
-    key = f"members:join-rate:{client_ip(request)}"
-    cache.add(key, 0, timeout=JOIN_RATE_WINDOW)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=JOIN_RATE_WINDOW)
-        count = 1
-    return count > JOIN_RATE_LIMIT
-
-
 def join(request, code: str):
     """The mobile join form behind a join QR code."""
     join_code, error = _resolve(code)
@@ -60,14 +47,14 @@ def join(request, code: str):
     form = JoinForm(posted(request))
     status = 200
     if request.method == "POST":
-        if _over_rate_limit(request):
+        if not join_rate_hit(client_ip(request)):  # the same counter as the API's (members/throttle.py)
             form.is_valid()
-            form.add_error(None, _("提交过于频繁，请 15 分钟后再试；如需帮助请拨打职工服务热线 12351。"))
+            form.add_error(None, too_many_message())
             status = 429
         elif form.is_valid():
             data = form.cleaned_data
             try:
-                app = services.join_application_submit(
+                services.join_application_submit(
                     code=code,
                     name=data["name"],
                     id_number=data["id_number"],
@@ -86,10 +73,13 @@ def join(request, code: str):
             except ValidationError as exc:
                 apply_service_error(form, exc)
             else:
+                # The same page whether an application was filed or the person was already
+                # a member / already applying (app is None): built from what was typed and
+                # the code's union only, so it tells nothing about the roll.
                 request.session[JOIN_DONE_SESSION_KEY] = {
-                    "union": app.union.name,
-                    "name": app.name,
-                    "mobile": app.mobile_masked,
+                    "union": join_code.union.name,
+                    "name": data["name"].strip(),
+                    "mobile": mask_mobile(normalize_mobile(data["mobile"])),
                 }
                 return redirect("join-done", code=code)
         if form.errors and status == 200:

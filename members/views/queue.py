@@ -126,6 +126,27 @@ def application_reject(request, pk: int):
 
 
 @staff_required
+@require_POST
+def application_verify(request, pk: int):
+    """A clerk records that a returning applicant was checked in person: their new credentials apply."""
+    app = selectors.join_application_get(request.user, pk)
+    note = (request.POST.get("note") or "").strip()[:200]
+    try:
+        services.join_application_verify_identity(actor=request.user, application=app, note=note)
+    except (ValidationError, DomainError) as exc:
+        message = _error_text(exc)
+        if is_fragment(request):
+            return with_toast(_row(request, app, error=message), request, message, level="danger")
+        messages.error(request, message)
+        return redirect("member-applications")
+    done = _("已记录对“%(name)s”的当面核验，申请时填写的手机号和密码已生效，原有登录已全部退出。") % {"name": app.name}
+    if is_fragment(request):
+        return with_toast(_row(request, app), request, done)
+    messages.success(request, done)
+    return redirect("member-applications")
+
+
+@staff_required
 @require_GET
 def application_detail(request, pk: int):
     """One application with its timeline (submitted, approved or rejected, by whom, why)."""

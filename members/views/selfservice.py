@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,7 +22,7 @@ from organizations.views import apply_service_error, worker_required
 
 from .. import cards, forms, selectors, services
 from ..models import Membership
-from .common import form_page, posted, private
+from .common import client_ip, form_page, posted, private
 from .transfers import _search_context, destination_options
 
 
@@ -195,16 +196,57 @@ def my_data(request):
                 member=member,
                 mobile=mobile or None,
                 employer_name=form.cleaned_data["employer_name"],
+                keep_session_key=request.session.session_key,
             )
         except (ValidationError, DomainError) as exc:
             apply_service_error(form, exc)
         else:
             if mobile:
-                messages.success(request, _("已更新联系方式。下次请用新手机号码登录。"))
+                messages.success(
+                    request, _("已更新联系方式。下次请用新手机号码登录；其他设备上的登录和 API 令牌已失效。")
+                )
             else:
                 messages.success(request, _("已更新联系方式。"))
             return redirect("my-data")
-    return private(form_page(request, "selfservice/data.html", {"form": form, "member": member}))
+    claims = list(selectors.identity_claims_for_worker(request.user))
+    return private(form_page(request, "selfservice/data.html", {"form": form, "member": member, "claims": claims}))
+
+
+@worker_required
+@require_POST
+def my_claim_refuse(request, pk: int):
+    """The account holder says a returning-member application in their name was not theirs."""
+    app = get_object_or_404(selectors.identity_claims_for_worker(request.user), pk=pk)
+    try:
+        services.join_identity_claim_refuse(actor=request.user, application=app)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("已拒绝：该申请填写的手机号和密码永远不会用于您的账号。如需帮助，请致电职工服务热线 12351。")
+        )
+    return redirect("my-data")
+
+
+@worker_required
+def my_password(request):
+    """Change the sign-in password; the old one proves the account holder is asking."""
+    form = forms.PasswordChangeForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.worker_password_change(
+                user=request.user,
+                old_password=form.cleaned_data["old_password"],
+                new_password=form.cleaned_data["new_password"],
+                ip_address=client_ip(request),
+            )
+        except (ValidationError, DomainError) as exc:
+            apply_service_error(form, exc)
+        else:
+            update_session_auth_hash(request, request.user)  # this session stays; the others end
+            messages.success(request, _("密码已修改。其他设备上的登录和 API 令牌已失效。"))
+            return redirect("my-data")
+    return private(form_page(request, "selfservice/password.html", {"form": form}))
 
 
 @worker_required

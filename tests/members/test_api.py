@@ -217,8 +217,9 @@ def test_scan_to_join_end_to_end(tree, clerk, outsider, api):
         "consent": True,
         "password": "Qishou-2024-pw",
     }
-    receipt = check(api.post(reverse("api:member-join", args=[code]), form, format="json"), 201)
-    app_id = receipt["id"]
+    receipt = check(api.post(reverse("api:member-join", args=[code]), form, format="json"), 202)
+    assert set(receipt) == {"union_name", "message"}
+    app_id = JoinApplication.objects.get(status="pending").pk
     queue = check(client_for(clerk).get(reverse("api:member-join-application-list"), {"status": "pending"}), 200)
     assert [r["id"] for r in queue["results"]] == [app_id] and idn not in str(queue)
     other = check(client_for(outsider).get(reverse("api:member-join-application-list")), 200)

@@ -13,7 +13,6 @@ from django.urls import reverse
 from activity.models import AuditEvent
 from members import cards, services
 from members.models import JoinApplication, Member, Membership
-from members.views import public
 from tests.factories import make_id_number
 
 from .pages_helpers import body, submit_application
@@ -135,21 +134,27 @@ def test_an_under_16_applicant_is_refused(client, pd_code):
     assert response.status_code == 400 and "未满 16 周岁" in body(response)
 
 
-def test_an_active_member_is_told_where_they_already_belong(client, pd_code, hp_member):
+def test_an_active_member_is_told_on_their_own_mobile_not_on_the_page(
+    client, pd_code, hp_member, sms_outbox, django_capture_on_commit_callbacks
+):
+    from core import crypto
+
     from .pages_helpers import HP_ID
 
-    response = client.post(join_url(pd_code), form_data(id_number=HP_ID))
-    assert response.status_code == 400
-    html = body(response)
-    assert "黄浦测试商贸有限公司工会" in html and "无需重复申请" in html
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(join_url(pd_code), form_data(id_number=HP_ID))
+    assert response.status_code == 302  # the same answer as for a new applicant (issue 16)
+    html = body(client.get(response["Location"]))
+    assert "黄浦测试商贸有限公司工会" not in html and "会员编号" not in html
     assert not JoinApplication.objects.exists()
+    known = crypto.decrypt(hp_member.mobile_enc)
+    assert [m.mobile for m in sms_outbox] == [known] and "无需重复申请" in sms_outbox[0].text
 
 
-def test_a_second_application_while_one_waits_is_refused(client, pd_code):
+def test_a_second_application_while_one_waits_files_nothing_new(client, pd_code):
     data = form_data()
     assert client.post(join_url(pd_code), data).status_code == 302
-    response = client.post(join_url(pd_code), data)
-    assert response.status_code == 400 and "正在审核中" in body(response)
+    assert client.post(join_url(pd_code), data).status_code == 302
     assert JoinApplication.objects.count() == 1
 
 
@@ -176,8 +181,8 @@ def test_a_revoked_code_shows_a_410_page_naming_the_union(client, owner, pd_code
     assert not JoinApplication.objects.exists()
 
 
-def test_submissions_are_rate_limited_per_address(client, pd_code, monkeypatch):
-    monkeypatch.setattr(public, "JOIN_RATE_LIMIT", 2)
+def test_submissions_are_rate_limited_per_address(client, pd_code, settings):
+    settings.JOIN_RATE_LIMIT = 2
     for _ in range(2):
         client.post(join_url(pd_code), form_data(name=""))
     response = client.post(join_url(pd_code), form_data())
