@@ -7,7 +7,7 @@ from django.http import Http404
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from organizations.errors import NOT_IN_REACH
+from core.errors import NOT_IN_REACH
 from organizations.roles import AUDIT_VIEW
 from organizations.scoping import has_capability_anywhere, path_in_reach
 

@@ -13,6 +13,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.errors import refusal
 from organizations import roles
 from unionportal.admin_scoping import SERVICE_ERRORS, ReachListFilter, ScopedAdminMixin
 
@@ -94,7 +95,7 @@ class JoinCodeAdmin(ReadOnlyScopedAdmin):
                 services.join_code_revoke(actor=request.user, code=code)
                 done += 1
             except SERVICE_ERRORS as exc:
-                self.message_user(request, f"{code}：{exc}", messages.ERROR)
+                self.message_user(request, f"{code}：{refusal(exc).text}", messages.ERROR)
         self.message_user(request, _("已作废 %(n)s 个入会二维码。") % {"n": done})
 
 
@@ -129,7 +130,7 @@ class JoinApplicationAdmin(ReadOnlyScopedAdmin):
                 services.join_application_approve(actor=request.user, application=app)
                 done += 1
             except SERVICE_ERRORS as exc:
-                self.message_user(request, f"{app}：{exc}", messages.ERROR)
+                self.message_user(request, f"{app}：{refusal(exc).text}", messages.ERROR)
         self.message_user(request, _("已批准 %(n)s 份入会申请。") % {"n": done})
 
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from activity.services import log_action
+from core.errors import NOT_IN_REACH, refusal
 from unionportal.admin_scoping import (
     SERVICE_ERRORS,
     ReachListFilter,
@@ -31,7 +32,6 @@ from unionportal.admin_scoping import (
 )
 
 from . import roles
-from .errors import NOT_IN_REACH
 from .models import (
     CoverageSummary,
     Enterprise,
@@ -180,8 +180,7 @@ class OrganizationAdmin(ServiceAdminMixin, admin.ModelAdmin):
                 organization_dissolve(actor=request.user, organization=org, reason=_("系统管理后台撤销"))
                 done += 1
             except SERVICE_ERRORS as exc:
-                message = "；".join(getattr(exc, "messages", None) or [str(exc)])
-                self.message_user(request, f"{org.name}：{message}", messages.ERROR)
+                self.message_user(request, f"{org.name}：{refusal(exc).text}", messages.ERROR)
         if done:
             self.message_user(request, _("已撤销 %(n)s 个组织。") % {"n": done}, messages.SUCCESS)
 

@@ -30,7 +30,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .errors import DomainError
+from core.errors import DomainError
 
 # [user pk, second factor required?, checked at (epoch seconds)] in the session.
 SESSION_FLAG = "_unionportal_otp_required"

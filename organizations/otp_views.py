@@ -16,8 +16,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.errors import DomainError
+
 from . import otp
-from .errors import DomainError
 from .views.access import apply_service_error, staff_required
 
 

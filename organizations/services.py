@@ -19,9 +19,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from activity.services import log_action
+from core.errors import NOT_IN_REACH, TransitionError
 
 from . import roles
-from .errors import NOT_IN_REACH, TransitionError
 from .models import (
     ALLOWED_CHILD_KINDS,
     REGION_KINDS,

@@ -27,19 +27,15 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.errors import NOT_IN_REACH, SERVICE_ERRORS, refusal
 from organizations import roles
-from organizations.errors import NOT_IN_REACH, DomainError
 from organizations.models import Organization, OrgKind
 from organizations.scoping import has_capability, has_capability_anywhere, path_in_reach, reach_paths, scope_q
-
-SERVICE_ERRORS = (ValidationError, PermissionDenied, Http404, DomainError)
 
 
 def active_orgs_for(user, extra: Q | None = None):
@@ -49,27 +45,8 @@ def active_orgs_for(user, extra: Q | None = None):
 
 
 def add_service_error(form: forms.Form, exc: Exception, field_map: dict[str, str] | None = None) -> None:
-    """Put a service's refusal on the form: on the field it names, else at the top."""
-    field_map = field_map or {}
-    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            target = field_map.get(name, name)
-            for error in errors:
-                for message in error.messages:
-                    if target in form.fields:
-                        form.add_error(target, message)
-                    else:
-                        form.add_error(None, message)
-    elif isinstance(exc, ValidationError):
-        for message in exc.messages:
-            form.add_error(None, message)
-    elif isinstance(exc, Http404):
-        form.add_error(None, str(NOT_IN_REACH))
-    elif isinstance(exc, PermissionDenied):
-        form.add_error(None, str(exc) or _("您的角色没有此项操作权限。"))
-    else:
-        target = field_map.get(exc.field, exc.field) if getattr(exc, "field", None) else None
-        form.add_error(target if target in form.fields else None, str(exc))
+    """Put a service's refusal on the form: on the field it names, else at the top (core.errors.refusal)."""
+    refusal(exc).on_form(form, field_map)
 
 
 class ReachListFilter(admin.SimpleListFilter):

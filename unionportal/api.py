@@ -26,7 +26,7 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from organizations.errors import DomainError
+from core.errors import NOT_IN_REACH, DomainError, refusal
 from organizations.scoping import path_in_reach
 
 
@@ -47,23 +47,16 @@ def _flatten(detail):
 
 def exception_handler(exc, context):
     """Every API error as {"error": {"code", "message", "fields"?}}, never a bare 500 for input."""
-    if isinstance(exc, DjangoValidationError):
-        if hasattr(exc, "error_dict"):
-            # A model's non-field errors ("__all__") get DRF's key, so clients see one name.
-            fields = {
-                (api_settings.NON_FIELD_ERRORS_KEY if k == NON_FIELD_ERRORS else k): [
-                    str(m) for e in v for m in e.messages
-                ]
-                for k, v in exc.error_dict.items()
-            }
-            first = next(iter(fields.values()))[0] if fields else _("输入有误。")
-            return _error("invalid", first, fields)
-        return _error("invalid", "；".join(exc.messages))
-    if isinstance(exc, DomainError):
-        fields = {exc.field: [str(exc.message)]} if exc.field else None
-        return _error(exc.code, exc.message, fields, status_code=exc.status_code)
+    if isinstance(exc, DjangoValidationError | DomainError):
+        # The one translation (core.errors.refusal); a model's non-field errors ("__all__")
+        # get DRF's key, so clients see one name.
+        found = refusal(exc)
+        fields = {
+            (api_settings.NON_FIELD_ERRORS_KEY if k == NON_FIELD_ERRORS else k): v for k, v in found.fields.items()
+        }
+        return _error(found.code, found.message, fields or None, status_code=found.status)
     if isinstance(exc, Http404):
-        exc = exceptions.NotFound(_("对象不存在，或不在您的管辖范围内。"))
+        exc = exceptions.NotFound(str(NOT_IN_REACH))
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     response = drf_exception_handler(exc, context)

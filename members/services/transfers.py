@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from activity.services import log_action
+from core.errors import NOT_IN_REACH, DomainError, TransitionError
 from organizations import roles
-from organizations.errors import NOT_IN_REACH, DomainError, TransitionError
 from organizations.models import Organization, User
 from organizations.scoping import has_capability, path_in_reach
 from organizations.services import require

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from organizations.errors import DomainError
+from core.errors import DomainError
 from organizations.roles import MEMBER_MANAGE
 from organizations.scoping import has_capability_anywhere
 from organizations.views import apply_service_error, keyset_page, staff_required

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from organizations.errors import DomainError
+from core.errors import DomainError, refusal
 from organizations.roles import MEMBER_MANAGE
 from organizations.scoping import has_capability, has_capability_anywhere
 from organizations.views import apply_service_error, keyset_page, staff_required
@@ -130,7 +130,7 @@ def join_code_revoke(request, pk: int):
     try:
         services.join_code_revoke(actor=request.user, code=code)
     except DomainError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, refusal(exc).text)
     else:
         messages.success(
             request, _("已作废入会二维码“%(label)s”；已张贴的二维码将无法再提交申请。") % {"label": code.label}

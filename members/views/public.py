@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from organizations.errors import DomainError
+from core.errors import DomainError
 from organizations.views import apply_service_error
 
 from .. import cards, services

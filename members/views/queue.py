@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from organizations.errors import DomainError
+from core.errors import DomainError, refusal
 from organizations.roles import MEMBER_MANAGE
 from organizations.scoping import has_capability, has_capability_anywhere
 from organizations.views import keyset_page, staff_required
@@ -22,12 +22,6 @@ from ..filters import JoinApplicationFilter
 from ..models import JoinApplication
 from .common import PAGE_SIZE, is_fragment, private, with_toast
 from .roll import _under_options
-
-
-def _error_text(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return " ".join(exc.messages)
-    return str(exc)
 
 
 @staff_required
@@ -85,7 +79,7 @@ def application_approve(request, pk: int):
     try:
         membership = services.join_application_approve(actor=request.user, application=app)
     except (ValidationError, DomainError) as exc:
-        message = _error_text(exc)
+        message = refusal(exc).text
         if is_fragment(request):
             return with_toast(_row(request, app, error=message), request, message, level="danger")
         messages.error(request, message)
@@ -109,7 +103,7 @@ def application_reject(request, pk: int):
         try:
             services.join_application_reject(actor=request.user, application=app, reason=reason)
         except (ValidationError, DomainError) as exc:
-            message = _error_text(exc)
+            message = refusal(exc).text
         else:
             message = ""
     if message:

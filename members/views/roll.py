@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from organizations.errors import DomainError
+from core.errors import DomainError, refusal
 from organizations.forms import OPTION_LIMIT, org_label
 from organizations.otp import MSG_FULL_DATA, full_data_needs_second_factor
 from organizations.roles import MEMBER_MANAGE, PERSONAL_DATA_FULL
@@ -264,7 +264,7 @@ def member_export(request):
             actor=user, queryset=filterset.qs, fmt=fmt, full=full, filters=filters
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, refusal(exc).text)
         return redirect("member-list")
     return file_response(name, content_type, body)
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from organizations.errors import DomainError
+from core.errors import DomainError, refusal
 from organizations.views import apply_service_error, worker_required
 
 from .. import cards, forms, selectors, services
@@ -141,7 +141,7 @@ def my_transfer_cancel(request, pk: int):
     try:
         services.transfer_cancel(actor=request.user, transfer=t, note=_("本人撤回"))
     except DomainError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, refusal(exc).text)
     else:
         messages.success(request, _("已撤回转接申请。"))
     return redirect("my-transfer")

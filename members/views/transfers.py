@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from organizations.errors import DomainError
+from core.errors import DomainError, refusal
 from organizations.roles import MEMBER_MANAGE
 from organizations.scoping import has_capability, has_capability_anywhere, path_in_reach
 from organizations.views import apply_service_error, keyset_page, staff_required
@@ -170,13 +170,11 @@ def _decide(request, pk: int, action: str):
     except Http404:
         # The transfer is in reach (one end is), the other end is not: a refusal, not a 404.
         raise PermissionDenied(_("这项转接需由另一方工会处理，您不能执行此操作。")) from None
-    except ValidationError as exc:
-        text = " ".join(exc.messages)
-        if action == "reject" and not note:
+    except (ValidationError, DomainError) as exc:
+        text = refusal(exc).text
+        if isinstance(exc, ValidationError) and action == "reject" and not note:
             text = _("请在“处理意见”中填写拒绝理由。")
         messages.error(request, text)
-    except DomainError as exc:
-        messages.error(request, str(exc))
     else:
         messages.success(request, message)
     return redirect("member-transfers")

@@ -11,11 +11,12 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 
-from ..errors import DomainError
+from core.errors import DomainError, refusal
+
 from ..scoping import is_staff_user
 
 
@@ -73,24 +74,13 @@ def worker_required(view):
 def apply_service_error(form, exc: Exception) -> None:
     """Put a service's refusal onto the form: per field where the form has the field.
 
-    ValidationError with an error_dict maps key by key (unknown keys become non-field
-    errors); DomainError (including TransitionError) names a field at most.
+    The translation is core.errors.refusal, the same as the API's and the admin's;
+    anything that is not a refusal is raised again.
     """
-    if isinstance(exc, ValidationError):
-        if hasattr(exc, "error_dict"):
-            for field, messages in exc.message_dict.items():
-                target = field if field in form.fields else None
-                for message in messages:
-                    form.add_error(target, message)
-        else:
-            for message in exc.messages:
-                form.add_error(None, message)
-        return
-    if isinstance(exc, DomainError):
-        target = exc.field if exc.field in form.fields else None
-        form.add_error(target, str(exc.message))
-        return
-    raise exc
+    found = refusal(exc)
+    if found is None or isinstance(exc, Http404 | PermissionDenied):
+        raise exc
+    found.on_form(form)
 
 
 def service_form(request, form, *, template: str, context: dict, save):

@@ -4,10 +4,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
 from activity.models import AuditEvent
+from core.errors import DomainError, TransitionError
 from members import crypto, services
 from members.models import JoinApplication, Member, Membership, Transfer
 from members.selectors import member_search, members_for_user
-from organizations.errors import DomainError, TransitionError
 from tests.factories import make_id_number, make_member, make_mobile
 
 
