@@ -8,8 +8,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import NOT_IN_REACH
-from organizations.roles import AUDIT_VIEW
-from organizations.scoping import has_capability_anywhere, path_in_reach
+from core.roles import AUDIT_VIEW
+from core.scoping import has_capability_anywhere, path_in_reach
 
 from .models import AuditEvent, TaskOutbox
 from .selectors import audit_events_for_user

@@ -8,9 +8,9 @@ from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.routers import SimpleRouter
 
+from core.roles import AUDIT_VIEW
+from core.scoping import has_capability_anywhere
 from organizations.models import Organization
-from organizations.roles import AUDIT_VIEW
-from organizations.scoping import has_capability_anywhere
 from unionportal.api import InReachOrgField, error_responses
 from unionportal.api_base import DefaultCursorPagination
 

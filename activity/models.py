@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from organizations.scoping import ScopedQuerySet
+from core.scoping import ScopedQuerySet
 
 
 class AuditEventQuerySet(ScopedQuerySet):

@@ -1,7 +1,7 @@
 """Scoped reads of the audit log."""
 
-from organizations.roles import AUDIT_VIEW
-from organizations.scoping import has_capability_anywhere
+from core.roles import AUDIT_VIEW
+from core.scoping import has_capability_anywhere
 
 from .models import AuditEvent
 

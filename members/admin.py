@@ -13,8 +13,8 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core import roles
 from core.errors import refusal
-from organizations import roles
 from unionportal.admin_scoping import SERVICE_ERRORS, ReachListFilter, ScopedAdminMixin
 
 from . import services
@@ -158,7 +158,7 @@ class TransferAdmin(ReadOnlyScopedAdmin):
     def has_view_permission(self, request, obj=None):
         if obj is None:
             return self.has_module_permission(request)
-        from organizations.scoping import path_in_reach
+        from core.scoping import path_in_reach
 
         return path_in_reach(request.user, obj.from_path) or path_in_reach(request.user, obj.to_path)
 

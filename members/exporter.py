@@ -12,9 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from activity.services import log_action
+from core.roles import PERSONAL_DATA_FULL
+from core.scoping import has_capability, reach_paths
 from organizations.models import Organization, User
-from organizations.roles import PERSONAL_DATA_FULL
-from organizations.scoping import has_capability, reach_paths
 
 from . import crypto
 from .models import Member
@@ -109,7 +109,7 @@ def member_export(
 
 
 def _may_see_full_somewhere(actor: User) -> bool:
-    from organizations.scoping import has_capability_anywhere
+    from core.scoping import has_capability_anywhere
 
     return has_capability_anywhere(actor, PERSONAL_DATA_FULL)
 

@@ -12,7 +12,7 @@ import re
 from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from organizations.scoping import has_capability
+from core.scoping import has_capability
 
 from . import crypto
 from .models import Honour, ImportJob, JoinApplication, JoinCode, Member, Membership, Transfer
@@ -121,7 +121,7 @@ def member_for_worker(user) -> Member | None:
 
 
 def can_see_full_personal_data(user, member: Member) -> bool:
-    from organizations.roles import PERSONAL_DATA_FULL
+    from core.roles import PERSONAL_DATA_FULL
 
     return bool(member.org_path) and has_capability(user, PERSONAL_DATA_FULL, member.org_path)
 

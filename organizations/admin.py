@@ -22,7 +22,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from activity.services import log_action
+from core import roles
 from core.errors import NOT_IN_REACH, refusal
+from core.scoping import has_capability_anywhere, is_staff_user
 from unionportal.admin_scoping import (
     SERVICE_ERRORS,
     ReachListFilter,
@@ -31,7 +33,6 @@ from unionportal.admin_scoping import (
     active_orgs_for,
 )
 
-from . import roles
 from .models import (
     CoverageSummary,
     Enterprise,
@@ -42,7 +43,6 @@ from .models import (
     ServiceStation,
     User,
 )
-from .scoping import has_capability_anywhere, is_staff_user
 from .services import (
     ENTERPRISE_FIELDS,
     OFFICER_FIELDS,

@@ -22,10 +22,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from core import roles
 from unionportal.api import ChoiceLabelField, InReachOrgField, ScopedPrimaryKeyRelatedField, error_responses
 from unionportal.api_base import DefaultCursorPagination
 
-from . import roles, selectors, services
+from . import selectors, services
 from .filters import EnterpriseFilter, OfficerFilter, OrganizationFilter, RoleAssignmentFilter, ServiceStationFilter
 from .models import Enterprise, Officer, Organization, OrgKind, Role, RoleAssignment, ServiceStation, User
 

@@ -7,4 +7,9 @@ class OrganizationsConfig(AppConfig):
     verbose_name = _("组织与权限")
 
     def ready(self):
+        from core.scoping import register_assignment_source
+
         from . import otp  # noqa: F401  (records at sign-in whether the second factor is needed)
+        from .selectors import role_assignments_of
+
+        register_assignment_source(role_assignments_of)

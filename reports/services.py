@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from activity.services import log_action
+from core import roles
 from members.models import EmploymentForm
-from organizations import roles
 from organizations.models import CoverageSummary, Organization, User
 from organizations.services import require
 

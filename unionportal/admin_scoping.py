@@ -32,10 +32,10 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext_lazy
 
+from core import roles
 from core.errors import NOT_IN_REACH, SERVICE_ERRORS, refusal
-from organizations import roles
+from core.scoping import has_capability, has_capability_anywhere, path_in_reach, reach_paths, scope_q
 from organizations.models import Organization, OrgKind
-from organizations.scoping import has_capability, has_capability_anywhere, path_in_reach, reach_paths, scope_q
 
 
 def active_orgs_for(user, extra: Q | None = None):

@@ -27,7 +27,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import NOT_IN_REACH, DomainError, refusal
-from organizations.scoping import path_in_reach
+from core.scoping import path_in_reach
 
 
 def _error(code: str, message, fields=None, status_code=400) -> Response:

@@ -5,7 +5,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import BasePermission
 
-from organizations.scoping import is_staff_user
+from core.scoping import is_staff_user
 from organizations.views.paging import rows_in_order
 
 

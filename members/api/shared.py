@@ -8,7 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
 from rest_framework import serializers
 
-from organizations.scoping import path_in_reach
+from core.scoping import path_in_reach
 from unionportal.api import ChoiceLabelField, InReachOrgField, choice_label, error_responses
 
 from .. import selectors

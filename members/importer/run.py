@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from activity.services import log_action
+from core import roles
 from core.errors import DomainError
-from organizations import roles
 from organizations.models import Organization, User
 from organizations.services import require
 

@@ -14,10 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from activity.services import log_action
+from core import roles
 from core.errors import NOT_IN_REACH
-from organizations import roles
+from core.scoping import has_capability, path_in_reach
 from organizations.models import Organization, User
-from organizations.scoping import has_capability, path_in_reach
 
 from .. import crypto
 from ..models import Honour, JoinApplication, JoinCode, Member, Membership, Transfer

@@ -11,10 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from activity.services import log_action
+from core import roles
 from core.errors import NOT_IN_REACH, DomainError, TransitionError
-from organizations import roles
+from core.scoping import has_capability, path_in_reach
 from organizations.models import Organization, User
-from organizations.scoping import has_capability, path_in_reach
 from organizations.services import require
 
 from ..models import Member, Membership, Transfer

@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from core.errors import DomainError
-from organizations.roles import MEMBER_MANAGE
-from organizations.scoping import has_capability_anywhere
+from core.roles import MEMBER_MANAGE
+from core.scoping import has_capability_anywhere
 from organizations.views import apply_service_error, keyset_page, staff_required
 
 from .. import forms, importer, selectors

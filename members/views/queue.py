@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError, refusal
-from organizations.roles import MEMBER_MANAGE
-from organizations.scoping import has_capability, has_capability_anywhere
+from core.roles import MEMBER_MANAGE
+from core.scoping import has_capability, has_capability_anywhere
 from organizations.views import keyset_page, staff_required
 
 from .. import forms, selectors, services

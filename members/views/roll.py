@@ -12,10 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError, refusal
+from core.roles import MEMBER_MANAGE, PERSONAL_DATA_FULL
+from core.scoping import has_capability, has_capability_anywhere
 from organizations.forms import OPTION_LIMIT, org_label
 from organizations.otp import MSG_FULL_DATA, full_data_needs_second_factor
-from organizations.roles import MEMBER_MANAGE, PERSONAL_DATA_FULL
-from organizations.scoping import has_capability, has_capability_anywhere
 from organizations.selectors import organizations_for_user
 from organizations.views import apply_service_error, keyset_page, staff_required
 

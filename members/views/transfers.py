@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError, refusal
-from organizations.roles import MEMBER_MANAGE
-from organizations.scoping import has_capability, has_capability_anywhere, path_in_reach
+from core.roles import MEMBER_MANAGE
+from core.scoping import has_capability, has_capability_anywhere, path_in_reach
 from organizations.views import apply_service_error, keyset_page, staff_required
 
 from .. import forms, selectors, services

@@ -16,8 +16,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 
 from core.errors import DomainError, refusal
-
-from ..scoping import is_staff_user
+from core.scoping import is_staff_user
 
 
 def _login_redirect(request) -> HttpResponse:

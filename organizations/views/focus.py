@@ -14,10 +14,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ..models import Organization
-
 # The assignments are read once per request by the scoping rule and cached on the user.
-from ..scoping import _assignments
+from core.scoping import _assignments
+
+from ..models import Organization
 from ..selectors import organization_roots_for_user
 from .access import staff_required
 

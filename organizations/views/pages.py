@@ -6,10 +6,11 @@ from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
+from core.roles import AUDIT_VIEW, ORG_MANAGE
+from core.scoping import has_capability_anywhere, is_staff_user
+
 from .. import services
 from ..models import CoverageSummary
-from ..roles import AUDIT_VIEW, ORG_MANAGE
-from ..scoping import has_capability_anywhere, is_staff_user
 from ..selectors import role_assignments_for_user
 from .access import _login_redirect, no_role_response, worker_required
 from .focus import focused_org, focused_roots

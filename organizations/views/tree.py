@@ -8,10 +8,11 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from core.roles import ORG_MANAGE
+from core.scoping import has_capability
+
 from .. import forms, services
 from ..models import Enterprise, Organization, OrgKind
-from ..roles import ORG_MANAGE
-from ..scoping import has_capability
 from ..selectors import (
     coverage_for,
     organization_breadcrumb,

@@ -1,5 +1,5 @@
+from core.scoping import has_capability, minimal_paths, reach_paths
 from organizations.models import Enterprise, Organization
-from organizations.scoping import has_capability, minimal_paths, reach_paths
 
 
 def test_it_keeps_only_the_outermost_paths():
@@ -26,8 +26,8 @@ def test_it_gives_workers_and_anonymous_nothing(tree, worker):
 
 
 def test_it_unions_several_assignments(tree, clerk):
+    from core.scoping import forget_reach
     from organizations.models import RoleAssignment
-    from organizations.scoping import forget_reach
 
     RoleAssignment.objects.create(user=clerk, organization=tree["nanjing"], role="auditor")
     forget_reach(clerk)
