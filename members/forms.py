@@ -3,7 +3,7 @@
 Rules of the domain (ID checksum, age, mobile format, duplicate membership, transitions)
 live in members.services and members.validators. Fields that a service checks are
 optional here, so the service's message, which names the field and the fix, is the one
-the user sees (put onto the field by organizations.views.apply_service_error).
+the user sees (put onto the field by core.pages.apply_service_error).
 """
 
 from __future__ import annotations

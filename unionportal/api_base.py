@@ -5,8 +5,8 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import BasePermission
 
+from core.pages import rows_in_order
 from core.scoping import is_staff_user
-from organizations.views.paging import rows_in_order
 
 
 class IsStaffUser(BasePermission):

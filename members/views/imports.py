@@ -14,13 +14,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from core.errors import DomainError
+from core.pages import apply_service_error, file_response, keyset_page, staff_required
 from core.roles import MEMBER_MANAGE
 from core.scoping import has_capability_anywhere
-from organizations.views import apply_service_error, keyset_page, staff_required
 
 from .. import forms, importer, selectors
 from ..models import ImportJob
-from .common import file_response, form_page, is_fragment, posted
+from .common import form_page, is_fragment, posted
 
 REPORT_ROWS_SHOWN = 300
 REPORT_SCAN_LIMIT = 200_000

@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError, refusal
+from core.pages import apply_service_error, keyset_page, staff_required
 from core.roles import MEMBER_MANAGE
 from core.scoping import has_capability, has_capability_anywhere
-from organizations.views import apply_service_error, keyset_page, staff_required
 
 from .. import cards, forms, selectors, services
 from ..models import JoinCode

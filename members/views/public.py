@@ -15,12 +15,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from core.errors import DomainError
-from organizations.views import apply_service_error
+from core.pages import apply_service_error, private
 
 from .. import cards, services
 from ..forms import JoinForm
 from ..models import EmploymentForm
-from .common import client_ip, posted, private
+from .common import client_ip, posted
 
 JOIN_RATE_LIMIT = 10  # submissions per address …
 JOIN_RATE_WINDOW = 15 * 60  # … per 15 minutes

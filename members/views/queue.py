@@ -13,14 +13,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError, refusal
+from core.pages import keyset_page, private, staff_required
 from core.roles import MEMBER_MANAGE
 from core.scoping import has_capability, has_capability_anywhere
-from organizations.views import keyset_page, staff_required
 
 from .. import forms, selectors, services
 from ..filters import JoinApplicationFilter
 from ..models import JoinApplication
-from .common import PAGE_SIZE, is_fragment, private, with_toast
+from .common import PAGE_SIZE, is_fragment, with_toast
 from .roll import _under_options
 
 

@@ -12,17 +12,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError, refusal
+from core.pages import apply_service_error, file_response, keyset_page, private, staff_required
 from core.roles import MEMBER_MANAGE, PERSONAL_DATA_FULL
 from core.scoping import has_capability, has_capability_anywhere
 from organizations.forms import OPTION_LIMIT, org_label
 from organizations.otp import MSG_FULL_DATA, full_data_needs_second_factor
 from organizations.selectors import organizations_for_user
-from organizations.views import apply_service_error, keyset_page, staff_required
 
 from .. import exporter, forms, selectors, services
 from ..filters import HonourFilter, MemberFilter
 from ..models import Membership
-from .common import PAGE_SIZE, file_response, form_page, is_fragment, posted, private
+from .common import PAGE_SIZE, form_page, is_fragment, posted
 
 FILTER_KEYS = ("q", "under", "status", "employment_form", "is_migrant_worker", "honour", "joined_from", "joined_to")
 

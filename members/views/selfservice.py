@@ -16,11 +16,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError, refusal
-from organizations.views import apply_service_error, worker_required
+from core.pages import apply_service_error, private, worker_required
 
 from .. import cards, forms, selectors, services
 from ..models import Membership, Transfer
-from .common import form_page, posted, private
+from .common import form_page, posted
 from .transfers import _search_context, destination_options
 
 

@@ -15,14 +15,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError, refusal
+from core.pages import apply_service_error, keyset_page, private, staff_required
 from core.roles import MEMBER_MANAGE
 from core.scoping import has_capability, has_capability_anywhere, path_in_reach
-from organizations.views import apply_service_error, keyset_page, staff_required
 
 from .. import forms, selectors, services
 from ..filters import TransferFilter
 from ..models import Transfer
-from .common import PAGE_SIZE, form_page, posted, private
+from .common import PAGE_SIZE, form_page, posted
 
 
 def transfer_actions(user, t: Transfer) -> dict:

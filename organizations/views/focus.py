@@ -14,12 +14,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.pages import staff_required
+
 # The assignments are read once per request by the scoping rule and cached on the user.
 from core.scoping import _assignments
 
 from ..models import Organization
 from ..selectors import organization_roots_for_user
-from .access import staff_required
 
 FOCUS_KEY = "portal_focus_org"
 

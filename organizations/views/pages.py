@@ -6,13 +6,13 @@ from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
+from core.pages import login_redirect, no_role_response, worker_required
 from core.roles import AUDIT_VIEW, ORG_MANAGE
 from core.scoping import has_capability_anywhere, is_staff_user
 
 from .. import services
 from ..models import CoverageSummary
 from ..selectors import role_assignments_for_user
-from .access import _login_redirect, no_role_response, worker_required
 from .focus import focused_org, focused_roots
 
 FIGURES = ("descendants", "grassroots_unions", "enterprises", "unionized_enterprises", "employees", "members")
@@ -53,7 +53,7 @@ def home(request):
     """Staff home; workers are sent to their self-service home."""
     user = request.user
     if not user.is_authenticated:
-        return _login_redirect(request)
+        return login_redirect(request)
     if getattr(user, "is_worker", False):
         return redirect("selfservice-home")
     if not is_staff_user(user):

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from core.pages import service_form, staff_required
 from core.roles import ORG_MANAGE
 from core.scoping import has_capability
 
@@ -22,7 +23,6 @@ from ..selectors import (
     organizations_for_user,
     stations_for_user,
 )
-from .access import service_form, staff_required
 from .focus import focused_roots
 
 SEARCH_LIMIT = 50
