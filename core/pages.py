@@ -194,7 +194,7 @@ def keyset_page(
     """One page of `qs` ordered by (`field`, id), starting after `cursor`.
 
     `ids_first`: find the page's ids, then read only those rows (see
-    core.api.IdsFirstCursorPagination); for big lists narrowed to a subtree.
+    core.api_defaults.IdsFirstCursorPagination); for big lists narrowed to a subtree.
     """
     if descending:
         qs = qs.order_by(f"-{field}", "-id")
