@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core import roles
+from core.admin import SERVICE_ERRORS, ScopedAdminMixin
 from core.errors import refusal
-from unionportal.admin_scoping import SERVICE_ERRORS, ReachListFilter, ScopedAdminMixin
+from organizations.admin_filters import ReachListFilter
 
 from . import services
 from .models import Honour, ImportJob, JoinApplication, JoinCode, Member, Membership, Transfer

@@ -1,6 +1,6 @@
 """Django admin for the organisation tree, the registry, officers, stations, users and roles.
 
-Scoped for non-superusers and written through the services: see unionportal/admin_scoping.py
+Scoped for non-superusers and written through the services: see core/admin.py
 for who gets in and why that is safe.
 
 Organisations use a plain ModelAdmin ordered by path (indented by depth), not treebeard's
@@ -23,16 +23,11 @@ from django.utils.translation import gettext_lazy
 
 from activity.services import log_action
 from core import roles
+from core.admin import SERVICE_ERRORS, ScopedAdminMixin, ServiceAdminMixin
 from core.errors import NOT_IN_REACH, refusal
 from core.scoping import has_capability_anywhere, is_staff_user
-from unionportal.admin_scoping import (
-    SERVICE_ERRORS,
-    ReachListFilter,
-    ScopedAdminMixin,
-    ServiceAdminMixin,
-    active_orgs_for,
-)
 
+from .admin_filters import ReachListFilter, active_orgs_for
 from .models import (
     CoverageSummary,
     Enterprise,

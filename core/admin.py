@@ -1,4 +1,6 @@
-"""The Django admin, scoped like every other screen.
+"""The admin kit: a Django admin scoped like every other screen (ScopedAdminMixin,
+ServiceAdminMixin, add_service_error). Organisation-specific parts (the district list
+filter, the organisations a foreign key may name) are in organizations.admin_filters.
 
 Who gets into the admin
     Django's own rule stays: only accounts with `is_staff` reach /admin/. The flag is not
@@ -26,51 +28,31 @@ Who gets into the admin
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
-from django.utils.translation import gettext_lazy
 
-from core import roles
-from core.errors import NOT_IN_REACH, SERVICE_ERRORS, refusal
-from core.scoping import has_capability, has_capability_anywhere, path_in_reach, reach_paths, scope_q
-from organizations.models import Organization, OrgKind
+from . import roles
+from .errors import NOT_IN_REACH, SERVICE_ERRORS, refusal
+from .scoping import has_capability, has_capability_anywhere, path_in_reach, reach_paths, scope_q
+
+__all__ = ["SERVICE_ERRORS", "ScopedAdminMixin", "ServiceAdminMixin", "add_service_error", "register_fk_choices"]
 
 
-def active_orgs_for(user, extra: Q | None = None):
-    """Active organisations in the user's reach: the only valid targets of a foreign key."""
-    qs = Organization.objects.for_user(user).filter(status=Organization.Status.ACTIVE)
-    return qs.filter(extra) if extra is not None else qs
+# Foreign-key choices limited to the reach, by related model. organizations registers
+# Organization (active organisations in the reach) in its AppConfig.ready: core may not
+# import it, and a new app registers its own scoped models the same way.
+_fk_choices: dict = {}
+
+
+def register_fk_choices(model, choices) -> None:
+    """`choices(user, extra_q_or_None)` gives the rows a foreign key to `model` may point at."""
+    _fk_choices[model] = choices
 
 
 def add_service_error(form: forms.Form, exc: Exception, field_map: dict[str, str] | None = None) -> None:
     """Put a service's refusal on the form: on the field it names, else at the top (core.errors.refusal)."""
     refusal(exc).on_form(form, field_map)
-
-
-class ReachListFilter(admin.SimpleListFilter):
-    """ "所属区（县）": the district federations in the user's reach (hidden when none)."""
-
-    title = gettext_lazy("所属区（县）")
-    parameter_name = "district"
-
-    def __init__(self, request, params, model, model_admin):
-        self.path_field = model_admin.get_scope_path_field()
-        super().__init__(request, params, model, model_admin)
-
-    def lookups(self, request, model_admin):
-        districts = active_orgs_for(request.user, Q(kind=OrgKind.DISTRICT)).only("pk", "name", "path")
-        return [(str(org.pk), org.name) for org in districts]
-
-    def queryset(self, request, queryset):
-        if not self.value():
-            return queryset
-        try:
-            district = Organization.objects.for_user(request.user).get(pk=int(self.value()))
-        except (ValueError, Organization.DoesNotExist):
-            return queryset.none()
-        return queryset.filter(**{f"{self.path_field}__startswith": district.path})
 
 
 class ScopedAdminMixin:
@@ -142,8 +124,9 @@ class ScopedAdminMixin:
     # -- foreign keys limited to the reach
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.related_model is Organization:
-            kwargs["queryset"] = active_orgs_for(request.user, self.org_fk_limits.get(db_field.name))
+        choices = _fk_choices.get(db_field.related_model)
+        if choices is not None:
+            kwargs["queryset"] = choices(request.user, self.org_fk_limits.get(db_field.name))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
