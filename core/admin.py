@@ -28,12 +28,14 @@ Who gets into the admin
 from __future__ import annotations
 
 from django import forms
+from django.contrib import admin
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
 
 from . import roles
 from .errors import NOT_IN_REACH, SERVICE_ERRORS, refusal
+from .models import TaskOutbox
 from .scoping import has_capability, has_capability_anywhere, path_in_reach, reach_paths, scope_q
 
 __all__ = ["SERVICE_ERRORS", "ScopedAdminMixin", "ServiceAdminMixin", "add_service_error", "register_fk_choices"]
@@ -170,3 +172,16 @@ class ServiceAdminMixin(ScopedAdminMixin):
 
     def changed_values(self, form, allowed) -> dict:
         return {name: form.cleaned_data[name] for name in form.changed_data if name in allowed}
+
+
+# The task outbox: superusers only (no role grants its model permissions).
+@admin.register(TaskOutbox)
+class TaskOutboxAdmin(admin.ModelAdmin):
+    list_display = ("id", "task_name", "created_at", "attempts", "last_error")
+    readonly_fields = ("task_name", "args", "kwargs", "created_at", "attempts", "last_error")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from activity.services import log_action
+from core.audit import log_action
 from core.roles import PERSONAL_DATA_FULL
 from core.scoping import has_capability, reach_paths
 from organizations.models import Organization, User

@@ -21,9 +21,9 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from activity.services import log_action
 from core import roles
 from core.admin import SERVICE_ERRORS, ScopedAdminMixin, ServiceAdminMixin
+from core.audit import log_action
 from core.errors import NOT_IN_REACH, refusal
 from core.scoping import has_capability_anywhere, is_staff_user
 

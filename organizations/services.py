@@ -18,8 +18,8 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from activity.services import log_action
 from core import roles
+from core.audit import log_action
 from core.errors import NOT_IN_REACH, TransitionError
 from core.scoping import forget_reach, has_capability, path_in_reach
 

@@ -17,8 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from activity.services import log_action
 from core import roles
+from core.audit import log_action
 from members.models import EmploymentForm
 from organizations.models import CoverageSummary, Organization, User
 from organizations.services import require

@@ -165,7 +165,7 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # A message taken by a worker that then died is handed out again after this many seconds.
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
-        # Publishing gives up within a second when Redis is down (activity.outbox.enqueue
+        # Publishing gives up within a second when Redis is down (core.outbox.enqueue
         # then keeps the task in the outbox) instead of holding the request for seconds.
         "max_retries": 2,
         "interval_start": 0,

@@ -10,10 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from activity.outbox import enqueue
-from activity.services import log_action
 from core import roles
+from core.audit import log_action
 from core.errors import DomainError
+from core.outbox import enqueue
 from organizations.models import Organization, User
 from organizations.services import require
 

@@ -15,8 +15,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from activity.services import log_action
 from core import roles
+from core.audit import log_action
 from core.errors import DomainError
 from organizations.models import Organization, User
 from organizations.services import require

@@ -12,8 +12,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from activity.services import log_action
 from core import roles
+from core.audit import log_action
 from core.errors import DomainError, TransitionError
 from organizations.models import MEMBER_HOLDING_KINDS, Organization, ServiceStation, User
 from organizations.services import require

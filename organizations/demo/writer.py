@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import reset_queries, transaction
 from django.db.models import F
 
-from activity.services import log_action
+from core.audit import log_action
 from core.scoping import forget_reach
 from organizations.models import (
     ALLOWED_CHILD_KINDS,

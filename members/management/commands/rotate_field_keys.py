@@ -9,7 +9,7 @@ and can be re-run after an interruption (rows already under the newest key are s
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from activity.services import log_action
+from core.audit import log_action
 from members import crypto
 from members.models import JoinApplication, Member
 
