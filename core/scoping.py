@@ -115,6 +115,11 @@ def has_capability_anywhere(user, capability: str) -> bool:
     return any(capability in ROLE_CAPABILITIES.get(role, ()) for _p, role in _assignments(user))
 
 
+def role_assignments(user) -> list[tuple[str, str]]:
+    """The user's (organisation path, role) pairs on active organisations, read once per request."""
+    return _assignments(user)
+
+
 def is_staff_user(user) -> bool:
     """A signed-in user with some staff reach (workers and role-less accounts have none)."""
     return bool(reach_paths(user))

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from organizations.forms import BootstrapForm, OrgChoiceField, _pin_bound, date_widget
+from organizations.forms import BootstrapForm, OrgChoiceField, date_widget, pin_bound
 from organizations.models import MEMBER_HOLDING_KINDS, Organization
 from organizations.selectors import organizations_for_user, stations_for_user
 
@@ -111,7 +111,7 @@ class MemberRegisterForm(NamedErrorsForm):
             user, label=_("所在工会"), help_text=_("基层工会、工会小组、街道（乡镇）或楼宇、区域性工会联合会。")
         )
         self.order_fields(["union"])
-        _pin_bound(self, "union")
+        pin_bound(self, "union")
 
 
 class MembershipEndForm(NamedErrorsForm):
@@ -181,7 +181,7 @@ class TransferInForm(NamedErrorsForm):
         super().__init__(*args, **kwargs)
         self.fields["to_union"] = union_field(user, label=_("转入工会"))
         self.order_fields(["id_number", "to_union", "reason"])
-        _pin_bound(self, "to_union")
+        pin_bound(self, "to_union")
 
     def clean_id_number(self):
         value = (self.cleaned_data.get("id_number") or "").strip()
@@ -217,7 +217,7 @@ class ImportForm(NamedErrorsForm):
         self.fields["file"].error_messages["required"] = _("请选择要上传的“名册文件”。")
         self.fields["file"].error_messages["empty"] = _("上传的“名册文件”是空文件，请检查后重新选择。")
         self.fields["mode"].widget.attrs["class"] = "form-check-input"
-        _pin_bound(self, "union")
+        pin_bound(self, "union")
 
 
 class JoinCodeForm(NamedErrorsForm):
@@ -240,7 +240,7 @@ class JoinCodeForm(NamedErrorsForm):
         )
         self.fields["station"].widget.attrs["class"] = "form-select"
         self.order_fields(["union", "station", "label"])
-        _pin_bound(self, "union")
+        pin_bound(self, "union")
 
     def clean(self):
         data = super().clean()

@@ -112,7 +112,8 @@ class OrgChoiceField(forms.ModelChoiceField):
             self.pinned.append(obj)
 
 
-def _pin_bound(form: forms.Form, *names: str) -> None:
+def pin_bound(form: forms.Form, *names: str) -> None:
+    """Keep the submitted (or initial) value of these capped organisation selects among their options."""
     for name in names:
         field = form.fields[name]
         value = form.data.get(form.add_prefix(name)) if form.is_bound else form.initial.get(name)
@@ -195,7 +196,7 @@ class OrganizationMoveForm(BootstrapForm):
             help_text=_("只列出您管辖范围内、可以设立该类型组织的上级。"),
         )
         self.fields["new_parent"].widget.attrs["class"] = "form-select"
-        _pin_bound(self, "new_parent")
+        pin_bound(self, "new_parent")
 
 
 class OrganizationDissolveForm(BootstrapForm):
@@ -224,7 +225,7 @@ class OrganizationMergeForm(BootstrapForm):
         )
         self.fields["into"].widget.attrs["class"] = "form-select"
         self.order_fields(["into", "on"])
-        _pin_bound(self, "into")
+        pin_bound(self, "into")
 
 
 # --- enterprises, officers, stations ---------------------------------------------------
@@ -253,7 +254,7 @@ class EnterpriseForm(BootstrapForm):
             self.fields[name].widget.attrs["class"] = "form-select"
         if not editing:
             del self.fields["is_active"]
-        _pin_bound(self, "supervisor", "union")
+        pin_bound(self, "supervisor", "union")
 
 
 EnterpriseForm.base_fields = _model_fields(

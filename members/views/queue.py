@@ -21,7 +21,7 @@ from .. import forms, selectors, services
 from ..filters import JoinApplicationFilter
 from ..models import JoinApplication
 from .common import PAGE_SIZE, is_fragment, with_toast
-from .roll import _under_options
+from .roll import subtree_options
 
 
 @staff_required
@@ -43,7 +43,7 @@ def application_list(request):
     page = keyset_page(
         filterset.qs, field="id", descending=not pending, cursor=request.GET.get("cursor", ""), size=PAGE_SIZE
     )
-    under_options, under_org = _under_options(request)
+    under_options, under_org = subtree_options(request)
     context = {
         "filter": filterset,
         "page": page,

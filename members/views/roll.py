@@ -41,7 +41,7 @@ def _tidy_filter_form(filterset) -> None:
     fields["employment_form"].help_text = _("按住 Ctrl 可多选")
 
 
-def _under_options(request, field: str = "under") -> tuple[list[tuple[int, str]], object]:
+def subtree_options(request, field: str = "under") -> tuple[list[tuple[int, str]], object]:
     """Options for the "union subtree" select (capped; the chosen one always listed)."""
     user = request.user
     orgs = list(organizations_for_user(user).filter(status="active").order_by("path")[:OPTION_LIMIT])
@@ -85,7 +85,7 @@ def member_list(request):
         size=PAGE_SIZE,
         ids_first=bool(request.GET.get("under")),
     )
-    under_options, under_org = _under_options(request)
+    under_options, under_org = subtree_options(request)
     export_query = request.GET.copy()
     export_query.pop("cursor", None)
     context = {
@@ -295,7 +295,7 @@ def honour_list(request):
     page = keyset_page(
         filterset.qs, field="year", descending=True, cursor=request.GET.get("cursor", ""), size=PAGE_SIZE
     )
-    under_options, under_org = _under_options(request)
+    under_options, under_org = subtree_options(request)
     context = {
         "filter": filterset,
         "page": page,

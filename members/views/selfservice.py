@@ -21,7 +21,7 @@ from core.pages import apply_service_error, private, worker_required
 from .. import cards, forms, selectors, services
 from ..models import Membership, Transfer
 from .common import form_page, posted
-from .transfers import _search_context, destination_options
+from .transfers import destination_options, search_context
 
 
 def _member_or_none(request):
@@ -119,7 +119,7 @@ def my_transfer(request):
                 "active": _active(member),
                 "transfers": transfers,
                 "open_transfer": open_transfer,
-                **_search_context(request, form),
+                **search_context(request, form),
             },
         )
     )

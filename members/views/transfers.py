@@ -74,7 +74,7 @@ def staff_destinations(request):
     return destination_options(request)
 
 
-def _search_context(request, form) -> dict:
+def search_context(request, form) -> dict:
     """The destination search state for a full page render (no-JS path and errors)."""
     q = (request.POST.get("q") or request.GET.get("q") or "").strip()[:60]
     chosen = form["to_union"].value()
@@ -111,7 +111,7 @@ def member_transfer(request, pk: int):
         form_page(
             request,
             "members/member_transfer.html",
-            {"form": form, "member": member, **_search_context(request, form)},
+            {"form": form, "member": member, **search_context(request, form)},
         )
     )
 
