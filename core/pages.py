@@ -94,12 +94,14 @@ def apply_service_error(form, exc: Exception) -> None:
     found.on_form(form)
 
 
-def service_form(request, form, *, template: str, context: dict, save):
+def service_form(request, form, *, template: str, context, save):
     """A form page whose POST is carried out by a service.
 
     `save(cleaned_data)` calls the service and returns (success message, redirect target:
-    a URL name and its arguments). A service's refusal lands on the form's fields and the
-    page is shown again with status 400, keeping what the user typed.
+    a URL name and its arguments, or a URL). A service's refusal lands on the form's
+    fields and the page is shown again with status 400, keeping what the user typed.
+    `context` is a dict, or a function returning one when the page is shown (so a POST
+    that succeeds does not build a page it never renders).
     """
     if request.method == "POST" and form.is_valid():
         try:
@@ -109,6 +111,8 @@ def service_form(request, form, *, template: str, context: dict, save):
         else:
             messages.success(request, message)
             return redirect(*target)
+    if callable(context):
+        context = context()
     return render(request, template, {**context, "form": form}, status=400 if form.errors else 200)
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError, refusal
-from core.pages import apply_service_error, private, worker_required
+from core.pages import private, service_form, worker_required
 
 from .. import cards, forms, selectors, services
 from ..models import Membership, Transfer
@@ -99,28 +98,24 @@ def my_transfer(request):
     transfers = list(selectors.transfers_for_worker(user).filter(member=member).order_by("-id")[:10])
     open_transfer = next((t for t in transfers if t.status == Transfer.Status.REQUESTED), None)
     form = forms.TransferRequestForm(posted(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            t = services.transfer_request(
-                actor=user, member=member, to_union=form.cleaned_data["to_union"], reason=form.cleaned_data["reason"]
-            )
-        except (ValidationError, DomainError) as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("转接申请已提交，待“%(to)s”接收。") % {"to": t.to_union.name})
-            return redirect("my-transfer")
+
+    def save(data):
+        t = services.transfer_request(actor=user, member=member, to_union=data["to_union"], reason=data["reason"])
+        return _("转接申请已提交，待“%(to)s”接收。") % {"to": t.to_union.name}, ("my-transfer",)
+
     return private(
-        form_page(
+        service_form(
             request,
-            "selfservice/transfer.html",
-            {
-                "form": form,
+            form,
+            template="selfservice/transfer.html",
+            context=lambda: {
                 "member": member,
                 "active": _active(member),
                 "transfers": transfers,
                 "open_transfer": open_transfer,
                 **search_context(request, form),
             },
+            save=save,
         )
     )
 
@@ -154,24 +149,17 @@ def my_data(request):
     if member is None:
         return _no_member(request, _("我的信息"))
     form = forms.ContactForm(posted(request), initial={"employer_name": member.employer_name, "mobile": ""})
-    if request.method == "POST" and form.is_valid():
-        mobile = form.cleaned_data["mobile"].strip()
-        try:
-            services.member_update_contact(
-                actor=request.user,
-                member=member,
-                mobile=mobile or None,
-                employer_name=form.cleaned_data["employer_name"],
-            )
-        except (ValidationError, DomainError) as exc:
-            apply_service_error(form, exc)
-        else:
-            if mobile:
-                messages.success(request, _("已更新联系方式。下次请用新手机号码登录。"))
-            else:
-                messages.success(request, _("已更新联系方式。"))
-            return redirect("my-data")
-    return private(form_page(request, "selfservice/data.html", {"form": form, "member": member}))
+
+    def save(data):
+        mobile = data["mobile"].strip()
+        services.member_update_contact(
+            actor=request.user, member=member, mobile=mobile or None, employer_name=data["employer_name"]
+        )
+        if mobile:
+            return _("已更新联系方式。下次请用新手机号码登录。"), ("my-data",)
+        return _("已更新联系方式。"), ("my-data",)
+
+    return private(service_form(request, form, template="selfservice/data.html", context={"member": member}, save=save))
 
 
 @worker_required
@@ -200,12 +188,14 @@ def my_leave(request):
         return _no_member(request, _("申请退会"))
     active = _active(member)
     form = forms.LeaveForm(posted(request))
-    if request.method == "POST" and active is not None and form.is_valid():
-        try:
-            services.membership_leave(actor=request.user, membership=active, reason=form.cleaned_data["reason"])
-        except (ValidationError, DomainError) as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("您已退出“%(union)s”。感谢您对工会工作的支持。") % {"union": active.union.name})
-            return redirect("my-membership")
-    return private(form_page(request, "selfservice/leave.html", {"form": form, "member": member, "active": active}))
+    context = {"member": member, "active": active}
+    if active is None:
+        # Nothing to leave: the page says so, and a POST changes nothing.
+        return private(form_page(request, "selfservice/leave.html", {**context, "form": form}))
+
+    def save(data):
+        services.membership_leave(actor=request.user, membership=active, reason=data["reason"])
+        message = _("您已退出“%(union)s”。感谢您对工会工作的支持。") % {"union": active.union.name}
+        return message, ("my-membership",)
+
+    return private(service_form(request, form, template="selfservice/leave.html", context=context, save=save))

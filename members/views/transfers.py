@@ -15,14 +15,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError, refusal
-from core.pages import apply_service_error, keyset_page, private, staff_required
+from core.pages import keyset_page, private, service_form, staff_required
 from core.roles import MEMBER_MANAGE
 from core.scoping import has_capability, has_capability_anywhere, path_in_reach
 
 from .. import forms, selectors, services
 from ..filters import TransferFilter
 from ..models import Transfer
-from .common import PAGE_SIZE, form_page, posted
+from .common import PAGE_SIZE, posted
 
 
 def transfer_actions(user, t: Transfer) -> dict:
@@ -94,24 +94,18 @@ def member_transfer(request, pk: int):
     if not has_capability(user, MEMBER_MANAGE, member.org_path):
         raise PermissionDenied(_("您的角色没有办理会员关系转接的权限。"))
     form = forms.TransferRequestForm(posted(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            t = services.transfer_request(
-                actor=user, member=member, to_union=form.cleaned_data["to_union"], reason=form.cleaned_data["reason"]
-            )
-        except (ValidationError, DomainError) as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(
-                request,
-                _("已向“%(to)s”发出转接申请，待对方接收。") % {"to": t.to_union.name},
-            )
-            return redirect("member-detail", pk=member.pk)
+
+    def save(data):
+        t = services.transfer_request(actor=user, member=member, to_union=data["to_union"], reason=data["reason"])
+        return _("已向“%(to)s”发出转接申请，待对方接收。") % {"to": t.to_union.name}, ("member-detail", member.pk)
+
     return private(
-        form_page(
+        service_form(
             request,
-            "members/member_transfer.html",
-            {"form": form, "member": member, **search_context(request, form)},
+            form,
+            template="members/member_transfer.html",
+            context=lambda: {"member": member, **search_context(request, form)},
+            save=save,
         )
     )
 
@@ -123,30 +117,23 @@ def transfer_in(request):
     if not has_capability_anywhere(user, MEMBER_MANAGE):
         raise PermissionDenied(_("您的角色没有办理会员关系转接的权限。"))
     form = forms.TransferInForm(posted(request), user=user)
-    if request.method == "POST" and form.is_valid():
-        member = selectors.member_find_by_id_number(form.cleaned_data["id_number"])
+
+    def save(data):
+        member = selectors.member_find_by_id_number(data["id_number"])
         if member is None:
-            form.add_error("id_number", _("未找到该身份证号码的会员；尚未入会的职工请直接登记入会。"))
-        else:
-            try:
-                t = services.transfer_request(
-                    actor=user,
-                    member=member,
-                    to_union=form.cleaned_data["to_union"],
-                    reason=form.cleaned_data["reason"],
-                )
-            except Http404:
-                form.add_error("to_union", _("您没有在“转入工会”办理会员业务的权限，请重新选择。"))
-            except (ValidationError, DomainError) as exc:
-                apply_service_error(form, exc)
-            else:
-                messages.success(
-                    request,
-                    _("已申请将“%(name)s”从“%(from)s”转入“%(to)s”，待接收确认。")
-                    % {"name": t.member.name, "from": t.from_union.name, "to": t.to_union.name},
-                )
-                return redirect("member-transfers")
-    return form_page(request, "members/transfer_in.html", {"form": form})
+            raise ValidationError({"id_number": _("未找到该身份证号码的会员；尚未入会的职工请直接登记入会。")})
+        try:
+            t = services.transfer_request(actor=user, member=member, to_union=data["to_union"], reason=data["reason"])
+        except Http404:
+            raise ValidationError({"to_union": _("您没有在“转入工会”办理会员业务的权限，请重新选择。")}) from None
+        message = _("已申请将“%(name)s”从“%(from)s”转入“%(to)s”，待接收确认。") % {
+            "name": t.member.name,
+            "from": t.from_union.name,
+            "to": t.to_union.name,
+        }
+        return message, ("member-transfers",)
+
+    return service_form(request, form, template="members/transfer_in.html", context={}, save=save)
 
 
 def _decide(request, pk: int, action: str):
