@@ -73,7 +73,7 @@ clean:
 	rm -rf var staticfiles
 
 .PHONY: backup restore
-## backup: dump the PostgreSQL database (DATABASE_URL) and MEDIA_ROOT into var/backups/<timestamp> (BACKUP_DIR, BACKUP_KEEP).
+## backup: dump the PostgreSQL database (DATABASE_URL), MEDIA_ROOT and PRIVATE_FILES_ROOT into var/backups/<timestamp> (BACKUP_DIR, BACKUP_KEEP).
 backup:
 	scripts/backup.sh
 

@@ -117,7 +117,7 @@ def run_die(path: Path, fmt: str, tag: str) -> dict:
     import tablib
     from import_export import fields, resources
 
-    from members import crypto
+    from core import crypto
     from members.models import Member
     from members.names import name_initials
     from members.validators import parse_id_number, parse_mobile

@@ -80,7 +80,8 @@ def sample_members(org, n: int, *, seed: int = 11) -> list:
 
 def measure_lookups(user, org, *, n: int = 500) -> dict[str, float]:
     """Member lookup by ID number and by mobile (exact blind-index match) through members.selectors."""
-    from members import crypto, selectors
+    from core import crypto
+    from members import selectors
 
     people = sample_members(org, n)
     ids = [crypto.decrypt(m.id_number_enc) for m in people]
@@ -307,7 +308,8 @@ def measure_monthly_report(user, org, month: str, *, runs: int = 3) -> dict[str,
 
 def hot_queries(user, org, street, sample_member, *, root=None, root_user=None) -> list[tuple[str, str, object]]:
     """(name, what it serves, queryset) of the hot queries, for EXPLAIN (ANALYZE, BUFFERS)."""
-    from members import crypto, selectors
+    from core import crypto
+    from members import selectors
     from members.models import Membership
     from members.names import name_initials
     from organizations import selectors as org_selectors

@@ -28,17 +28,23 @@ Who gets into the admin
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
 
 from . import roles
 from .errors import NOT_IN_REACH, SERVICE_ERRORS, refusal
-from .models import TaskOutbox
 from .scoping import has_capability, has_capability_anywhere, path_in_reach, reach_paths, scope_q
 
-__all__ = ["SERVICE_ERRORS", "ScopedAdminMixin", "ServiceAdminMixin", "add_service_error", "register_fk_choices"]
+__all__ = [
+    "SERVICE_ERRORS",
+    "ScopedAdminMixin",
+    "ServiceAdminMixin",
+    "add_service_error",
+    "reach_list_filters",
+    "register_fk_choices",
+    "register_reach_list_filter",
+]
 
 
 # Foreign-key choices limited to the reach, by related model. organizations registers
@@ -50,6 +56,22 @@ _fk_choices: dict = {}
 def register_fk_choices(model, choices) -> None:
     """`choices(user, extra_q_or_None)` gives the rows a foreign key to `model` may point at."""
     _fk_choices[model] = choices
+
+
+# The "by district in the reach" list filter, for core's own admins (attachments).
+# organizations registers its ReachListFilter in AppConfig.ready, for the same reason.
+_reach_list_filters: list = []
+
+
+def register_reach_list_filter(list_filter) -> None:
+    """A list filter class that narrows a scoped changelist to part of the reach."""
+    if list_filter not in _reach_list_filters:
+        _reach_list_filters.append(list_filter)
+
+
+def reach_list_filters() -> tuple:
+    """The registered reach filters (none when no app registered one)."""
+    return tuple(_reach_list_filters)
 
 
 def add_service_error(form: forms.Form, exc: Exception, field_map: dict[str, str] | None = None) -> None:
@@ -172,16 +194,3 @@ class ServiceAdminMixin(ScopedAdminMixin):
 
     def changed_values(self, form, allowed) -> dict:
         return {name: form.cleaned_data[name] for name in form.changed_data if name in allowed}
-
-
-# The task outbox: superusers only (no role grants its model permissions).
-@admin.register(TaskOutbox)
-class TaskOutboxAdmin(admin.ModelAdmin):
-    list_display = ("id", "task_name", "created_at", "attempts", "last_error")
-    readonly_fields = ("task_name", "args", "kwargs", "created_at", "attempts", "last_error")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

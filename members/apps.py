@@ -7,6 +7,7 @@ class MembersConfig(AppConfig):
     verbose_name = _("会员")
 
     def ready(self):
+        from core.crypto import register_encrypted_field
         from organizations.services import register_member_counter, register_merge_hook, register_path_copy
 
         from . import services
@@ -23,5 +24,8 @@ class MembersConfig(AppConfig):
             (Transfer, "to_path"),
         ):
             register_path_copy(model, field)
+        # ID numbers and mobiles are Fernet tokens: rotate_field_keys re-encrypts these.
+        register_encrypted_field(Member, "id_number_enc", "mobile_enc")
+        register_encrypted_field(JoinApplication, "id_number_enc", "mobile_enc")
         register_member_counter(services.active_members_by_path)
         register_merge_hook(services.memberships_follow_merge)

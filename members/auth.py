@@ -10,8 +10,10 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
-from . import crypto
-from .validators import _MOBILE, normalize_mobile
+from core import crypto
+from core.login_names import login_name
+
+from .validators import _MOBILE
 
 
 class MobileBackend(ModelBackend):
@@ -20,7 +22,7 @@ class MobileBackend(ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is None or password is None:
             return None
-        number = normalize_mobile(str(username))
+        number = login_name(username)  # the doors' spelling rule, so every door agrees
         if not _MOBILE.fullmatch(number):
             return None
         User = get_user_model()

@@ -1,11 +1,11 @@
 """QR codes and printable documents of the members app: join posters and member cards.
 
-- QR images (PNG, SVG) with segno, for join codes and the member card.
+- QR images (PNG, SVG) for join codes and the member card come from core.documents.
 - The member card's verification token: a signed membership id. A station scanning the
   card opens /verify/<token>/, which checks the signature before any lookup, then shows
   whether the membership is still active.
-- The printable card as PDF (reportlab) with Chinese text in an embedded TrueType font
-  (members/fonts/, see the README there), so it renders in any viewer.
+- The printable card as PDF (reportlab) with Chinese text in the embedded CJK font of
+  core.documents (core/fonts/), so it renders in any viewer.
 """
 
 from __future__ import annotations
@@ -13,59 +13,18 @@ from __future__ import annotations
 import datetime as dt
 import io
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
-import segno
 from django.core import signing
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.documents import pdf_canvas, pdf_draw_qr, pdf_fit_font_size, register_cjk_font
 from organizations.models import Organization
 
 from . import selectors
 from .models import Member, Membership
 
 CARD_SALT = "members.card"
-FONT_NAME = "UnionPortalSansSC"
-FONT_PATH = Path(__file__).resolve().parent / "fonts" / "UnionPortalSansSC-Regular.ttf"
-QR_ERROR = "m"  # 15% recovery: survives a scratched phone screen or a creased print
-
-
-# --- QR images ----------------------------------------------------------------------------
-
-
-def qr_png(data: str, *, scale: int = 10, border: int = 4) -> bytes:
-    buf = io.BytesIO()
-    segno.make(data, error=QR_ERROR, micro=False).save(buf, kind="png", scale=scale, border=border)
-    return buf.getvalue()
-
-
-def qr_svg(data: str, *, scale: int = 10, border: int = 4, title: str = "") -> bytes:
-    """A standalone SVG (no XML declaration, no style attributes: fits the strict CSP)."""
-    buf = io.BytesIO()
-    segno.make(data, error=QR_ERROR, micro=False).save(
-        buf, kind="svg", scale=scale, border=border, xmldecl=False, title=title or None, svgclass="qr", lineclass=None
-    )
-    return buf.getvalue()
-
-
-def qr_svg_inline(data: str, *, title: str = "") -> str:
-    """SVG markup to place inside a page; sized by CSS (viewBox kept, width/height dropped)."""
-    buf = io.BytesIO()
-    segno.make(data, error=QR_ERROR, micro=False).save(
-        buf,
-        kind="svg",
-        scale=1,
-        border=4,
-        xmldecl=False,
-        svgns=True,
-        omitsize=True,
-        title=title or None,
-        svgclass="qr",
-        lineclass=None,
-    )
-    return buf.getvalue().decode("utf-8")
 
 
 # --- member-card verification ------------------------------------------------------------
@@ -122,16 +81,6 @@ def card_verify(signed: str) -> CardCheck | None:
 # --- the printable card (PDF) --------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def _register_font() -> str:
-    """Register the embedded CJK font with reportlab once per process (parsing costs ~0.2 s)."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    pdfmetrics.registerFont(TTFont(FONT_NAME, str(FONT_PATH)))
-    return FONT_NAME
-
-
 @dataclass(frozen=True)
 class CardData:
     """Everything printed on a card (kept apart from the drawing, so tests can read it)."""
@@ -165,54 +114,14 @@ RED = (0.70, 0.10, 0.12)
 GOLD = (0.96, 0.76, 0.36)
 
 
-def _draw_qr(c, data: str, x: float, y: float, size: float) -> None:
-    """A QR code as vector squares (crisp at any print resolution), one rectangle per dark run."""
-    qr = segno.make(data, error=QR_ERROR, micro=False)
-    matrix = [list(row) for row in qr.matrix]
-    n = len(matrix)
-    quiet = 2
-    cell = size / (n + 2 * quiet)
-    c.setFillColorRGB(1, 1, 1)
-    c.rect(x, y, size, size, stroke=0, fill=1)
-    c.setFillColorRGB(0, 0, 0)
-    for r, row in enumerate(matrix):
-        col = 0
-        while col < n:
-            if row[col]:
-                start = col
-                while col < n and row[col]:
-                    col += 1
-                c.rect(
-                    x + (quiet + start) * cell,
-                    y + size - (quiet + r + 1) * cell,
-                    (col - start) * cell,
-                    cell,
-                    stroke=0,
-                    fill=1,
-                )
-            else:
-                col += 1
-
-
-def _fit(c, text: str, font: str, size: float, width: float, min_size: float = 6) -> float:
-    """The largest font size up to `size` at which `text` fits `width`."""
-    while size > min_size and c.stringWidth(text, font, size) > width:
-        size -= 0.5
-    return size
-
-
 def card_pdf(data: CardData) -> bytes:
     """An A4 page with the card's front and back at real size, to cut out, fold and laminate."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
-    from reportlab.pdfgen import canvas
 
-    font = _register_font()
+    font = register_cjk_font()
     buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=A4, pageCompression=1, initialFontName=font, initialFontSize=10)
-    c.setTitle(_("工会会员卡"))
-    c.setAuthor(data.federation)
-    c.setSubject(data.member_number)
+    c = pdf_canvas(buf, title=_("工会会员卡"), author=data.federation, subject=data.member_number)
     page_w, page_h = A4
     w, h = CARD_W_MM * mm, CARD_H_MM * mm
 
@@ -253,14 +162,14 @@ def card_pdf(data: CardData) -> bytes:
     c.rect(x, front_y + h - band - 0.8 * mm, w, 0.8 * mm, stroke=0, fill=1)
     c.setFillColorRGB(1, 1, 1)
     title = _("%(fed)s 会员卡") % {"fed": data.federation}
-    size = _fit(c, title, font, 11, w - 8 * mm)
+    size = pdf_fit_font_size(c, title, font, 11, w - 8 * mm)
     c.setFont(font, size)
     c.drawString(x + 4 * mm, front_y + h - band + 4.2 * mm, title)
 
     qr_size = 27 * mm
     qr_x = x + w - qr_size - 3 * mm
     qr_y = front_y + 4 * mm
-    _draw_qr(c, data.verify_url, qr_x, qr_y, qr_size)
+    pdf_draw_qr(c, data.verify_url, qr_x, qr_y, qr_size)
     c.setFillColorRGB(0.35, 0.35, 0.35)
     c.setFont(font, 5.5)
     hint = _("扫码核验")
@@ -269,7 +178,7 @@ def card_pdf(data: CardData) -> bytes:
     text_x = x + 4 * mm
     text_w = qr_x - text_x - 2 * mm
     c.setFillColorRGB(0.1, 0.1, 0.1)
-    size = _fit(c, data.name, font, 15, text_w)
+    size = pdf_fit_font_size(c, data.name, font, 15, text_w)
     c.setFont(font, size)
     c.drawString(text_x, front_y + h - band - 9 * mm, data.name)
     rows = [
@@ -283,7 +192,7 @@ def card_pdf(data: CardData) -> bytes:
         c.setFont(font, 6)
         c.drawString(text_x, y, label)
         c.setFillColorRGB(0.1, 0.1, 0.1)
-        size = _fit(c, value, font, 8.5, text_w, min_size=5)
+        size = pdf_fit_font_size(c, value, font, 8.5, text_w, min_size=5)
         c.setFont(font, size)
         c.drawString(text_x, y - 3.6 * mm, value)
         y -= 8.6 * mm

@@ -68,10 +68,11 @@ def seed_members(*, rng: random.Random, scale: int = 1) -> dict[str, int]:
     from django.db import transaction
     from django.db.models import Count
 
+    from core import crypto
     from core.errors import DomainError
     from organizations.models import Organization, OrgKind, User
 
-    from . import crypto, services
+    from . import services
     from .importer import import_rows
     from .models import EmploymentForm, JoinApplication, JoinCode, Member, Membership
 
@@ -168,4 +169,40 @@ def seed_members(*, rng: random.Random, scale: int = 1) -> dict[str, int]:
                 applications += 1
             except (DomainError, ValidationError):
                 continue  # a generated person who already exists is just skipped
-    return {"members": created, "applications": applications}
+    return {"members": created, "applications": applications, "transfers": _seed_transfers(member, unions)}
+
+
+def _seed_transfers(worker_member, unions) -> int:
+    """Two open transfers through the services, as the demo logins would make them.
+
+    `huangpu` asks for the demo worker (a 浦东 member) by ID: it waits for the worker's
+    consent on /me/transfer/ (or 浦东's agreement). `pudong` sends one of its members to
+    黄浦: it waits for `huangpu` to accept. Skipped when any transfer exists (idempotent).
+    """
+    from organizations.models import RoleAssignment, User
+
+    from . import services
+    from .models import Member, Transfer
+
+    pudong = User.objects.filter(username="pudong").first()
+    huangpu = User.objects.filter(username="huangpu").first()
+    if pudong is None or huangpu is None or Transfer.objects.exists():
+        return 0
+    hp_path = RoleAssignment.objects.filter(user=huangpu).values_list("organization__path", flat=True).first()
+    pd_path = RoleAssignment.objects.filter(user=pudong).values_list("organization__path", flat=True).first()
+    to_hp = next((u for u in unions if hp_path and u.path.startswith(hp_path)), None)
+    if to_hp is None or not pd_path or not worker_member.org_path.startswith(pd_path):
+        return 0
+    made = 0
+    services.transfer_request(actor=huangpu, member=worker_member, to_union=to_hp, reason="新单位申请转入")
+    made += 1
+    leaving = (
+        Member.objects.filter(org_path__startswith=pd_path, current_membership__status="active", user__isnull=True)
+        .exclude(pk=worker_member.pk)
+        .order_by("pk")
+        .first()
+    )
+    if leaving is not None:
+        services.transfer_request(actor=pudong, member=leaving, to_union=to_hp, reason="调往黄浦工作")
+        made += 1
+    return made

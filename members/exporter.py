@@ -2,38 +2,37 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import tempfile
 from collections.abc import Iterator
 
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from core import crypto, documents
 from core.audit import log_action
 from core.roles import PERSONAL_DATA_FULL
 from core.scoping import has_capability, reach_paths
 from organizations.models import Organization, User
 
-from . import crypto
 from .models import Member
 
+# Column titles, rendered in the language of the request that asks for the file.
 EXPORT_HEADERS = [
-    "会员编号",
-    "姓名",
-    "性别",
-    "出生日期",
-    "身份证号码",
-    "手机号码",
-    "所在工会",
-    "会籍状态",
-    "入会日期",
-    "工作单位",
-    "就业形态",
-    "是否农民工",
-    "文化程度",
-    "技能等级",
+    gettext_lazy("会员编号"),
+    gettext_lazy("姓名"),
+    gettext_lazy("性别"),
+    gettext_lazy("出生日期"),
+    gettext_lazy("身份证号码"),
+    gettext_lazy("手机号码"),
+    gettext_lazy("所在工会"),
+    gettext_lazy("会籍状态"),
+    gettext_lazy("入会日期"),
+    gettext_lazy("工作单位"),
+    gettext_lazy("就业形态"),
+    gettext_lazy("是否农民工"),
+    gettext_lazy("文化程度"),
+    gettext_lazy("技能等级"),
 ]
 CHUNK = 2000
 
@@ -99,13 +98,12 @@ def member_export(
         )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     rows = _rows(actor, queryset, full)
+    header = [str(h) for h in EXPORT_HEADERS]  # now, in the request's language (csv streams later)
+    # The shared writers escape names, employers… that a spreadsheet would run as formulas.
     if fmt == "csv":
-        return f"members-{stamp}.csv", "text/csv; charset=utf-8", _csv_stream(rows)
-    return (
-        f"members-{stamp}.xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        _xlsx_file(rows),
-    )
+        return f"members-{stamp}.csv", documents.CSV_CONTENT_TYPE, documents.csv_stream(header, rows)
+    sheet = documents.Sheet(title=_("会员名册"), header=header, rows=rows)
+    return f"members-{stamp}.xlsx", documents.XLSX_CONTENT_TYPE, documents.xlsx_file([sheet])
 
 
 def _may_see_full_somewhere(actor: User) -> bool:
@@ -123,32 +121,3 @@ def _audit_org(actor: User, under) -> Organization | None:
     if reach == ("",):
         return Organization.objects.filter(depth=1).order_by("path").first()
     return None
-
-
-def _csv_stream(rows: Iterator[list]) -> Iterator[bytes]:
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    yield "\ufeff".encode()  # Excel needs the BOM to read UTF-8
-    w.writerow(EXPORT_HEADERS)
-    for i, row in enumerate(rows):
-        w.writerow(row)
-        if i % 500 == 0:
-            yield buf.getvalue().encode("utf-8")
-            buf.seek(0)
-            buf.truncate()
-    yield buf.getvalue().encode("utf-8")
-
-
-def _xlsx_file(rows: Iterator[list]):
-    """A write-only workbook spooled to a temporary file (rows are streamed, not held)."""
-    import openpyxl
-
-    wb = openpyxl.Workbook(write_only=True)
-    ws = wb.create_sheet("会员名册")
-    ws.append(EXPORT_HEADERS)
-    for row in rows:
-        ws.append(row)
-    fh = tempfile.TemporaryFile()
-    wb.save(fh)
-    fh.seek(0)
-    return fh

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.uploads import BoundedFileField
 from organizations.forms import BootstrapForm, OrgChoiceField, date_widget, pin_bound
 from organizations.models import MEMBER_HOLDING_KINDS, Organization
 from organizations.selectors import organizations_for_user, stations_for_user
@@ -198,7 +199,7 @@ class TransferDecisionForm(NamedErrorsForm):
 
 
 class ImportForm(NamedErrorsForm):
-    file = forms.FileField(
+    file = BoundedFileField(
         label=_("名册文件"),
         help_text=_("Excel（.xlsx）或 CSV（.csv，UTF-8）文件，第一行为列名，请使用下载的模板。"),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),

@@ -2,7 +2,7 @@
 
 Personal data (ID number, mobile) is never stored in plain text: each is kept as a Fernet
 token (`*_enc`), a keyed blind index for exact lookup (`*_hash`) and a masked form for
-display (`*_masked`). See members/crypto.py.
+display (`*_masked`). See core/crypto.py (the fields are registered for key rotation in apps.py).
 
 Scoping: a member is seen through the union of their latest membership — the active one
 while they are a member — copied onto `Member.org_path`. After a transfer the old union
@@ -334,18 +334,31 @@ class JoinApplication(models.Model):
 
 class TransferQuerySet(ScopedQuerySet):
     def for_user(self, user):
-        """Both ends of a transfer see it: the union it leaves and the union it goes to."""
-        return self.filter(scope_q(user, "from_path") | scope_q(user, "to_path"))
+        """Both ends of a transfer see it: the union it leaves and the union it goes to.
+
+        Except that the receiving end does not see a request still awaiting the worker's or
+        the releasing union's consent: otherwise asking by ID number would tell it whether,
+        and where, a person is a member before anyone agreed.
+        """
+        return self.filter(
+            scope_q(user, "from_path") | (scope_q(user, "to_path") & ~Q(status=Transfer.Status.AWAITING))
+        )
 
 
 class Transfer(models.Model):
     """Moving a membership to another union (会员关系转接), accepted by the receiving union."""
 
     class Status(models.TextChoices):
+        # Asked for by the receiving union: the worker or the releasing union must agree
+        # before the receiving union may accept (else any clerk could pull anyone in).
+        AWAITING = "awaiting", _("待本人或转出工会同意")
         REQUESTED = "requested", _("待接收")
         ACCEPTED = "accepted", _("已接收")
         REJECTED = "rejected", _("已拒绝")
+        DECLINED = "declined", _("未获同意")
         CANCELLED = "cancelled", _("已撤回")
+
+    OPEN_STATUSES = (Status.AWAITING, Status.REQUESTED)
 
     class Side(models.TextChoices):
         FROM = "from", _("转出工会")
@@ -368,8 +381,6 @@ class Transfer(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_note = models.CharField(_("处理意见"), max_length=200, blank=True)
     new_membership = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    # [{"at", "by", "status", "note"}], appended by each transition (the audit log has the rest).
-    history = models.JSONField(default=list, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TransferQuerySet.as_manager()
@@ -387,11 +398,17 @@ class Transfer(models.Model):
             ),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["member"], condition=Q(status="requested"), name="transfer_one_open"),
+            models.UniqueConstraint(
+                fields=["member"], condition=Q(status__in=["awaiting", "requested"]), name="transfer_one_open"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.member.name}：{self.from_union} → {self.to_union}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
 
 
 class Honour(models.Model):

@@ -12,9 +12,9 @@ import re
 from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from core import crypto
 from core.scoping import has_capability
 
-from . import crypto
 from .models import Honour, ImportJob, JoinApplication, JoinCode, Member, Membership, Transfer
 from .validators import normalize_id_number, normalize_mobile, upgrade_15_to_18
 

@@ -20,12 +20,35 @@ from openpyxl.styles.stylesheet import apply_stylesheet
 from openpyxl.utils.datetime import from_excel, from_ISO8601
 
 CHUNK = 1 << 20
+# No roster row comes near this (nine short cells); a row that never closes — a zip bomb's
+# favourite shape — is refused here instead of being buffered whole.
+MAX_ROW_CHARS = 2 << 20
+MAX_COLUMNS = 16384  # Excel's own limit (XFD)
 _COLUMN_INDEX: dict[str, int] = {}
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"[A-Z]+\d+(?::[A-Z]+(\d+))?\"")
 _INTERESTING = frozenset({"row", "c", "v", "t", "is"})
 # One cell with its reference: <c r="B12" s="3" t="s"><v>7</v></c>, <c r="A1"/>, inline strings…
-_CELL = re.compile(r'<c r="([A-Z]{1,3})([0-9]+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
+# The content may not run past the next cell's start tag (an unrolled loop, not `.*?`):
+# otherwise every unclosed <c …> would scan to the end of the buffer, quadratic in its size.
+_CELL = re.compile(r'<c r="([A-Z]{1,3})([0-9]+)"([^>]*?)(?:/>|>([^<]*(?:<(?!/c>|c[\s>/])[^<]*)*)</c>)')
 _T = re.compile(r"<t(?:\s[^>]*)?>([^<]*)</t>")
+
+
+class RowTooLong(ValueError):
+    """A row longer than MAX_ROW_CHARS (or wider than Excel allows): not a roster."""
+
+    def __init__(self, row: int):
+        super().__init__(f"row {row} too long")
+        self.row = row
+
+
+def _row_end(text: str, start: int) -> int:
+    """Index just past the last "</row>" that ends at or after `start`, or -1.
+
+    The caller passes where the new data begins, so each character is looked at once.
+    """
+    i = text.rfind("</row>", start)
+    return i + 6 if i >= 0 else -1
 
 
 def _fast_path_ok(head: bytes) -> bool:
@@ -132,8 +155,12 @@ class Workbook:
             while True:
                 chunk = src.read(CHUNK)
                 text = carry + decoder.decode(chunk, final=not chunk)
-                cut = text.rfind("</row>") + 6 if chunk else len(text)
-                if cut < 6 and chunk:
+                # The carry holds no "</row>": only the new text (and the 5 characters
+                # before it, where the tag may have been cut) can end a row.
+                cut = _row_end(text, max(0, len(carry) - 5)) if chunk else len(text)
+                if cut < 0:
+                    if len(text) > MAX_ROW_CHARS:
+                        raise RowTooLong(current + 1)
                     carry = text
                     continue
                 body, carry = text[:cut], text[cut:]
@@ -207,6 +234,8 @@ class Workbook:
             if tag == "c":
                 ref = attrs.get("r")
                 col = _column(ref.rstrip("0123456789")) if ref else col + 1
+                if col >= MAX_COLUMNS:
+                    raise RowTooLong(row_no)
                 ctype = attrs.get("t", "n")
                 style = attrs.get("s")
                 text = None
@@ -231,6 +260,8 @@ class Workbook:
             nonlocal text
             if collect:
                 text += data
+                if len(text) > MAX_ROW_CHARS:
+                    raise RowTooLong(row_no)
 
         def end(name):
             nonlocal collect

@@ -28,6 +28,7 @@ from core.errors import NOT_IN_REACH, refusal
 from core.scoping import has_capability_anywhere, is_staff_user
 
 from .admin_filters import ReachListFilter, active_orgs_for
+from .forms import AdminLoginForm
 from .models import (
     CoverageSummary,
     Enterprise,
@@ -61,6 +62,8 @@ from .services import (
 admin.site.site_header = gettext_lazy("UnionPortal 系统管理")
 admin.site.site_title = gettext_lazy("UnionPortal 系统管理")
 admin.site.index_title = gettext_lazy("系统管理")
+# One spelling of the sign-in name at every door, so the lock-out cannot be sidestepped.
+admin.site.login_form = AdminLoginForm
 
 # Which organisations each foreign key may point at (besides: active and in the reach).
 # Used for the form field and for the autocomplete search, so both agree.

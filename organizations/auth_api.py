@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from core.api import error_response as _error
 from core.api import error_responses
+from core.login_names import login_name
 
 
 class TokenThrottle(AnonRateThrottle):
@@ -37,6 +38,10 @@ class ObtainTokenView(APIView):
             label=gettext_lazy("两步验证码"),
             help_text=gettext_lazy("已启用两步验证的账号必填：验证器应用中当前显示的 6 位数字。"),
         )
+
+        def validate_username(self, value):
+            # One spelling before the lock-out and authenticate() (core.login_names).
+            return login_name(value)
 
     @extend_schema(
         summary=gettext_lazy("用户名和密码换取 API 令牌"),

@@ -2,18 +2,22 @@
 
 Every rule of the domain (allowed child kinds, credit-code check, reach, cycles) lives in
 organizations.services; a view calls the service with `cleaned_data` and puts a refusal
-back onto the form with views.access.apply_service_error, so each message appears once,
+back onto the form with core.pages.apply_service_error, so each message appears once,
 next to the field it is about.
 """
 
 from __future__ import annotations
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
 from django.forms.models import ModelChoiceIterator, fields_for_model
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
+
+from core.login_names import login_name
 
 from .models import ALLOWED_CHILD_KINDS, ROOT_KINDS, Enterprise, Officer, Organization, OrgKind, ServiceStation
 from .selectors import organizations_for_user
@@ -22,6 +26,21 @@ from .services import ENTERPRISE_FIELDS, OFFICER_FIELDS, ORG_FIELDS, STATION_FIE
 # A plain <select> stays usable up to a few hundred options; beyond that the search box
 # next to it narrows the list (see org_options in views).
 OPTION_LIMIT = 500
+
+
+class LoginNameMixin:
+    """Sign-in forms: the name takes its one spelling before authenticate() and the lock-out."""
+
+    def clean_username(self):
+        return login_name(self.cleaned_data.get("username"))
+
+
+class LoginForm(LoginNameMixin, AuthenticationForm):
+    """The login page's form (staff usernames and workers' mobile numbers)."""
+
+
+class AdminLoginForm(LoginNameMixin, AdminAuthenticationForm):
+    """The admin site's login form: the same spelling rule as the login page."""
 
 
 def date_widget() -> forms.DateInput:

@@ -8,7 +8,6 @@ because the spreadsheet leaves the system.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 from dataclasses import dataclass
 
@@ -17,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import roles
+from core import documents, roles
 from core.audit import log_action
 from members.models import EmploymentForm
 from organizations.models import CoverageSummary, Organization, User
@@ -151,45 +150,59 @@ def _rate(value: float | None):
     return value if value is not None else "—"
 
 
-def _workbook(report: MonthlyReport) -> bytes:
-    import openpyxl
-    from openpyxl.styles import Alignment, Font
+def _percent(value):
+    """A rate as a percentage cell; "—" (no figure) as it is."""
+    return documents.Styled(value, number_format="0.0%") if isinstance(value, float) else value
 
+
+def _workbook(report: MonthlyReport) -> bytes:
+    """The report as xlsx, through the shared writer (organisation names are user text)."""
     org, total, cov = report.organization, report.total, report.coverage
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = _("概况")
-    ws.append([_("%(org)s %(month)s 会员统计月报") % {"org": org.name, "month": f"{report.month:%Y年%m月}"}])
-    ws["A1"].font = Font(bold=True, size=14)
-    ws.append([_("统计期间"), f"{report.month:%Y-%m-%d} 至 {report.end:%Y-%m-%d}"])
-    ws.append([])
-    rows = [
-        (_("月初会员数"), total.at_start),
-        (_("月末会员数"), total.at_end),
-        (_("本月净增长"), total.growth),
-        (_("本月入会（含转入）"), total.joined),
-        (_("本月转出"), total.transferred_out),
-        (_("本月退会（含退休、去世）"), total.left),
+    overview = [
+        [
+            documents.Styled(
+                _("%(org)s %(month)s 会员统计月报") % {"org": org.name, "month": f"{report.month:%Y年%m月}"},
+                bold=True,
+                size=14,
+            )
+        ],
+        [_("统计期间"), f"{report.month:%Y-%m-%d} 至 {report.end:%Y-%m-%d}"],
+        [],
+        [_("月初会员数"), total.at_start],
+        [_("月末会员数"), total.at_end],
+        [_("本月净增长"), total.growth],
+        [_("本月入会（含转入）"), total.joined],
+        [_("本月转出"), total.transferred_out],
+        [_("本月退会（含退休、去世）"), total.left],
     ]
     if cov is not None:
-        rows += [
-            (_("当前在册会员（汇总）"), cov.members),
-            (_("企业数"), cov.enterprises),
-            (_("已建会企业数"), cov.unionized_enterprises),
-            (_("建会率"), _rate(cov.formation_rate)),
-            (_("企业职工人数"), cov.employees),
-            (_("入会率"), _rate(cov.membership_rate)),
-            (_("汇总时间"), timezone.localtime(cov.refreshed_at).strftime("%Y-%m-%d %H:%M")),
+        overview += [
+            [_("当前在册会员（汇总）"), cov.members],
+            [_("企业数"), cov.enterprises],
+            [_("已建会企业数"), cov.unionized_enterprises],
+            [_("建会率"), _percent(_rate(cov.formation_rate))],
+            [_("企业职工人数"), cov.employees],
+            [_("入会率"), _percent(_rate(cov.membership_rate))],
+            [_("汇总时间"), timezone.localtime(cov.refreshed_at).strftime("%Y-%m-%d %H:%M")],
         ]
-    for label, value in rows:
-        ws.append([label, value])
-        if label in (_("建会率"), _("入会率")) and isinstance(value, float):
-            ws.cell(row=ws.max_row, column=2).number_format = "0.0%"
-    ws.column_dimensions["A"].width = 26
-    ws.column_dimensions["B"].width = 24
 
-    units = wb.create_sheet(_("下级组织"))
-    header = [
+    def unit_rows():
+        for unit in report.units:
+            o, f, c = unit.organization, unit.flow, unit.coverage
+            name = _("%(name)s（本级直属会员）") % {"name": o.name} if unit.own else o.name
+            row = [name, o.get_kind_display(), f.at_start, f.at_end, f.growth, f.joined, f.transferred_out, f.left]
+            if c is not None and not unit.own:
+                row += [
+                    c.members,
+                    c.enterprises,
+                    c.unionized_enterprises,
+                    _percent(_rate(c.formation_rate)),
+                    c.employees,
+                    _percent(_rate(c.membership_rate)),
+                ]
+            yield row
+
+    units_header = [
         _("组织"),
         _("类型"),
         _("月初会员"),
@@ -205,38 +218,18 @@ def _workbook(report: MonthlyReport) -> bytes:
         _("职工人数"),
         _("入会率"),
     ]
-    units.append(header)
-    for unit in report.units:
-        o, f, c = unit.organization, unit.flow, unit.coverage
-        name = _("%(name)s（本级直属会员）") % {"name": o.name} if unit.own else o.name
-        row = [name, o.get_kind_display(), f.at_start, f.at_end, f.growth, f.joined, f.transferred_out, f.left]
-        if c is not None and not unit.own:
-            row += [
-                c.members,
-                c.enterprises,
-                c.unionized_enterprises,
-                _rate(c.formation_rate),
-                c.employees,
-                _rate(c.membership_rate),
-            ]
-        units.append(row)
-        for col in (12, 14):
-            cell = units.cell(row=units.max_row, column=col)
-            if isinstance(cell.value, float):
-                cell.number_format = "0.0%"
-    units.column_dimensions["A"].width = 36
-    for cell in units[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True)
-
-    forms = wb.create_sheet(_("就业形态"))
-    forms.append([_("就业形态"), _("在册会员"), _("本月入会（含转入）")])
-    for _value, label, active, joined in report.by_form:
-        forms.append([label, active, joined])
-    forms.column_dimensions["A"].width = 18
-    for cell in forms[1]:
-        cell.font = Font(bold=True)
-
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    forms = [[label, active, joined] for _value, label, active, joined in report.by_form]
+    return documents.xlsx_bytes(
+        [
+            documents.Sheet(title=_("概况"), rows=overview, widths={"A": 26, "B": 24}),
+            documents.Sheet(
+                title=_("下级组织"), header=units_header, rows=unit_rows(), widths={"A": 36}, wrap_header=True
+            ),
+            documents.Sheet(
+                title=_("就业形态"),
+                header=[_("就业形态"), _("在册会员"), _("本月入会（含转入）")],
+                rows=forms,
+                widths={"A": 18},
+            ),
+        ]
+    )

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Back up UnionPortal: the PostgreSQL database (pg_dump custom format) and the uploaded
-# files (MEDIA_ROOT), into one timestamped folder; keep the newest BACKUP_KEEP folders.
+# Back up UnionPortal: the PostgreSQL database (pg_dump custom format), the uploaded
+# files (MEDIA_ROOT) and the private attachments (PRIVATE_FILES_ROOT), into one
+# timestamped folder; keep the newest BACKUP_KEEP folders.
 #
 #   DATABASE_URL   postgres://user[:password]@host[:port]/dbname   (required)
 #   MEDIA_ROOT     uploaded files                  (default: var/media)
+#   PRIVATE_FILES_ROOT  attachments (documents, photos)  (default: var/private)
 #   BACKUP_DIR     where backup folders are made   (default: var/backups)
 #   BACKUP_KEEP    how many backups to keep        (default: 14)
 #
@@ -14,6 +16,7 @@ cd "$(dirname "$0")/.."
 
 : "${DATABASE_URL:?DATABASE_URL must be set (postgres://user@host:port/dbname)}"
 MEDIA_ROOT="${MEDIA_ROOT:-var/media}"
+PRIVATE_FILES_ROOT="${PRIVATE_FILES_ROOT:-var/private}"
 BACKUP_DIR="${BACKUP_DIR:-var/backups}"
 BACKUP_KEEP="${BACKUP_KEEP:-14}"
 
@@ -21,7 +24,7 @@ case "$DATABASE_URL" in
     postgres://* | postgresql://*) ;;
     *)
         echo "backup.sh: DATABASE_URL is not PostgreSQL. For the embedded SQLite demo, stop the" >&2
-        echo "server and copy var/unionportal.sqlite3 and var/media instead." >&2
+        echo "server and copy var/unionportal.sqlite3, var/media and var/private instead." >&2
         exit 2
         ;;
 esac
@@ -48,13 +51,20 @@ if [ -d "$MEDIA_ROOT" ]; then
 else
     tar -czf "$partial/media.tar.gz" --files-from /dev/null
 fi
+# Attachments are kept outside MEDIA_ROOT (no URL may ever serve them): a second archive.
+if [ -d "$PRIVATE_FILES_ROOT" ]; then
+    tar -C "$PRIVATE_FILES_ROOT" -czf "$partial/private.tar.gz" .
+else
+    tar -czf "$partial/private.tar.gz" --files-from /dev/null
+fi
 
 {
     echo "created_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "pg_dump=$(pg_dump --version)"
     echo "media_root=$MEDIA_ROOT"
+    echo "private_files_root=$PRIVATE_FILES_ROOT"
 } >"$partial/INFO"
-(cd "$partial" && sha256sum database.dump media.tar.gz >SHA256SUMS)
+(cd "$partial" && sha256sum database.dump media.tar.gz private.tar.gz >SHA256SUMS)
 
 mv "$partial" "$BACKUP_DIR/$name"
 trap - ERR INT TERM

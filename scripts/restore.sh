@@ -6,6 +6,9 @@
 #   DATABASE_URL        the PostgreSQL server and credentials to use (its database name is
 #                       replaced by <database-name>)                         (required)
 #   RESTORE_MEDIA_ROOT  where to unpack the uploaded files     (default: MEDIA_ROOT or var/media)
+#   RESTORE_PRIVATE_FILES_ROOT  where to unpack the attachments
+#                       (default: PRIVATE_FILES_ROOT or var/private; backups made before
+#                       attachments existed have none, and that is fine)
 #   RESTORE_REPLACE=1   drop an existing <database-name> and move existing files aside;
 #                       without it, an existing database or non-empty folder is refused.
 #
@@ -22,6 +25,7 @@ backup="$1"
 target="$2"
 : "${DATABASE_URL:?DATABASE_URL must be set (postgres://user@host:port/any-database)}"
 media="${RESTORE_MEDIA_ROOT:-${MEDIA_ROOT:-var/media}}"
+private="${RESTORE_PRIVATE_FILES_ROOT:-${PRIVATE_FILES_ROOT:-var/private}}"
 replace="${RESTORE_REPLACE:-0}"
 
 if ! [[ "$target" =~ ^[A-Za-z_][A-Za-z0-9_]{0,62}$ ]]; then
@@ -39,6 +43,21 @@ done
     exit 3
 }
 
+# A non-empty folder is refused before the database is created, so a refusal changes nothing.
+check_empty() {
+    if [ -d "$1" ] && [ -n "$(ls -A "$1")" ] && [ "$replace" != "1" ]; then
+        echo "restore.sh: $1 is not empty; set $2 to an empty folder or RESTORE_REPLACE=1" >&2
+        exit 4
+    fi
+}
+unpack() {
+    if [ -d "$2" ] && [ -n "$(ls -A "$2")" ]; then
+        mv "$2" "$2.before-restore-$(date -u +%Y%m%dT%H%M%SZ)"
+    fi
+    mkdir -p "$2"
+    tar -C "$2" -xzf "$1"
+}
+
 # postgres://user@host:port/dbname?options -> the same server, another database.
 without_query="${DATABASE_URL%%\?*}"
 query="${DATABASE_URL#"$without_query"}"
@@ -54,17 +73,18 @@ if [ "$exists" = "1" ]; then
     fi
     psql --dbname="$admin_url" -qc "DROP DATABASE \"$target\" WITH (FORCE)"
 fi
+check_empty "$media" RESTORE_MEDIA_ROOT
+if [ -f "$backup/private.tar.gz" ]; then
+    check_empty "$private" RESTORE_PRIVATE_FILES_ROOT
+fi
 psql --dbname="$admin_url" -qc "CREATE DATABASE \"$target\""
 pg_restore --no-owner --no-acl --exit-on-error --dbname="$target_url" "$backup/database.dump"
 
-if [ -d "$media" ] && [ -n "$(ls -A "$media")" ]; then
-    if [ "$replace" != "1" ]; then
-        echo "restore.sh: $media is not empty; set RESTORE_MEDIA_ROOT to an empty folder or RESTORE_REPLACE=1" >&2
-        exit 4
-    fi
-    mv "$media" "$media.before-restore-$(date -u +%Y%m%dT%H%M%SZ)"
+unpack "$backup/media.tar.gz" "$media"
+restored="$media"
+if [ -f "$backup/private.tar.gz" ]; then
+    unpack "$backup/private.tar.gz" "$private"
+    restored="$media and $private"
 fi
-mkdir -p "$media"
-tar -C "$media" -xzf "$backup/media.tar.gz"
 
-echo "restored $backup into database '$target' and $media"
+echo "restored $backup into database '$target' and $restored"

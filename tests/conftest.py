@@ -21,6 +21,15 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_files_in_a_temporary_folder(tmp_path_factory):
+    """Attachments written by any test land in a throw-away folder, never in var/private."""
+    from django.test import override_settings
+
+    with override_settings(PRIVATE_FILES_ROOT=tmp_path_factory.mktemp("private-files")):
+        yield
+
+
 @pytest.fixture
 def tree(db):
     city = add_org(None, name="上海市总工会", short_name="市总工会", kind=OrgKind.CITY, region_code="310000")

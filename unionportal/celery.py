@@ -14,6 +14,14 @@ app.autodiscover_tasks()
 # The periodic schedule, in code. django-celery-beat's DatabaseScheduler syncs these
 # entries into its tables, where an operator may pause one without a deploy.
 app.conf.beat_schedule = {
+    "core-attachments-rescan-pending": {
+        "task": "core.tasks.attachments_rescan_pending",
+        "schedule": crontab(minute="*/10"),
+    },
+    "core-attachments-sweep-orphans": {
+        "task": "core.tasks.attachments_sweep_orphans",
+        "schedule": crontab(hour=4, minute=7),
+    },
     "activity-purge-expired-audit": {
         "task": "activity.tasks.purge_expired_audit_events",
         "schedule": crontab(hour=3, minute=17),

@@ -95,6 +95,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before anything reads the body (CSRF reads POST): oversized bodies are refused unread.
+    "core.uploads.UploadLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -225,6 +227,9 @@ AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60  # hours
 # out colleagues, and an attacker cannot lock every account from one place.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# "+86 139…", "0086…", full-width digits and "Owner" count against the same name as
+# "139…" and "owner": one counter per person, not one per spelling (core.login_names).
+AXES_USERNAME_CALLABLE = "core.login_names.lockout_username"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 # A page in Chinese saying why and for how long (the API gets its error shape).
 AXES_LOCKOUT_CALLABLE = "organizations.lockout.locked_out"
@@ -312,7 +317,31 @@ STORAGES = {
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media-not-served/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Attachments (documents and photos of aid files, dispute evidence…) live here, outside
+# MEDIA_ROOT and with no URL at all: only the permission-checked, audited download views
+# read them (core/attachments/). Back this folder up with the database.
+PRIVATE_FILES_ROOT = Path(env_str("PRIVATE_FILES_ROOT", str(VAR_DIR / "private")))
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+# Dotted path of a callable scan(path) -> "clean" | "infected" | "unavailable" (e.g. a
+# ClamAV client). The default scans nothing and marks files "not_scanned".
+ATTACHMENT_SCANNER = env_str("ATTACHMENT_SCANNER", "core.attachments.scanning.scan_not_configured")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Request bodies are refused by their declared length before a byte is read
+# (core.uploads.UploadLimitMiddleware); DATA_UPLOAD_MAX_MEMORY_SIZE above bounds only the
+# non-file fields. Routes that take files get their own limit; keep nginx's
+# client_max_body_size in step (README, Production).
+REQUEST_BODY_MAX_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE + 2 * 1024 * 1024
+ROSTER_UPLOAD_MAX_MB = env_int("ROSTER_UPLOAD_MAX_MB", 50)
+UPLOAD_LIMITS = {
+    "/members/imports/": ROSTER_UPLOAD_MAX_MB * 1024 * 1024,
+    "/api/v1/member-imports/": ROSTER_UPLOAD_MAX_MB * 1024 * 1024,
+}
+# An xlsx is a zip: its directory is checked before it is opened (core.uploads.check_xlsx).
+# A roster's sheet XML inflates ~14x (200k rows: 7.7 MB -> 109 MB, so 600 MB is about the
+# 1M-row cap); a zip bomb inflates ~1000x.
+XLSX_MAX_UNCOMPRESSED_MB = env_int("XLSX_MAX_UNCOMPRESSED_MB", 600)
+XLSX_MAX_COMPRESSION_RATIO = env_int("XLSX_MAX_COMPRESSION_RATIO", 100)
+XLSX_MAX_MEMBERS = env_int("XLSX_MAX_MEMBERS", 1000)
 
 # --- API ------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from activity.api import api_urlpatterns as activity_api
 from core.api import api_not_found
+from core.attachments.api import api_urlpatterns as attachments_api
 from members.api import api_urlpatterns as members_api
 from members.urls import public_urlpatterns as members_public
 from members.urls import selfservice_urlpatterns as members_selfservice
@@ -17,6 +18,7 @@ api_v1 = [
     *organizations_api,
     *activity_api,
     *members_api,
+    *attachments_api,
 ]
 
 urlpatterns = [
@@ -24,6 +26,7 @@ urlpatterns = [
     path("audit/", include("activity.urls")),
     path("accounts/otp/", include("organizations.otp_urls")),
     path("members/", include("members.urls")),
+    path("", include("core.attachments.urls")),
     *members_public,
     *members_selfservice,
     path("api/v1/", include((api_v1, "api"), namespace="api")),

@@ -1,4 +1,4 @@
-# The task outbox now belongs to core (core 0001 took over the table, unchanged): drop it
+# The task outbox now belongs to core (core 0003 took over the table, unchanged): drop it
 # from activity's model state only, never from the database.
 
 from django.db import migrations
@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('activity', '0004_taskoutbox'),
-        ('core', '0001_taskoutbox'),
+        ('core', '0003_taskoutbox'),
     ]
 
     operations = [

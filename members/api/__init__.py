@@ -13,7 +13,7 @@ from rest_framework.routers import SimpleRouter
 
 from .imports import ImportJobViewSet
 from .joining import JoinApplicationViewSet, JoinCodeViewSet, JoinView
-from .own import MyMemberView
+from .own import MyMemberView, MyTransferAgreeView, MyTransferDeclineView, MyTransfersView
 from .roll import MemberViewSet
 from .shared import MemberDetailSerializer, MemberOutputSerializer, MembershipSerializer
 from .transfers import HonourViewSet, TransferViewSet
@@ -41,6 +41,9 @@ def _urls():
     return [
         path("join/<str:code>/", JoinView.as_view(), name="member-join"),
         path("me/member/", MyMemberView.as_view(), name="my-member"),
+        path("me/transfers/", MyTransfersView.as_view(), name="my-transfers"),
+        path("me/transfers/<int:pk>/consent/", MyTransferAgreeView.as_view(), name="my-transfer-consent"),
+        path("me/transfers/<int:pk>/decline/", MyTransferDeclineView.as_view(), name="my-transfer-decline"),
     ]
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import permissions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from core import selectors as core_selectors
 from core.api import ChoiceLabelField, ScopedPrimaryKeyRelatedField, ScopedViewSet, error_responses
 from organizations.api_fields import InReachOrgField
 from organizations.models import Organization, ServiceStation
@@ -17,7 +18,7 @@ from organizations.models import Organization, ServiceStation
 from .. import selectors, services
 from ..filters import JoinApplicationFilter
 from ..models import EmploymentForm, JoinApplication
-from .shared import DETAIL_ERRORS, READ_ERRORS, WRITE_ERRORS, MembershipSerializer
+from .shared import DETAIL_ERRORS, READ_ERRORS, WRITE_ERRORS, MembershipSerializer, TransitionRecordSerializer
 
 
 @extend_schema(tags=["members"])
@@ -95,6 +96,16 @@ class JoinApplicationOutputSerializer(serializers.Serializer):
     reviewed_at = serializers.DateTimeField(allow_null=True)
 
 
+@extend_schema_serializer(component_name="JoinApplicationDetail")
+class JoinApplicationDetailSerializer(JoinApplicationOutputSerializer):
+    # The timeline on the detail only: on a list it would cost a query per row.
+    history = serializers.SerializerMethodField()
+
+    @extend_schema_field(TransitionRecordSerializer(many=True))
+    def get_history(self, app) -> list:
+        return TransitionRecordSerializer(core_selectors.transition_history(app), many=True).data
+
+
 @extend_schema(tags=["members"])
 class JoinApplicationViewSet(ScopedViewSet):
     """The queue of join applications routed to unions in the caller's reach."""
@@ -115,9 +126,10 @@ class JoinApplicationViewSet(ScopedViewSet):
     def list(self, request):
         return self.paged(self.filter_queryset(self.get_queryset()))
 
-    @extend_schema(summary=_("入会申请详情"), responses={200: JoinApplicationOutputSerializer, **DETAIL_ERRORS})
+    @extend_schema(summary=_("入会申请详情"), responses={200: JoinApplicationDetailSerializer, **DETAIL_ERRORS})
     def retrieve(self, request, pk=None):
-        return Response(self.output(self.get_in_reach(self.get_queryset(), pk)))
+        app = self.get_in_reach(self.get_queryset(), pk)
+        return Response(JoinApplicationDetailSerializer(app, context=self.output_context([app])).data)
 
     @extend_schema(
         summary=_("批准入会（生成会员编号和职工账号）"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import permissions, serializers
@@ -12,7 +13,7 @@ from rest_framework.views import APIView
 from core.api import ChoiceLabelField, error_responses
 
 from .. import selectors, services
-from ..models import EmploymentForm, Member
+from ..models import EmploymentForm, Member, Transfer
 from .shared import HonourSummarySerializer
 
 
@@ -69,3 +70,55 @@ class MyMemberView(APIView):
         data.is_valid(raise_exception=True)
         services.member_update_contact(actor=request.user, member=member, **data.validated_data)
         return Response(MyMemberSerializer(self._member(request)).data)
+
+
+@extend_schema_serializer(component_name="MyTransfer")
+class MyTransferSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    from_union = serializers.CharField(source="from_union.name")
+    to_union = serializers.CharField(source="to_union.name")
+    requested_side = serializers.ChoiceField(choices=Transfer.Side.choices)
+    status = serializers.ChoiceField(choices=Transfer.Status.choices)
+    status_label = ChoiceLabelField(Transfer.Status, source="status")
+    created_at = serializers.DateTimeField()
+
+
+@extend_schema(tags=["me"])
+class MyTransfersView(APIView):
+    """The signed-in worker's transfers, including requests waiting for their consent."""
+
+    permission_classes = [IsWorker]
+
+    @extend_schema(summary=_("我的转接"), responses={200: MyTransferSerializer(many=True), **error_responses(403, 404)})
+    def get(self, request):
+        if selectors.member_for_worker(request.user) is None:
+            raise Http404  # a worker account with no member record, as /me/member/ answers
+        rows = selectors.transfers_for_worker(request.user).order_by("-id")[:20]
+        return Response(MyTransferSerializer(rows, many=True).data)
+
+
+@extend_schema(tags=["me"])
+class MyTransferConsentView(APIView):
+    """The worker agrees to (or declines) a transfer a receiving union asked for."""
+
+    permission_classes = [IsWorker]
+    agree = True
+
+    @extend_schema(request=None, responses={200: MyTransferSerializer, **error_responses(403, 404, 409)})
+    def post(self, request, pk: int):
+        t = get_object_or_404(selectors.transfers_for_worker(request.user), pk=pk)
+        if self.agree:
+            t = services.transfer_consent(actor=request.user, transfer=t, note=str(_("本人同意")))
+        else:
+            t = services.transfer_decline(actor=request.user, transfer=t, reason=str(_("本人不同意")))
+        return Response(MyTransferSerializer(t).data)
+
+
+@extend_schema(summary=_("同意转接"))
+class MyTransferAgreeView(MyTransferConsentView):
+    agree = True
+
+
+@extend_schema(summary=_("拒绝转接"))
+class MyTransferDeclineView(MyTransferConsentView):
+    agree = False

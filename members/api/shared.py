@@ -161,3 +161,15 @@ class ProfileFieldsSerializer(serializers.Serializer):
     skill_level = serializers.ChoiceField(
         choices=SkillLevel.choices, required=False, allow_blank=True, label=_("技能等级")
     )
+
+
+@extend_schema_serializer(component_name="TransitionRecord")
+class TransitionRecordSerializer(serializers.Serializer):
+    """One row of an object's timeline (core.selectors.transition_history)."""
+
+    at = serializers.DateTimeField()
+    by = serializers.CharField(source="actor_label")
+    from_state = serializers.CharField()
+    to_state = serializers.CharField()
+    to_label = serializers.CharField()
+    note = serializers.CharField(source="reason")

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core import selectors as core_selectors
 from core.api import ChoiceLabelField, ScopedPrimaryKeyRelatedField, ScopedViewSet
 from organizations.models import Organization
 
 from .. import selectors, services
 from ..filters import HonourFilter, TransferFilter
 from ..models import Honour, Member, Transfer
-from .shared import DETAIL_ERRORS, READ_ERRORS, WRITE_ERRORS, HonourSummarySerializer
+from ..services.transfers import TRANSFER_IN_SENT
+from .shared import DETAIL_ERRORS, READ_ERRORS, WRITE_ERRORS, HonourSummarySerializer, TransitionRecordSerializer
 
 
 @extend_schema(tags=["members"])
@@ -35,7 +36,6 @@ class TransferViewSet(ScopedViewSet):
         status = serializers.ChoiceField(choices=Transfer.Status.choices)
         status_label = ChoiceLabelField(Transfer.Status, source="status")
         decision_note = serializers.CharField()
-        history = serializers.ListField(child=serializers.DictField())
         created_at = serializers.DateTimeField()
         decided_at = serializers.DateTimeField(allow_null=True)
 
@@ -45,6 +45,19 @@ class TransferViewSet(ScopedViewSet):
 
         def get_to_union(self, t) -> dict:
             return {"id": t.to_union_id, "name": t.to_union.name}
+
+    @extend_schema_serializer(component_name="TransferDetail")
+    class DetailSerializer(OutputSerializer):
+        # The timeline on the detail only: on a list it would cost a query per row.
+        history = serializers.SerializerMethodField()
+
+        @extend_schema_field(TransitionRecordSerializer(many=True))
+        def get_history(self, t) -> list:
+            return TransitionRecordSerializer(core_selectors.transition_history(t), many=True).data
+
+    @extend_schema_serializer(component_name="TransferAsked")
+    class AskedSerializer(serializers.Serializer):
+        detail = serializers.CharField()
 
     @extend_schema_serializer(component_name="TransferRequest")
     class InputSerializer(serializers.Serializer):
@@ -80,6 +93,10 @@ class TransferViewSet(ScopedViewSet):
     class RejectInputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=200, label=_("拒绝理由"))
 
+    @extend_schema_serializer(component_name="TransferDecline")
+    class DeclineInputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=200, label=_("不同意的理由"))
+
     output_serializer = OutputSerializer
 
     def get_queryset(self):
@@ -92,54 +109,93 @@ class TransferViewSet(ScopedViewSet):
     def list(self, request):
         return self.paged(self.filter_queryset(self.get_queryset()))
 
-    @extend_schema(summary=_("转接详情"), responses={200: OutputSerializer, **DETAIL_ERRORS})
+    def detail_output(self, pk) -> dict:
+        t = self._get(pk)
+        return self.DetailSerializer(t, context=self.output_context([t])).data
+
+    @extend_schema(summary=_("转接详情"), responses={200: DetailSerializer, **DETAIL_ERRORS})
     def retrieve(self, request, pk=None):
-        return Response(self.output(self._get(pk)))
+        return Response(self.detail_output(pk))
 
     @extend_schema(
-        summary=_("申请会员关系转接"), request=InputSerializer, responses={201: OutputSerializer, **WRITE_ERRORS}
+        summary=_("申请会员关系转接"),
+        description=_(
+            "转出方按会员编号（member）申请，返回 201 和转接记录。转入方按身份证号码（id_number）申请，"
+            "无论该号码是否对应在册会员，均返回 202 和同一句说明：转接须经本人或原工会同意后才会出现在列表中。"
+        ),
+        request=InputSerializer,
+        responses={201: OutputSerializer, 202: AskedSerializer, **WRITE_ERRORS},
     )
     def create(self, request):
         data = self.valid_input(self.InputSerializer)
         member = data.get("member")
         if member is None:
-            member = selectors.member_find_by_id_number(data["id_number"])
-            if member is None:
-                raise Http404
+            services.transfer_request_by_id_number(
+                actor=request.user,
+                id_number=data["id_number"],
+                to_union=data["to_union"],
+                reason=data.get("reason", ""),
+            )
+            return Response({"detail": str(TRANSFER_IN_SENT)}, status=status.HTTP_202_ACCEPTED)
         t = services.transfer_request(
             actor=request.user, member=member, to_union=data["to_union"], reason=data.get("reason", "")
         )
         return Response(self.output(t), status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        summary=_("接收转入"), request=DecisionInputSerializer, responses={200: OutputSerializer, **WRITE_ERRORS}
+        summary=_("接收转入"), request=DecisionInputSerializer, responses={200: DetailSerializer, **WRITE_ERRORS}
     )
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         t = self._get(pk)
         data = self.valid_input(self.DecisionInputSerializer)
         services.transfer_accept(actor=request.user, transfer=t, note=data.get("note", ""))
-        return Response(self.output(self._get(pk)))
+        return Response(self.detail_output(pk))
 
     @extend_schema(
-        summary=_("拒绝转入"), request=RejectInputSerializer, responses={200: OutputSerializer, **WRITE_ERRORS}
+        summary=_("拒绝转入"), request=RejectInputSerializer, responses={200: DetailSerializer, **WRITE_ERRORS}
     )
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         t = self._get(pk)
         data = self.valid_input(self.RejectInputSerializer)
-        return Response(self.output(services.transfer_reject(actor=request.user, transfer=t, reason=data["reason"])))
+        services.transfer_reject(actor=request.user, transfer=t, reason=data["reason"])
+        return Response(self.detail_output(pk))
 
     @extend_schema(
-        summary=_("撤回转接申请"), request=DecisionInputSerializer, responses={200: OutputSerializer, **WRITE_ERRORS}
+        summary=_("撤回转接申请"), request=DecisionInputSerializer, responses={200: DetailSerializer, **WRITE_ERRORS}
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         t = self._get(pk)
         data = self.valid_input(self.DecisionInputSerializer)
-        return Response(
-            self.output(services.transfer_cancel(actor=request.user, transfer=t, note=data.get("note", "")))
-        )
+        services.transfer_cancel(actor=request.user, transfer=t, note=data.get("note", ""))
+        return Response(self.detail_output(pk))
+
+    @extend_schema(
+        summary=_("转出工会同意转接"),
+        description=_("转入方发起的转接，须经会员本人或转出工会同意后，转入工会才能接收。"),
+        request=DecisionInputSerializer,
+        responses={200: DetailSerializer, **WRITE_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def agree(self, request, pk=None):
+        t = self._get(pk)
+        data = self.valid_input(self.DecisionInputSerializer)
+        services.transfer_consent(actor=request.user, transfer=t, note=data.get("note", ""))
+        return Response(self.detail_output(pk))
+
+    @extend_schema(
+        summary=_("转出工会不同意转接"),
+        request=DeclineInputSerializer,
+        responses={200: DetailSerializer, **WRITE_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        t = self._get(pk)
+        data = self.valid_input(self.DeclineInputSerializer)
+        services.transfer_decline(actor=request.user, transfer=t, reason=data["reason"])
+        return Response(self.detail_output(pk))
 
 
 @extend_schema(tags=["members"])

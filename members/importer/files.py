@@ -79,6 +79,16 @@ def detect_format(file_name: str) -> str:
     raise ImportFileError(_("请上传 Excel（.xlsx）或 CSV（.csv）格式的会员名册，可先下载导入模板。"))
 
 
+def check_upload(fileobj, fmt: str) -> None:
+    """The file's content matches its format, and an xlsx is a safe zip within the limits."""
+    from core.uploads import UploadRefused, sniff
+
+    try:
+        sniff(fileobj, fmt)
+    except UploadRefused as exc:
+        raise ImportFileError(exc.message, code=exc.code, field="file") from None
+
+
 def _max_rows() -> int:
     return int(getattr(settings, "MEMBER_IMPORT_MAX_ROWS", 1_000_000))
 
@@ -114,6 +124,13 @@ def _open_csv(path: str) -> Iterator[list[str]]:
 def _open_xlsx(path: str) -> Iterator[tuple]:
     from openpyxl.utils.exceptions import InvalidFileException
 
+    from core.uploads import UploadRefused, check_xlsx
+
+    try:
+        # Again at run time: a job queued before the upload check, or a file from elsewhere.
+        check_xlsx(path)
+    except UploadRefused as exc:
+        raise ImportFileError(exc.message, code=exc.code) from None
     try:
         wb = xlsx.Workbook(path)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError, AttributeError):
@@ -130,7 +147,13 @@ def _open_xlsx(path: str) -> Iterator[tuple]:
             raise _too_many(limit)
         try:
             yield from wb.rows()
-        except expat.ExpatError:
+        except xlsx.RowTooLong as exc:
+            raise ImportFileError(
+                _("Excel 文件第 %(row)s 行过长（超过 %(n)s 个字符），不像正常的名册：请检查该行后重新保存再上传。")
+                % {"row": exc.row, "n": f"{xlsx.MAX_ROW_CHARS:,}"},
+                code="row_too_long",
+            ) from None
+        except (expat.ExpatError, ValueError):
             raise ImportFileError(_("Excel 文件内容已损坏，请用 Excel 打开后重新保存再上传。")) from None
     finally:
         wb.close()

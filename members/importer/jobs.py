@@ -20,7 +20,7 @@ from organizations.services import require
 
 from ..models import ImportJob
 from ..services.common import _check_union
-from .files import detect_format, estimate_rows
+from .files import check_upload, detect_format, estimate_rows
 from .run import ImportResult, import_rows
 
 
@@ -33,6 +33,9 @@ def import_job_create(*, actor: User, union: Organization, uploaded_file, mode: 
         raise ValidationError({"mode": _("请选择导入方式：全部正确才导入，或只导入正确的行。")})
     name = os.path.basename(getattr(uploaded_file, "name", "") or "upload")
     fmt = detect_format(name)
+    # By content, before anything is stored: a renamed file, a zip bomb or a zip with
+    # unsafe member names leaves no job row and no file behind.
+    check_upload(uploaded_file, fmt)
     job = ImportJob.objects.create(
         union=union, org_path=union.path, created_by=actor, mode=mode, file_name=name[:200], file_format=fmt
     )

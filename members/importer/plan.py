@@ -12,9 +12,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
+from core import crypto
 from organizations.models import Organization
 
-from .. import crypto
 from ..models import EmploymentForm, Member, Membership
 from ..names import name_initials
 from ..services import reserve_member_numbers
@@ -77,7 +77,11 @@ class _State:
 
 
 class _Files:
-    """Report and error rows, streamed to temporary files (they can be a million lines)."""
+    """Report and error rows, streamed to temporary files (they can be a million lines).
+
+    These are private spools, read back by run._save_files, which writes the files people
+    download through core.documents (formula text escaped there, once).
+    """
 
     def __init__(self, header: dict[str, int]):
         self.header = header

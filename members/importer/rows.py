@@ -10,7 +10,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import crypto
+from core import crypto
+
 from ..models import Education, EmploymentForm, SkillLevel
 from ..validators import MIN_JOIN_AGE, age_on, normalize_id_number, parse_id_number_fast, parse_mobile
 from .files import COLUMNS, FALSE_WORDS, TRUE_WORDS, _choice_map

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import os
 import pickle
 import tempfile
@@ -15,7 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import roles
+from core import documents, roles
 from core.audit import log_action
 from core.errors import DomainError
 from organizations.models import Organization, User
@@ -226,44 +225,42 @@ def _save_files(job: ImportJob, writer: _Files, res: ImportResult, stale: list[i
     folder = f"member-imports/{job.pk}"
     writer.report.flush()
     writer.report.seek(0)
-    report_buf = io.StringIO()
-    out = csv.writer(report_buf)
-    out.writerow(REPORT_HEADER)
-    for rec in csv.reader(writer.report):
-        rn = int(rec[0])
-        outcome, reason = rec[3], rec[4]
-        if rn in stale_set:
-            outcome, reason = "error", _("导入过程中已被他人登记入会，请核对后重新导入该行。")
-        elif failed_whole and outcome in ("created", "updated"):
-            outcome, reason = "skipped", _("整批未导入，请先改正错误行。")
-        out.writerow([rn, rec[1], rec[2], OUTCOME_LABELS.get(outcome, outcome), reason])
+
+    def report_rows():
+        for rec in csv.reader(writer.report):
+            rn = int(rec[0])
+            outcome, reason = rec[3], rec[4]
+            if rn in stale_set:
+                outcome, reason = "error", _("导入过程中已被他人登记入会，请核对后重新导入该行。")
+            elif failed_whole and outcome in ("created", "updated"):
+                outcome, reason = "skipped", _("整批未导入，请先改正错误行。")
+            yield [rn, rec[1], rec[2], OUTCOME_LABELS.get(outcome, outcome), reason]
+
+    # Names and cells come from the uploaded file: the shared writers escape formula text.
     job.report_path = default_storage.save(
-        f"{folder}/report.csv", _ContentFile(("\ufeff" + report_buf.getvalue()).encode("utf-8"))
+        f"{folder}/report.csv", _ContentFile(documents.csv_bytes(REPORT_HEADER, report_rows()))
     )
     if res.errors or stale:
         job.error_path = default_storage.save(f"{folder}/errors.xlsx", _ContentFile(_error_xlsx(writer, stale_set)))
 
 
 def _error_xlsx(writer: _Files, stale: set[int]) -> bytes:
-    import openpyxl
-
-    wb = openpyxl.Workbook(write_only=True)
-    ws = wb.create_sheet("错误清单")
     headers = [""] * (max(writer.header.values()) + 1 if writer.header else 0)
     labels = {k: h for k, h, _r in COLUMNS}
     for key, idx in writer.header.items():
         headers[idx] = labels[key]
-    ws.append(["行号", "错误说明", *headers])
     writer.error_file.flush()
     writer.error_file.seek(0)
-    for rec in csv.reader(writer.error_file):
-        ws.append([int(rec[0]), *rec[1:]])
-    if stale:
-        ws.append([])
-        ws.append(["", _("另有 %(n)s 行在导入过程中已被他人登记入会，见导入报告。") % {"n": len(stale)}])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+
+    def rows():
+        for rec in csv.reader(writer.error_file):
+            yield [int(rec[0]), *rec[1:]]
+        if stale:
+            yield []
+            yield ["", _("另有 %(n)s 行在导入过程中已被他人登记入会，见导入报告。") % {"n": len(stale)}]
+
+    sheet = documents.Sheet(title="错误清单", header=["行号", "错误说明", *headers], rows=rows())
+    return documents.xlsx_bytes([sheet])
 
 
 def _ContentFile(data: bytes):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import io
-
 from django.utils.translation import gettext_lazy
+
+from core import documents
 
 from ..models import Education, EmploymentForm, SkillLevel
 from .files import COLUMNS
@@ -23,37 +23,35 @@ TEMPLATE_NOTES = [
 
 
 def template_xlsx() -> bytes:
-    """The import template: Chinese headers, text-formatted ID column, and a notes sheet."""
-    import openpyxl
-    from openpyxl.styles import Font
+    """The import template: Chinese headers, text-formatted ID and mobile columns, and a notes sheet.
 
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "会员名册"
-    ws.append([h for _k, h, _r in COLUMNS])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for col, width in zip("ABCDEFGHI", (10, 22, 14, 28, 12, 10, 12, 14, 12), strict=True):
-        ws.column_dimensions[col].width = width
-        for row in range(2, 1002):
-            if col in "BC":
-                ws[f"{col}{row}"].number_format = "@"
-    notes = wb.create_sheet("填写说明")
+    The headers stay Chinese in every language: they are what the importer reads back.
+    """
     values = {
         "就业形态": "、".join(str(lbl) for lbl in EmploymentForm.labels),
         "文化程度": "、".join(str(lbl) for lbl in Education.labels),
         "技能等级": "、".join(str(lbl) for lbl in SkillLevel.labels),
     }
-    notes.append(["列", "说明"])
-    for header, note in TEMPLATE_NOTES:
-        text = str(note)
-        if "%(v)s" in text:
-            text = text % {"v": values[header]}
-        notes.append([header, text])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+
+    def notes():
+        for header, note in TEMPLATE_NOTES:
+            text = str(note)
+            if "%(v)s" in text:
+                text = text % {"v": values[header]}
+            yield [header, text]
+
+    # ID numbers and mobiles typed into a General cell become numbers (and lose digits):
+    # the columns, and the first thousand cells of each, are formatted as text.
+    text_cell = documents.Styled(None, number_format="@")
+    roster = documents.Sheet(
+        title="会员名册",
+        header=[h for _k, h, _r in COLUMNS],
+        rows=([None, text_cell, text_cell] for _ in range(1000)),
+        widths=dict(zip("ABCDEFGHI", (10, 22, 14, 28, 12, 10, 12, 14, 12), strict=True)),
+        text_columns=["B", "C"],
+    )
+    return documents.xlsx_bytes([roster, documents.Sheet(title="填写说明", header=["列", "说明"], rows=notes())])
 
 
 def template_csv() -> bytes:
-    return ("\ufeff" + ",".join(h for _k, h, _r in COLUMNS) + "\r\n").encode("utf-8")
+    return documents.csv_bytes([h for _k, h, _r in COLUMNS], [])

@@ -43,8 +43,11 @@ from .transfers import (
     membership_retire,
     transfer_accept,
     transfer_cancel,
+    transfer_consent,
+    transfer_decline,
     transfer_reject,
     transfer_request,
+    transfer_request_by_id_number,
 )
 
 __all__ = [
@@ -76,6 +79,9 @@ __all__ = [
     "reserve_member_numbers",
     "transfer_accept",
     "transfer_cancel",
+    "transfer_consent",
+    "transfer_decline",
     "transfer_reject",
     "transfer_request",
+    "transfer_request_by_id_number",
 ]

@@ -8,10 +8,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from core.errors import DomainError, TransitionError
+from core import crypto
+from core.errors import DomainError
+from core.states import StateMachine
 from organizations.models import MEMBER_HOLDING_KINDS, REGION_KINDS, Enterprise, Organization
 
-from .. import crypto
 from ..models import (
     Education,
     EmploymentForm,
@@ -26,41 +27,47 @@ from ..names import name_initials
 from ..validators import IdInfo, check_join_age, parse_id_number, parse_mobile
 
 MS = Membership.Status
-# Membership state table: which status may follow which. Anything else is refused.
-MEMBERSHIP_TRANSITIONS: dict[str, frozenset[str]] = {
-    MS.APPLIED: frozenset({MS.ACTIVE, MS.LEFT}),
-    MS.ACTIVE: frozenset({MS.TRANSFERRED_OUT, MS.LEFT, MS.RETIRED, MS.DECEASED}),
-    MS.RETIRED: frozenset({MS.DECEASED}),
-    MS.TRANSFERRED_OUT: frozenset(),
-    MS.LEFT: frozenset(),
-    MS.DECEASED: frozenset(),
-}
+# The state tables: which status may follow which (core.states refuses anything else).
+MEMBERSHIP_STATES = StateMachine(
+    Membership,
+    {
+        MS.APPLIED: {MS.ACTIVE, MS.LEFT},
+        MS.ACTIVE: {MS.TRANSFERRED_OUT, MS.LEFT, MS.RETIRED, MS.DECEASED},
+        MS.RETIRED: {MS.DECEASED},
+        MS.TRANSFERRED_OUT: set(),
+        MS.LEFT: set(),
+        MS.DECEASED: set(),
+    },
+)
 JA = JoinApplication.Status
-JOIN_TRANSITIONS: dict[str, frozenset[str]] = {
-    JA.PENDING: frozenset({JA.APPROVED, JA.REJECTED}),
-    JA.APPROVED: frozenset(),
-    JA.REJECTED: frozenset(),
-}
+JOIN_STATES = StateMachine(
+    JoinApplication,
+    {
+        JA.PENDING: {JA.APPROVED, JA.REJECTED},
+        JA.APPROVED: set(),
+        JA.REJECTED: set(),
+    },
+)
 TS = Transfer.Status
-TRANSFER_TRANSITIONS: dict[str, frozenset[str]] = {
-    TS.REQUESTED: frozenset({TS.ACCEPTED, TS.REJECTED, TS.CANCELLED}),
-    TS.ACCEPTED: frozenset(),
-    TS.REJECTED: frozenset(),
-    TS.CANCELLED: frozenset(),
-}
+TRANSFER_STATES = StateMachine(
+    Transfer,
+    {
+        # Asked for by the receiving union: the worker consents or the releasing union
+        # agrees (→ requested), or either declines; the asking side may withdraw.
+        TS.AWAITING: {TS.REQUESTED, TS.DECLINED, TS.CANCELLED},
+        TS.REQUESTED: {TS.ACCEPTED, TS.REJECTED, TS.CANCELLED},
+        TS.ACCEPTED: set(),
+        TS.REJECTED: set(),
+        TS.DECLINED: set(),
+        TS.CANCELLED: set(),
+    },
+)
 
 SEQ_DIGITS = 6
 MAX_SEQ = 10**SEQ_DIGITS - 1
 JOIN_CODE_SALT = "members.join-code"
 CURRENT_NOTICE_VERSION = "2024-1"
 PROFILE_FIELDS = ("employer", "employer_name", "employment_form", "is_migrant_worker", "education", "skill_level")
-
-
-def _check_transition(table: dict, current: str, new: str, label_current: str, label_new: str) -> None:
-    if new not in table.get(current, ()):
-        raise TransitionError(
-            _("当前状态为“%(cur)s”，不能变更为“%(new)s”。") % {"cur": label_current, "new": label_new}
-        )
 
 
 def _check_union(union: Organization, field: str = "union") -> None:

@@ -12,13 +12,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import roles
+from core import crypto, roles
 from core.audit import log_action
 from core.errors import DomainError, TransitionError
+from core.states import record_created, transition
 from organizations.models import MEMBER_HOLDING_KINDS, Organization, ServiceStation, User
 from organizations.services import require
 
-from .. import crypto
 from ..models import JoinApplication, JoinCode, Member, Membership
 from ..names import name_initials
 from ..validators import parse_id_number
@@ -26,9 +26,8 @@ from .common import (
     CURRENT_NOTICE_VERSION,
     JA,
     JOIN_CODE_SALT,
-    JOIN_TRANSITIONS,
+    JOIN_STATES,
     _check_choices,
-    _check_transition,
     _check_union,
     _checked_person,
     _clean_profile,
@@ -213,6 +212,7 @@ def join_application_submit(
             application.save()
     except IntegrityError:
         raise DomainError(_("您的入会申请已提交，正在审核中，请勿重复提交。"), code="already_applied") from None
+    record_created(application, actor=None)
     log_action(
         actor=None,
         action="member.join_applied",
@@ -233,7 +233,7 @@ def join_application_approve(*, actor: User, application: JoinApplication) -> Me
     """Approve: the member, an active membership with a number, and a worker login. Only once."""
     app = _lock_application(application)
     require(actor, roles.MEMBER_MANAGE, app.union)
-    _check_transition(JOIN_TRANSITIONS, app.status, JA.APPROVED, app.get_status_display(), JA.APPROVED.label)
+    JOIN_STATES.check(app.status, JA.APPROVED)  # before the member and account are touched
     _check_union(app.union)
     id_number = crypto.decrypt(app.id_number_enc)
     mobile = crypto.decrypt(app.mobile_enc)
@@ -249,16 +249,17 @@ def join_application_approve(*, actor: User, application: JoinApplication) -> Me
         _refresh_person(member, name=app.name, mobile=mobile, profile=profile)
     membership = _start_membership(member=member, union=app.union, joined_on=timezone.localdate())
     _ensure_worker_account(member, password_hash=app.password_hash)
-    app.status = JA.APPROVED
-    app.reviewed_by = actor
-    app.reviewed_at = timezone.now()
-    app.membership = membership
-    app.password_hash = ""  # handed to the account; not kept twice
-    app.save(update_fields=["status", "reviewed_by", "reviewed_at", "membership", "password_hash"])
-    log_action(
+    transition(
+        app,
+        JA.APPROVED,
         actor=actor,
         action="member.join_approved",
-        target=app,
+        fields={
+            "reviewed_by": actor,
+            "reviewed_at": timezone.now(),
+            "membership": membership,
+            "password_hash": "",  # handed to the account; not kept twice
+        },
         organization=app.union,
         data={"member": member.pk, "number": membership.member_number, "id": app.id_masked},
     )
@@ -298,14 +299,12 @@ def join_application_reject(*, actor: User, application: JoinApplication, reason
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("请填写驳回理由，申请人会看到它。")})
-    _check_transition(JOIN_TRANSITIONS, app.status, JA.REJECTED, app.get_status_display(), JA.REJECTED.label)
-    app.status = JA.REJECTED
-    app.reason = reason[:200]
-    app.reviewed_by = actor
-    app.reviewed_at = timezone.now()
-    app.password_hash = ""
-    app.save(update_fields=["status", "reason", "reviewed_by", "reviewed_at", "password_hash"])
-    log_action(
-        actor=actor, action="member.join_rejected", target=app, organization=app.union, data={"reason": app.reason}
+    return transition(
+        app,
+        JA.REJECTED,
+        actor=actor,
+        action="member.join_rejected",
+        reason=reason,
+        fields={"reason": reason[:200], "reviewed_by": actor, "reviewed_at": timezone.now(), "password_hash": ""},
+        organization=app.union,
     )
-    return app

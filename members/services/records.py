@@ -13,16 +13,15 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import roles
+from core import crypto, roles
 from core.audit import log_action
 from core.errors import NOT_IN_REACH
 from core.scoping import has_capability, path_in_reach
 from organizations.models import Organization, User
 
-from .. import crypto
 from ..models import Honour, JoinApplication, JoinCode, Member, Membership, Transfer
 from ..validators import parse_mobile
-from .common import JA, MS, TS, _clean_profile
+from .common import JA, MS, _clean_profile
 from .transfers import _is_self
 
 # --- honours, contact data, personal data ---------------------------------------------
@@ -160,8 +159,12 @@ def memberships_follow_merge(*, source: Organization, target: Organization, acto
     active.update(union=target, org_path=target.path)
     JoinApplication.objects.filter(union=source, status=JA.PENDING).update(union=target, org_path=target.path)
     JoinCode.objects.filter(union=source).update(union=target, org_path=target.path)
-    Transfer.objects.filter(to_union=source, status=TS.REQUESTED).update(to_union=target, to_path=target.path)
-    Transfer.objects.filter(from_union=source, status=TS.REQUESTED).update(from_union=target, from_path=target.path)
+    Transfer.objects.filter(to_union=source, status__in=Transfer.OPEN_STATUSES).update(
+        to_union=target, to_path=target.path
+    )
+    Transfer.objects.filter(from_union=source, status__in=Transfer.OPEN_STATUSES).update(
+        from_union=target, from_path=target.path
+    )
     if moved_members:
         log_action(
             actor=actor,

@@ -10,12 +10,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from core import documents
 from core.errors import DomainError, refusal
 from core.pages import keyset_page, service_form, staff_required
 from core.roles import MEMBER_MANAGE
 from core.scoping import has_capability, has_capability_anywhere
 
-from .. import cards, forms, selectors, services
+from .. import forms, selectors, services
 from ..models import JoinCode
 from .common import posted
 
@@ -75,7 +76,7 @@ def join_code_detail(request, pk: int):
         {
             "code": code,
             "join_url": url,
-            "qr_svg": cards.qr_svg_inline(url, title=_("扫码加入工会")),
+            "qr_svg": documents.qr_svg_inline(url, title=_("扫码加入工会")),
             "can_manage": has_capability(request.user, MEMBER_MANAGE, code.org_path),
         },
     )
@@ -85,7 +86,7 @@ def join_code_detail(request, pk: int):
 @require_GET
 def join_code_png(request, pk: int):
     code = _code(request, pk)
-    response = HttpResponse(cards.qr_png(join_url(request, code), scale=12), content_type="image/png")
+    response = HttpResponse(documents.qr_png(join_url(request, code), scale=12), content_type="image/png")
     if request.GET.get("download"):
         response["Content-Disposition"] = f'attachment; filename="join-code-{code.pk}.png"'
     return response
@@ -96,7 +97,7 @@ def join_code_png(request, pk: int):
 def join_code_svg(request, pk: int):
     code = _code(request, pk)
     response = HttpResponse(
-        cards.qr_svg(join_url(request, code), title=_("扫码加入工会")), content_type="image/svg+xml"
+        documents.qr_svg(join_url(request, code), title=_("扫码加入工会")), content_type="image/svg+xml"
     )
     if request.GET.get("download"):
         response["Content-Disposition"] = f'attachment; filename="join-code-{code.pk}.svg"'
@@ -112,7 +113,7 @@ def join_code_poster(request, pk: int):
     return render(
         request,
         "members/join_code_poster.html",
-        {"code": code, "join_url": url, "qr_svg": cards.qr_svg_inline(url, title=_("扫码加入工会"))},
+        {"code": code, "join_url": url, "qr_svg": documents.qr_svg_inline(url, title=_("扫码加入工会"))},
     )
 
 

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from core import selectors as core_selectors
 from core.errors import DomainError, refusal
 from core.pages import keyset_page, private, staff_required
 from core.roles import MEMBER_MANAGE
@@ -116,3 +117,17 @@ def application_reject(request, pk: int):
         return with_toast(_row(request, app), request, done)
     messages.success(request, done)
     return redirect("member-applications")
+
+
+@staff_required
+@require_GET
+def application_detail(request, pk: int):
+    """One application with its timeline (submitted, approved or rejected, by whom, why)."""
+    app = selectors.join_application_get(request.user, pk)
+    return private(
+        render(
+            request,
+            "members/application_detail.html",
+            {"app": app, "timeline": core_selectors.transition_history(app)},
+        )
+    )

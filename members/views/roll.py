@@ -110,7 +110,7 @@ def _detail_context(request, member, **extra) -> dict:
     current = member.current_membership
     transfers = list(selectors.transfers_for_user(user).filter(member=member).order_by("-id")[:20])
     can_manage = has_capability(user, MEMBER_MANAGE, member.org_path)
-    open_transfer = next((t for t in transfers if t.status == t.Status.REQUESTED), None)
+    open_transfer = next((t for t in transfers if t.is_open), None)
     is_active = current is not None and current.status == Membership.Status.ACTIVE
     return {
         "member": member,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,11 +15,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from core import documents
 from core.errors import DomainError, refusal
 from core.pages import private, service_form, worker_required
 
 from .. import cards, forms, selectors, services
-from ..models import Membership, Transfer
+from ..models import Membership
 from .common import form_page, posted
 from .transfers import destination_options, search_context
 
@@ -50,7 +52,7 @@ def my_card(request):
     context = {"member": member, "membership": member.current_membership, "active": active}
     if active is not None:
         url = verify_url(request, active)
-        context["qr_svg"] = cards.qr_svg_inline(url, title=_("会员卡核验二维码"))
+        context["qr_svg"] = documents.qr_svg_inline(url, title=_("会员卡核验二维码"))
     return private(render(request, "selfservice/card.html", context))
 
 
@@ -96,7 +98,7 @@ def my_transfer(request):
     if member is None:
         return _no_member(request, _("会员关系转接"))
     transfers = list(selectors.transfers_for_worker(user).filter(member=member).order_by("-id")[:10])
-    open_transfer = next((t for t in transfers if t.status == Transfer.Status.REQUESTED), None)
+    open_transfer = next((t for t in transfers if t.is_open), None)
     form = forms.TransferRequestForm(posted(request))
 
     def save(data):
@@ -124,6 +126,38 @@ def my_transfer(request):
 @require_GET
 def my_destinations(request):
     return destination_options(request)
+
+
+def _my_consent(request, pk: int, *, agree: bool):
+    if _member_or_none(request) is None:
+        raise Http404
+    t = get_object_or_404(selectors.transfers_for_worker(request.user), pk=pk)
+    try:
+        if agree:
+            services.transfer_consent(actor=request.user, transfer=t, note=_("本人同意"))
+        else:
+            services.transfer_decline(actor=request.user, transfer=t, reason=_("本人不同意"))
+    except (ValidationError, DomainError) as exc:
+        messages.error(request, refusal(exc).text)
+    else:
+        if agree:
+            messages.success(request, _("您已同意转入“%(to)s”，待对方工会接收。") % {"to": t.to_union.name})
+        else:
+            messages.success(request, _("您已拒绝这项转接，会籍保持不变。"))
+    return redirect("my-transfer")
+
+
+@worker_required
+@require_POST
+def my_transfer_consent(request, pk: int):
+    """The worker agrees to a transfer a receiving union asked for."""
+    return _my_consent(request, pk, agree=True)
+
+
+@worker_required
+@require_POST
+def my_transfer_decline(request, pk: int):
+    return _my_consent(request, pk, agree=False)
 
 
 @worker_required

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from core import selectors as core_selectors
 from core.errors import DomainError, refusal
 from core.pages import keyset_page, private, service_form, staff_required
 from core.roles import MEMBER_MANAGE
@@ -22,17 +23,18 @@ from core.scoping import has_capability, has_capability_anywhere, path_in_reach
 from .. import forms, selectors, services
 from ..filters import TransferFilter
 from ..models import Transfer
+from ..services.transfers import TRANSFER_IN_SENT
 from .common import PAGE_SIZE, posted
 
 
 def transfer_actions(user, t: Transfer) -> dict:
     """What the user may do with a transfer (no queries: capabilities are cached per request)."""
-    open_ = t.status == Transfer.Status.REQUESTED
     manage_to = has_capability(user, MEMBER_MANAGE, t.to_path)
     manage_from = has_capability(user, MEMBER_MANAGE, t.from_path)
     return {
-        "decide": open_ and manage_to,
-        "cancel": open_ and (manage_from or (t.requested_side == Transfer.Side.TO and manage_to)),
+        "decide": t.status == Transfer.Status.REQUESTED and manage_to,
+        "consent": t.status == Transfer.Status.AWAITING and manage_from,
+        "cancel": t.is_open and (manage_from or (t.requested_side == Transfer.Side.TO and manage_to)),
         "member_link": bool(t.member.org_path) and path_in_reach(user, t.member.org_path),
     }
 
@@ -119,19 +121,14 @@ def transfer_in(request):
     form = forms.TransferInForm(posted(request), user=user)
 
     def save(data):
-        member = selectors.member_find_by_id_number(data["id_number"])
-        if member is None:
-            raise ValidationError({"id_number": _("未找到该身份证号码的会员；尚未入会的职工请直接登记入会。")})
         try:
-            t = services.transfer_request(actor=user, member=member, to_union=data["to_union"], reason=data["reason"])
+            services.transfer_request_by_id_number(
+                actor=user, id_number=data["id_number"], to_union=data["to_union"], reason=data["reason"]
+            )
         except Http404:
             raise ValidationError({"to_union": _("您没有在“转入工会”办理会员业务的权限，请重新选择。")}) from None
-        message = _("已申请将“%(name)s”从“%(from)s”转入“%(to)s”，待接收确认。") % {
-            "name": t.member.name,
-            "from": t.from_union.name,
-            "to": t.to_union.name,
-        }
-        return message, ("member-transfers",)
+        # The same words whoever the number belongs to, or if it belongs to no one.
+        return TRANSFER_IN_SENT, ("member-transfers",)
 
     return service_form(request, form, template="members/transfer_in.html", context={}, save=save)
 
@@ -151,6 +148,12 @@ def _decide(request, pk: int, action: str):
         elif action == "reject":
             services.transfer_reject(actor=user, transfer=t, reason=note)
             message = _("已拒绝“%(name)s”的转接申请。") % {"name": t.member.name}
+        elif action == "agree":
+            services.transfer_consent(actor=user, transfer=t, note=note)
+            message = _("已同意“%(name)s”转出，待转入工会接收。") % {"name": t.member.name}
+        elif action == "decline":
+            services.transfer_decline(actor=user, transfer=t, reason=note)
+            message = _("已不同意“%(name)s”转出。") % {"name": t.member.name}
         else:
             services.transfer_cancel(actor=user, transfer=t, note=note)
             message = _("已撤回“%(name)s”的转接申请。") % {"name": t.member.name}
@@ -159,7 +162,7 @@ def _decide(request, pk: int, action: str):
         raise PermissionDenied(_("这项转接需由另一方工会处理，您不能执行此操作。")) from None
     except (ValidationError, DomainError) as exc:
         text = refusal(exc).text
-        if isinstance(exc, ValidationError) and action == "reject" and not note:
+        if isinstance(exc, ValidationError) and action in ("reject", "decline") and not note:
             text = _("请在“处理意见”中填写拒绝理由。")
         messages.error(request, text)
     else:
@@ -183,3 +186,33 @@ def transfer_reject(request, pk: int):
 @require_POST
 def transfer_cancel(request, pk: int):
     return _decide(request, pk, "cancel")
+
+
+@staff_required
+@require_POST
+def transfer_agree(request, pk: int):
+    return _decide(request, pk, "agree")
+
+
+@staff_required
+@require_POST
+def transfer_decline(request, pk: int):
+    return _decide(request, pk, "decline")
+
+
+@staff_required
+@require_GET
+def transfer_detail(request, pk: int):
+    """One transfer with its timeline (both ends see it; member data is the name only)."""
+    user = request.user
+    t = selectors.transfer_get(user, pk)
+    return render(
+        request,
+        "members/transfer_detail.html",
+        {
+            "t": t,
+            "can": transfer_actions(user, t),
+            "timeline": core_selectors.transition_history(t),
+            "decision_form": forms.TransferDecisionForm(),
+        },
+    )

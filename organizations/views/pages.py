@@ -11,6 +11,7 @@ from core.roles import AUDIT_VIEW, ORG_MANAGE
 from core.scoping import has_capability_anywhere, is_staff_user
 
 from .. import services
+from ..forms import LoginForm
 from ..models import CoverageSummary
 from ..selectors import role_assignments_for_user
 from .focus import focused_org, focused_roots
@@ -20,6 +21,7 @@ FIGURES = ("descendants", "grassroots_unions", "enterprises", "unionized_enterpr
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
+    authentication_form = LoginForm
     redirect_authenticated_user = True
     extra_context = {"title": _("登录")}
 

@@ -13,7 +13,7 @@ from django.conf import settings
 from bench import measures
 from bench.city import CityPlan
 from bench.generate import check_columns, check_database, load_city, member_chunk
-from members import crypto
+from core import crypto
 from members.models import Member, MemberNumberCounter, Membership
 from members.services import member_register
 from members.validators import parse_id_number, parse_mobile

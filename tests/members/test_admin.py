@@ -4,7 +4,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from members import crypto, services
+from core import crypto
+from members import services
 from members.models import JoinApplication, Member
 from tests.factories import make_id_number, make_member, make_mobile
 

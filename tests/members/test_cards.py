@@ -1,9 +1,8 @@
 """Member cards: the signed verification token and page, the printable PDF with an embedded
-CJK font, QR images, and the vendored font's size and licence."""
+CJK font (QR images and the font itself: tests/core/test_documents.py)."""
 
 import base64
 import datetime as dt
-import io
 import re
 import zlib
 
@@ -140,32 +139,6 @@ def test_the_card_data_of_a_union_at_the_root_name_the_union_itself(owner):
     ms = make_member(street, name="王五")
     data = cards.card_data(ms.member, verify_url="http://x/")
     assert data.federation == "某市总工会"
-
-
-def test_qr_images_are_png_and_svg():
-    from PIL import Image
-
-    png = cards.qr_png("http://testserver/join/x/")
-    assert png.startswith(b"\x89PNG") and Image.open(io.BytesIO(png)).size[0] >= 250
-    svg = cards.qr_svg("http://testserver/join/x/").decode()
-    assert svg.startswith("<svg") and "style=" not in svg
-    inline = cards.qr_svg_inline("http://testserver/join/x/", title="扫码")
-    assert inline.startswith("<svg") and "viewBox" in inline and "width=" not in inline.split(">")[0]
-
-
-def test_the_vendored_font_is_small_licensed_and_documented():
-    folder = cards.FONT_PATH.parent
-    assert cards.FONT_PATH.stat().st_size < 3_000_000
-    assert (folder / "OFL.txt").read_text().count("SIL OPEN FONT LICENSE Version 1.1") == 1
-    assert "build_font.py" in (folder / "README.md").read_text()
-
-
-def test_the_font_covers_gb2312_and_common_name_characters():
-    from reportlab.pdfbase.ttfonts import TTFontFile
-
-    face = TTFontFile(str(cards.FONT_PATH))
-    for ch in "上海市总工会会员卡张王李赵欧阳娜喆堃玥（）：0123456789ABCxyz":
-        assert ord(ch) in face.charToGlyph, ch
 
 
 def test_card_tokens_name_the_membership_only(membership):

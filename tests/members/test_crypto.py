@@ -2,7 +2,7 @@ from cryptography.fernet import Fernet, MultiFernet
 from django.core.management import call_command
 from django.db import connection
 
-from members import crypto
+from core import crypto
 from members.models import Member
 from tests.factories import make_id_number, make_member
 

@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from activity.models import AuditEvent
-from members import crypto, services
+from core import crypto
+from members import services
 from members.models import JoinApplication, Member
 from members.tasks import purge_rejected_join_applications
 from tests.factories import make_id_number

@@ -14,9 +14,27 @@ def test_seed_members_is_idempotent_and_makes_the_worker_login(tree):
     assert first["members"] > 1000 and count == first["members"] + 1
     assert JoinApplication.objects.filter(status="pending").count() == first["applications"] > 0
     again = seed_members(rng=random.Random(2))
-    assert again == {"members": 0, "applications": 0} and Member.objects.count() == count
+    assert again == {"members": 0, "applications": 0, "transfers": 0} and Member.objects.count() == count
     worker = authenticate(username="worker", password=DEMO_PASSWORD)
     assert worker is not None and worker.kind == "worker"
     member = Member.objects.get(user=worker)
     assert member.current_membership.status == "active" and member.org_path.startswith(tree["pudong"].path)
     assert authenticate(username="13900000001", password=DEMO_PASSWORD) == worker
+
+
+def test_seed_members_makes_valid_open_transfers_through_the_services(tree):
+    """The demo's transfers follow the transfer table: one awaiting the worker's consent."""
+    from core.selectors import transition_history
+    from members.models import Transfer
+    from organizations.models import RoleAssignment
+
+    UserFactory(username="admin", is_superuser=True)
+    RoleAssignment.objects.create(user=UserFactory(username="pudong"), organization=tree["pudong"], role="clerk")
+    RoleAssignment.objects.create(user=UserFactory(username="huangpu"), organization=tree["huangpu"], role="clerk")
+    made = seed_members(rng=random.Random(1))["transfers"]
+    assert made == 2
+    asked = Transfer.objects.get(member__user__username="worker")
+    assert (asked.requested_side, asked.status) == ("to", "awaiting")
+    sent = Transfer.objects.exclude(pk=asked.pk).get()
+    assert (sent.requested_side, sent.status) == ("from", "requested")
+    assert all(len(transition_history(t)) == 1 for t in (asked, sent))

@@ -7,7 +7,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from members import crypto
+from core import crypto
 from members.importer import COLUMNS, ImportFileError, import_job_create, import_rows, template_csv, template_xlsx
 from members.models import ImportJob, Member, Membership
 from tests.factories import make_id_number, make_member, make_mobile

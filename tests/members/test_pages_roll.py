@@ -476,3 +476,16 @@ def test_the_join_code_list_costs_a_fixed_number_of_queries(client, owner, tree,
     with django_assert_max_num_queries(14):
         response = client.get(reverse("member-join-codes"))
     assert body(response).count("站点") >= 15
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_export_headers_follow_the_language_of_the_request(client, clerk, pd_member, fmt):
+    client.force_login(clerk)
+    response = client.get(reverse("member-export"), {"format": fmt}, HTTP_ACCEPT_LANGUAGE="en")
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    if fmt == "csv":
+        header = next(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    else:
+        header = list(next(openpyxl.load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True)))
+    assert header[:2] == ["Member number", "Name"] and "Migrant worker" in header
+    assert not any("\u4e00" <= ch <= "\u9fff" for h in header for ch in h)

@@ -83,7 +83,11 @@ def test_the_new_union_asks_for_a_member_by_id_number(client, clerk, outsider, t
     )
     assert response.status_code == 302
     t = Transfer.objects.get()
-    assert t.requested_side == "to" and t.member_id == hp_member.pk
+    assert t.requested_side == "to" and t.member_id == hp_member.pk and t.status == "awaiting"
+    # the releasing union (or the worker) agrees first; then the asking union accepts
+    client.force_login(outsider)
+    client.post(reverse("member-transfer-agree", args=[t.pk]))
+    client.force_login(clerk)
     client.post(reverse("member-transfer-accept", args=[t.pk]))
     assert Member.objects.get(pk=hp_member.pk).current_membership.union_id == tree["pd_union"].pk
 
@@ -92,7 +96,7 @@ def test_the_new_union_asks_for_a_member_by_id_number(client, clerk, outsider, t
     ("data", "message"),
     [
         ({"id_number": ""}, "身份证号码"),
-        ({"id_number": "310115199001011230"}, "未找到"),
+        ({"id_number": "31011519900101123"}, "身份证号码"),
         ({"id_number": HP_ID, "to_union": ""}, "转入工会"),
     ],
 )
@@ -133,7 +137,7 @@ def test_a_second_open_transfer_is_refused(client, clerk, tree, pd_member):
         client.get(reverse("member-detail", args=[pd_member.pk]))
     )
     response = request_transfer(client, pd_member, other)
-    assert response.status_code == 400 and "待接收" in body(response)
+    assert response.status_code == 400 and "未办结" in body(response)
 
 
 def test_the_destination_search_finds_unions_in_any_district_by_name_only(client, clerk, tree, enterprises):
@@ -180,7 +184,13 @@ def test_others_cannot_decide_a_transfer(client, request, tree, owner, pd_member
     ja_union = add_org(add_org(jingan, name="静安街道", kind="street"), name="静安某公司工会", kind="grassroots")
     t = services.transfer_request(actor=owner, member=pd_member, to_union=ja_union)
     login_as(client, request, actor)
-    for name in ("member-transfer-accept", "member-transfer-reject", "member-transfer-cancel"):
+    for name in (
+        "member-transfer-accept",
+        "member-transfer-reject",
+        "member-transfer-cancel",
+        "member-transfer-agree",
+        "member-transfer-decline",
+    ):
         response = client.post(reverse(name, args=[t.pk]), {"note": "x"})
         assert_staff_outcome(response, actor)
     assert Transfer.objects.get().status == "requested"

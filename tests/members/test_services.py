@@ -4,8 +4,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
 from activity.models import AuditEvent
+from core import crypto
 from core.errors import DomainError, TransitionError
-from members import crypto, services
+from core.selectors import transition_history
+from members import services
 from members.models import JoinApplication, Member, Membership, Transfer
 from members.selectors import member_search, members_for_user
 from tests.factories import make_id_number, make_member, make_mobile
@@ -160,7 +162,7 @@ def test_transfer_moves_sight_from_old_union_to_new(tree, clerk, outsider):
     assert not members_for_user(clerk).filter(pk=member.pk).exists()
     assert members_for_user(outsider).filter(pk=member.pk).exists()
     t.refresh_from_db()
-    assert [h["status"] for h in t.history] == ["requested", "accepted"]
+    assert [r.to_state for r in transition_history(t)] == ["requested", "accepted"]
     with pytest.raises(TransitionError):
         services.transfer_cancel(actor=clerk, transfer=t)
 
@@ -168,9 +170,12 @@ def test_transfer_moves_sight_from_old_union_to_new(tree, clerk, outsider):
 def test_transfer_can_be_requested_by_the_receiving_union_and_rejected(tree, clerk, outsider):
     ms = make_member(tree["pd_union"], actor=clerk)
     t = services.transfer_request(actor=outsider, member=ms.member, to_union=tree["hp_union"])
-    assert t.requested_side == Transfer.Side.TO
+    assert t.requested_side == Transfer.Side.TO and t.status == Transfer.Status.AWAITING
     with pytest.raises(DomainError):
         services.transfer_request(actor=clerk, member=ms.member, to_union=tree["hp_union"])
+    with pytest.raises(TransitionError):  # not before the member or the releasing union agreed
+        services.transfer_accept(actor=outsider, transfer=t)
+    services.transfer_consent(actor=clerk, transfer=t)
     with pytest.raises(ValidationError):
         services.transfer_reject(actor=outsider, transfer=t, reason="")
     services.transfer_reject(actor=outsider, transfer=t, reason="查无此人")

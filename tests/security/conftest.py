@@ -52,7 +52,22 @@ def _populate_members(tree, side, mark, objects, actor):
     objects += [membership, membership.member, honour, code, application]
 
 
-POPULATORS = [_populate_organizations, _populate_members]
+def _populate_attachments(tree, side, mark, objects, actor):
+    """Marked files on a member and on a union: a leaked download carries the marker."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from core.attachments.services import attachment_add
+    from members.models import Member
+
+    union = next(o for o in objects if getattr(o, "kind", None) == OrgKind.GRASSROOTS)
+    member = next(o for o in objects if isinstance(o, Member))
+    for owner, kind in ((member, "diagnosis"), (union, "charter")):
+        content = f"%PDF-1.4\n% {mark}\n%%EOF\n".encode()
+        upload = SimpleUploadedFile(f"{mark}{kind}.pdf", content, content_type="application/pdf")
+        objects.append(attachment_add(owner=owner, uploaded_file=upload, kind=kind, actor=actor))
+
+
+POPULATORS = [_populate_organizations, _populate_members, _populate_attachments]
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ KEY_TABLES = (
     "organizations_roleassignment",
     "organizations_user",
     "activity_auditevent",
+    "core_attachment",
 )
 
 
@@ -83,14 +84,28 @@ def test_it_backs_up_and_restores_the_database_and_the_files(
     media = tmp_path / "media"
     (media / "assistance" / "2026").mkdir(parents=True)
     (media / "assistance" / "2026" / "收入证明.pdf").write_bytes(b"%PDF-1.7 test document")
+    private = tmp_path / "private"
+    (private / "2026" / "11").mkdir(parents=True)
+    (private / "2026" / "11" / "0f3a9c").write_bytes(b"%PDF-1.7 diagnosis")
     backups = tmp_path / "backups"
-    env = {"DATABASE_URL": _url(), "MEDIA_ROOT": str(media), "BACKUP_DIR": str(backups), "BACKUP_KEEP": "2"}
+    env = {
+        "DATABASE_URL": _url(),
+        "MEDIA_ROOT": str(media),
+        "PRIVATE_FILES_ROOT": str(private),
+        "BACKUP_DIR": str(backups),
+        "BACKUP_KEEP": "2",
+    }
 
     folder = _run(BACKUP, env=env).stdout.strip().splitlines()[-1]
-    assert sorted(os.listdir(folder)) == ["INFO", "SHA256SUMS", "database.dump", "media.tar.gz"]
+    assert sorted(os.listdir(folder)) == ["INFO", "SHA256SUMS", "database.dump", "media.tar.gz", "private.tar.gz"]
 
-    restored_media = tmp_path / "restored-media"
-    result = _run(RESTORE, folder, scratch_db, env={**env, "RESTORE_MEDIA_ROOT": str(restored_media)})
+    restored_media, restored_private = tmp_path / "restored-media", tmp_path / "restored-private"
+    restore_env = {
+        **env,
+        "RESTORE_MEDIA_ROOT": str(restored_media),
+        "RESTORE_PRIVATE_FILES_ROOT": str(restored_private),
+    }
+    result = _run(RESTORE, folder, scratch_db, env=restore_env)
     assert scratch_db in result.stdout
 
     original, restored = _counts(connection.settings_dict["NAME"]), _counts(scratch_db)
@@ -99,6 +114,8 @@ def test_it_backs_up_and_restores_the_database_and_the_files(
         assert original[table] > 0, table
     assert restored["<audit trigger>"] == 1  # the append-only guard comes back with the data
     assert (restored_media / "assistance" / "2026" / "收入证明.pdf").read_bytes() == b"%PDF-1.7 test document"
+    # Attachments live outside MEDIA_ROOT: a backup without them would lose every document.
+    assert (restored_private / "2026" / "11" / "0f3a9c").read_bytes() == b"%PDF-1.7 diagnosis"
 
 
 def test_it_keeps_only_the_newest_backups(postgres_only, transactional_db, tmp_path):

@@ -21,6 +21,7 @@ LABELS = {
     "roles": "角色授权",
     "members": "会员",
     "applications": "入会申请",
+    "transfers": "转接申请",
 }
 
 

@@ -7,6 +7,10 @@
   purpose prefix so an ID hash can never be matched against a mobile hash. Exact search
   and de-duplication use it; it reveals nothing without the key.
 - Masking: what screens, the API, exports, audit data and import reports show.
+- Registry: every model field that holds a Fernet token is registered with
+  `register_encrypted_field(Model, "field", …)` (in the app's `AppConfig.ready()`);
+  `manage.py rotate_field_keys` re-encrypts exactly what is registered, so a new app's
+  encrypted fields rotate without editing the command.
 """
 
 from __future__ import annotations
@@ -32,6 +36,30 @@ HASH_HEX_CHARS = 32
 _FERNET_VERSION = b"\x80"
 _PADS = [bytes((n,)) * n for n in range(17)]
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
+# model class -> the names of its fields that hold Fernet tokens, in registration order.
+_REGISTRY: dict[type, tuple[str, ...]] = {}
+
+
+def register_encrypted_field(model: type, *fields: str) -> None:
+    """Declare that `model`'s `fields` hold Fernet tokens (so key rotation re-encrypts them).
+
+    Call it from the app's `AppConfig.ready()`. A name that is not a field of the model is
+    an error at start-up, not a silently skipped column at rotation time. Registering the
+    same field twice is harmless.
+    """
+    if not fields:
+        raise ValueError("register_encrypted_field needs at least one field name")
+    for name in fields:
+        model._meta.get_field(name)  # raises FieldDoesNotExist for a typo
+    known = _REGISTRY.get(model, ())
+    _REGISTRY[model] = known + tuple(f for f in fields if f not in known)
+
+
+def encrypted_fields() -> dict[type, tuple[str, ...]]:
+    """Every registered model with its encrypted fields (a copy: callers may not change it)."""
+    return dict(_REGISTRY)
 
 
 class DecryptionError(Exception):

@@ -6,10 +6,9 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
-    initial = True
-
     dependencies = [
         ('activity', '0004_taskoutbox'),
+        ('core', '0002_states_and_approvals'),
     ]
 
     operations = [

@@ -1,10 +1,10 @@
-"""Build members/fonts/UnionPortalSansSC-Regular.ttf from Noto Sans CJK SC Regular.
+"""Build core/fonts/UnionPortalSansSC-Regular.ttf from Noto Sans CJK SC Regular.
 
 A one-off tool, not used at run time (it needs fontTools, which is not a project
 dependency). See README.md in this folder for why and how:
 
     python -m venv /tmp/fontvenv && /tmp/fontvenv/bin/pip install fonttools
-    /tmp/fontvenv/bin/python members/fonts/build_font.py NotoSansCJK-Regular.ttc
+    /tmp/fontvenv/bin/python core/fonts/build_font.py NotoSansCJK-Regular.ttc
 
 It keeps ASCII, the 6,763 hanzi and 682 symbols of GB 2312, common punctuation and a
 short list of given-name characters outside GB 2312, converts the CFF outlines to
