@@ -50,6 +50,7 @@ test: venv-dev
 lint: venv-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: venv-dev
 	$(BIN)/ruff format .

@@ -7,11 +7,11 @@ from django.http import Http404
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from organizations.errors import NOT_IN_REACH
-from organizations.roles import AUDIT_VIEW
-from organizations.scoping import has_capability_anywhere, path_in_reach
+from core.errors import NOT_IN_REACH
+from core.roles import AUDIT_VIEW
+from core.scoping import has_capability_anywhere, path_in_reach
 
-from .models import AuditEvent, TaskOutbox
+from .models import AuditEvent
 from .selectors import audit_events_for_user
 
 
@@ -75,17 +75,4 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
-        return False
-
-
-# The task outbox: superusers only (no role grants its model permissions).
-@admin.register(TaskOutbox)
-class TaskOutboxAdmin(admin.ModelAdmin):
-    list_display = ("id", "task_name", "created_at", "attempts", "last_error")
-    readonly_fields = ("task_name", "args", "kwargs", "created_at", "attempts", "last_error")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
         return False

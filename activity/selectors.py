@@ -1,6 +1,6 @@
 """Scoped reads of the audit log."""
 
-from organizations.roles import AUDIT_VIEW
+from core.roles import AUDIT_VIEW
 
 from .models import AuditEvent
 

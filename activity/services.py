@@ -1,4 +1,4 @@
-"""Writes of the activity app: recording audit events and purging expired ones."""
+"""Writes of the activity app: storing audit events (for core.audit.log_action) and purging expired ones."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from .models import AuditEvent
 _current_ip: dict[str, str | None] = {}
 
 
-def log_action(
+def audit_event_record(
     *,
     actor,
     action: str,
@@ -23,10 +23,10 @@ def log_action(
     data: dict[str, Any] | None = None,
     ip_address: str | None = None,
 ) -> AuditEvent:
-    """Record that `actor` did `action` (a dotted code like 'organization.moved') to `target`.
+    """Store one audit event: the writer behind core.audit.log_action (registered in ActivityConfig.ready).
 
-    Called by every service that changes state, inside its transaction, so the event
-    exists exactly when the change does.
+    Services call core.audit.log_action, inside their transaction, so the event exists
+    exactly when the change does; nothing else calls this directly.
     """
     if organization is None and target is not None:
         organization = _organization_of(target)

@@ -4,7 +4,7 @@ one place the audit log listens to signals rather than being called by a service
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
-from .services import log_action
+from core.audit import log_action
 
 
 def _ip(request):

@@ -3,7 +3,8 @@ import logging
 from celery import shared_task
 from celery.signals import worker_ready
 
-from . import outbox
+from core import outbox
+
 from .services import audit_purge_expired
 
 logger = logging.getLogger(__name__)

@@ -9,11 +9,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from core.pages import keyset_page, staff_required
+from core.roles import AUDIT_VIEW
+from core.scoping import has_capability_anywhere
 from organizations.forms import BootstrapForm, OrgChoiceField, date_widget, options_url
-from organizations.roles import AUDIT_VIEW
-from organizations.scoping import has_capability_anywhere
 from organizations.selectors import organizations_for_user
-from organizations.views import keyset_page, staff_required
 
 from .selectors import audit_events_for_user
 

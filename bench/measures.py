@@ -124,7 +124,7 @@ def measure_member_list(
     first = timed(lambda: list(qs[:page]), runs=runs)
     out.update(summary("list_first_page", first))
     if street is not None:
-        from organizations.views.paging import keyset_page
+        from core.pages import keyset_page
 
         narrowed = qs.filter(org_path__startswith=street.path)  # what SubtreeFilterMixin adds
         out["list_street_roll"] = Member.objects.under(street.path).count()

@@ -115,9 +115,9 @@ def machine_info(url: str) -> dict:
 
 def _actors(password: str):
     """The bench's users: a superuser, a city federation admin and a clerk of the biggest district."""
+    from core.scoping import forget_reach
     from organizations import services
     from organizations.models import CoverageSummary, Organization, OrgKind, User
-    from organizations.scoping import forget_reach
 
     admin, _ = User.objects.get_or_create(
         username=BENCH_USERS["admin"], defaults={"is_superuser": True, "display_name": "基准测试管理员"}

@@ -15,25 +15,21 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from activity.services import log_action
-from organizations.errors import DomainError, TransitionError
-
+from .audit import log_action
+from .errors import DomainError, TransitionError
 from .models import ApprovalChain, ApprovalDecision, ApprovalRun, ApprovalStep
+from .scoping import has_capability
 from .states import StateMachine, transition
 
 # Step length of the org tree's materialised path (organizations.Organization.steplen;
 # a test holds the two equal). Depth d's ancestor is path[: ORG_PATH_STEP * d].
 ORG_PATH_STEP = 4
-# The scoping rule lives above core; it is named here, not imported (layers point down).
-DEFAULT_CAPABILITY_CHECK = "organizations.scoping.has_capability"
 
 RS = ApprovalRun.Status
 APPROVAL_RUN_STATES = StateMachine(
@@ -47,11 +43,6 @@ APPROVAL_RUN_STATES = StateMachine(
     },
 )
 D = ApprovalDecision.Decision
-
-
-def _has_capability(user, capability: str, path: str) -> bool:
-    check = import_string(getattr(settings, "APPROVAL_CAPABILITY_CHECK", DEFAULT_CAPABILITY_CHECK))
-    return check(user, capability, path)
 
 
 def step_path(org_path: str, step: ApprovalStep) -> str:
@@ -177,7 +168,7 @@ def approval_decide(*, run: ApprovalRun, actor, decision: str, opinion: str = ""
             _("该审批已结束（%(state)s），不能再提交意见。") % {"state": APPROVAL_RUN_STATES.label(run.status)}
         )
     step = run.current_step
-    if not _has_capability(actor, step.capability, step_path(run.org_path, step)):
+    if not has_capability(actor, step.capability, step_path(run.org_path, step)):
         raise PermissionDenied(_("您没有审批“%(step)s”这一步的权限。") % {"step": step.name})
     if ApprovalDecision.objects.filter(run=run, step=step, approver=actor).exists():
         raise DomainError(_("您已对“%(step)s”提交过意见，不能重复审批。") % {"step": step.name}, code="decided")

@@ -31,10 +31,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
-# Moving: log_action goes to core.audit and the errors to core.errors (core-kits branch).
-from activity.services import log_action
-from organizations.errors import TransitionError
-
+from .audit import log_action
+from .errors import TransitionError
 from .models import TransitionRecord
 
 _MACHINES: dict[type[models.Model], StateMachine] = {}

@@ -13,8 +13,10 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from organizations import roles
-from unionportal.admin_scoping import SERVICE_ERRORS, ReachListFilter, ScopedAdminMixin
+from core import roles
+from core.admin import SERVICE_ERRORS, ScopedAdminMixin
+from core.errors import refusal
+from organizations.admin_filters import ReachListFilter
 
 from . import services
 from .models import Honour, ImportJob, JoinApplication, JoinCode, Member, Membership, Transfer
@@ -94,7 +96,7 @@ class JoinCodeAdmin(ReadOnlyScopedAdmin):
                 services.join_code_revoke(actor=request.user, code=code)
                 done += 1
             except SERVICE_ERRORS as exc:
-                self.message_user(request, f"{code}：{exc}", messages.ERROR)
+                self.message_user(request, f"{code}：{refusal(exc).text}", messages.ERROR)
         self.message_user(request, _("已作废 %(n)s 个入会二维码。") % {"n": done})
 
 
@@ -129,7 +131,7 @@ class JoinApplicationAdmin(ReadOnlyScopedAdmin):
                 services.join_application_approve(actor=request.user, application=app)
                 done += 1
             except SERVICE_ERRORS as exc:
-                self.message_user(request, f"{app}：{exc}", messages.ERROR)
+                self.message_user(request, f"{app}：{refusal(exc).text}", messages.ERROR)
         self.message_user(request, _("已批准 %(n)s 份入会申请。") % {"n": done})
 
 
@@ -157,7 +159,7 @@ class TransferAdmin(ReadOnlyScopedAdmin):
     def has_view_permission(self, request, obj=None):
         if obj is None:
             return self.has_module_permission(request)
-        from organizations.scoping import path_in_reach
+        from core.scoping import path_in_reach
 
         return path_in_reach(request.user, obj.from_path) or path_in_reach(request.user, obj.to_path)
 

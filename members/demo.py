@@ -69,7 +69,7 @@ def seed_members(*, rng: random.Random, scale: int = 1) -> dict[str, int]:
     from django.db.models import Count
 
     from core import crypto
-    from organizations.errors import DomainError
+    from core.errors import DomainError
     from organizations.models import Organization, OrgKind, User
 
     from . import services

@@ -9,11 +9,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from activity.services import log_action
 from core import crypto, documents
+from core.audit import log_action
+from core.roles import PERSONAL_DATA_FULL
+from core.scoping import has_capability, reach_paths
 from organizations.models import Organization, User
-from organizations.roles import PERSONAL_DATA_FULL
-from organizations.scoping import has_capability, reach_paths
 
 from .models import Member
 
@@ -107,7 +107,7 @@ def member_export(
 
 
 def _may_see_full_somewhere(actor: User) -> bool:
-    from organizations.scoping import has_capability_anywhere
+    from core.scoping import has_capability_anywhere
 
     return has_capability_anywhere(actor, PERSONAL_DATA_FULL)
 

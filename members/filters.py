@@ -63,7 +63,7 @@ class TransferFilter(django_filters.FilterSet):
         fields = ["status", "direction"]
 
     def filter_direction(self, queryset, name, value):
-        from organizations.scoping import scope_q
+        from core.scoping import scope_q
 
         user = getattr(self.request, "user", None)
         return queryset.filter(scope_q(user, "to_path" if value == "in" else "from_path"))

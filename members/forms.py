@@ -3,7 +3,7 @@
 Rules of the domain (ID checksum, age, mobile format, duplicate membership, transitions)
 live in members.services and members.validators. Fields that a service checks are
 optional here, so the service's message, which names the field and the fix, is the one
-the user sees (put onto the field by organizations.views.apply_service_error).
+the user sees (put onto the field by core.pages.apply_service_error).
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.roles import MEMBER_MANAGE
 from core.uploads import BoundedFileField
-from organizations.forms import BootstrapForm, OrgChoiceField, _pin_bound, date_widget
+from organizations.forms import BootstrapForm, OrgChoiceField, date_widget, pin_bound
 from organizations.models import MEMBER_HOLDING_KINDS, Organization
-from organizations.roles import MEMBER_MANAGE
 from organizations.selectors import organizations_for_user, stations_for_user
 
 from .models import Education, EmploymentForm, Honour, ImportJob, SkillLevel
@@ -119,7 +119,7 @@ class MemberRegisterForm(NamedErrorsForm):
             user, label=_("所在工会"), help_text=_("基层工会、工会小组、街道（乡镇）或楼宇、区域性工会联合会。")
         )
         self.order_fields(["union"])
-        _pin_bound(self, "union")
+        pin_bound(self, "union")
 
 
 class MembershipEndForm(NamedErrorsForm):
@@ -189,7 +189,7 @@ class TransferInForm(NamedErrorsForm):
         super().__init__(*args, **kwargs)
         self.fields["to_union"] = union_field(user, label=_("转入工会"))
         self.order_fields(["id_number", "to_union", "reason"])
-        _pin_bound(self, "to_union")
+        pin_bound(self, "to_union")
 
     def clean_id_number(self):
         value = (self.cleaned_data.get("id_number") or "").strip()
@@ -225,7 +225,7 @@ class ImportForm(NamedErrorsForm):
         self.fields["file"].error_messages["required"] = _("请选择要上传的“名册文件”。")
         self.fields["file"].error_messages["empty"] = _("上传的“名册文件”是空文件，请检查后重新选择。")
         self.fields["mode"].widget.attrs["class"] = "form-check-input"
-        _pin_bound(self, "union")
+        pin_bound(self, "union")
 
 
 class JoinCodeForm(NamedErrorsForm):
@@ -248,7 +248,7 @@ class JoinCodeForm(NamedErrorsForm):
         )
         self.fields["station"].widget.attrs["class"] = "form-select"
         self.order_fields(["union", "station", "label"])
-        _pin_bound(self, "union")
+        pin_bound(self, "union")
 
     def clean(self):
         data = super().clean()

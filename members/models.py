@@ -16,9 +16,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.roles import VIEW
+from core.scoping import ScopedQuerySet, scope_q
 from organizations.models import Enterprise, Organization
-from organizations.roles import VIEW
-from organizations.scoping import ScopedQuerySet, scope_q
 
 PATTERN_OPS = ["varchar_pattern_ops"]
 

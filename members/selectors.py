@@ -13,8 +13,8 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from core import crypto
-from organizations.roles import VIEW
-from organizations.scoping import has_capability
+from core.roles import VIEW
+from core.scoping import has_capability
 
 from .models import Honour, ImportJob, JoinApplication, JoinCode, Member, Membership, Transfer
 from .validators import normalize_id_number, normalize_mobile, upgrade_15_to_18
@@ -134,7 +134,7 @@ def identity_claims_for_worker(user) -> QuerySet[JoinApplication]:
 
 
 def can_see_full_personal_data(user, member: Member) -> bool:
-    from organizations.roles import PERSONAL_DATA_FULL
+    from core.roles import PERSONAL_DATA_FULL
 
     return bool(member.org_path) and has_capability(user, PERSONAL_DATA_FULL, member.org_path)
 

@@ -2,13 +2,11 @@
 
 from celery import shared_task
 
-from .importer import import_job_run
+# The import task lives beside its service (see there why); imported here so the worker
+# registers it when it autodiscovers members.tasks.
+from .importer.jobs import run_member_import
 
-
-@shared_task(name="members.tasks.run_member_import", acks_late=True)
-def run_member_import(job_id: int) -> bool:
-    """Run one queued roster import; a redelivered message finds the job claimed and does nothing."""
-    return import_job_run(job_id)
+__all__ = ["purge_rejected_join_applications", "run_member_import"]
 
 
 @shared_task(name="members.tasks.purge_rejected_join_applications", acks_late=True)

@@ -1,6 +1,6 @@
 """Django admin for the organisation tree, the registry, officers, stations, users and roles.
 
-Scoped for non-superusers and written through the services: see unionportal/admin_scoping.py
+Scoped for non-superusers and written through the services: see core/admin.py
 for who gets in and why that is safe.
 
 Organisations use a plain ModelAdmin ordered by path (indented by depth), not treebeard's
@@ -21,17 +21,13 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from activity.services import log_action
-from unionportal.admin_scoping import (
-    SERVICE_ERRORS,
-    ReachListFilter,
-    ScopedAdminMixin,
-    ServiceAdminMixin,
-    active_orgs_for,
-)
+from core import roles
+from core.admin import SERVICE_ERRORS, ScopedAdminMixin, ServiceAdminMixin
+from core.audit import log_action
+from core.errors import NOT_IN_REACH, refusal
+from core.scoping import has_capability_anywhere, is_staff_user
 
-from . import roles
-from .errors import NOT_IN_REACH
+from .admin_filters import ReachListFilter, active_orgs_for
 from .forms import AdminLoginForm
 from .models import (
     CoverageSummary,
@@ -43,7 +39,6 @@ from .models import (
     ServiceStation,
     User,
 )
-from .scoping import has_capability_anywhere, is_staff_user
 from .services import (
     ENTERPRISE_FIELDS,
     OFFICER_FIELDS,
@@ -183,8 +178,7 @@ class OrganizationAdmin(ServiceAdminMixin, admin.ModelAdmin):
                 organization_dissolve(actor=request.user, organization=org, reason=_("系统管理后台撤销"))
                 done += 1
             except SERVICE_ERRORS as exc:
-                message = "；".join(getattr(exc, "messages", None) or [str(exc)])
-                self.message_user(request, f"{org.name}：{message}", messages.ERROR)
+                self.message_user(request, f"{org.name}：{refusal(exc).text}", messages.ERROR)
         if done:
             self.message_user(request, _("已撤销 %(n)s 个组织。") % {"n": done}, messages.SUCCESS)
 

@@ -9,23 +9,28 @@ related organisations in the output are shown only when they are in reach.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
-from django.http import Http404
-from django.shortcuts import get_object_or_404
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
-from rest_framework import serializers, status, viewsets
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from unionportal.api import ChoiceLabelField, InReachOrgField, ScopedPrimaryKeyRelatedField, error_responses
-from unionportal.api_base import DefaultCursorPagination
+from core import roles
+from core.api import (
+    ChoiceLabelField,
+    DefaultCursorPagination,
+    ScopedPrimaryKeyRelatedField,
+    ScopedViewSet,
+    error_responses,
+)
+from core.scoping import has_capability_anywhere, scope_q
 
-from . import roles, selectors, services
+from . import selectors, services
+from .api_fields import InReachOrgField
 from .filters import EnterpriseFilter, OfficerFilter, OrganizationFilter, RoleAssignmentFilter, ServiceStationFilter
 from .models import Enterprise, Officer, Organization, OrgKind, Role, RoleAssignment, ServiceStation, User
-from .scoping import has_capability_anywhere, scope_q
 
 READ_ERRORS = error_responses(400, 403)
 DETAIL_ERRORS = error_responses(403, 404)
@@ -36,46 +41,6 @@ class PathCursorPagination(DefaultCursorPagination):
     """Keyset pagination in tree order: the materialised path is unique and indexed."""
 
     ordering = "path"
-
-
-class ScopedViewSet(viewsets.GenericViewSet):
-    """Plumbing shared by the viewsets below: input, lookup inside the reach, output, pages."""
-
-    output_serializer: type[serializers.Serializer]
-    input_serializers: dict[str, type[serializers.Serializer]] = {}
-
-    def get_serializer_class(self):
-        # What the browsable API and OPTIONS describe; the actions name their serializers.
-        return self.input_serializers.get(self.action, self.output_serializer)
-
-    def valid_input(self, serializer_class, *, instance=None, partial: bool = False) -> dict:
-        serializer = serializer_class(
-            instance=instance, data=self.request.data, partial=partial, context=self.get_serializer_context()
-        )
-        serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
-
-    def valid_query(self, serializer_class) -> dict:
-        serializer = serializer_class(data=self.request.query_params, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
-
-    def get_in_reach(self, queryset: QuerySet, pk):
-        # A malformed id is just an id that is not there: 404 in the error shape, never a 500.
-        if not str(pk).isdigit():
-            raise Http404
-        return get_object_or_404(queryset, pk=pk)
-
-    def output_context(self, objects: list) -> dict:
-        return self.get_serializer_context()
-
-    def output(self, instance) -> dict:
-        return self.output_serializer(instance, context=self.output_context([instance])).data
-
-    def paged(self, queryset: QuerySet) -> Response:
-        page = self.paginate_queryset(queryset)
-        data = self.output_serializer(page, many=True, context=self.output_context(page)).data
-        return self.get_paginated_response(data)
 
 
 # --- organisations --------------------------------------------------------------------

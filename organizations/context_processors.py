@@ -1,6 +1,7 @@
 """Template context every staff page needs: the user's reach roots and role summary."""
 
-from .scoping import is_staff_user
+from core.scoping import is_staff_user
+
 from .views.focus import focus_context
 
 

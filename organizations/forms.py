@@ -2,7 +2,7 @@
 
 Every rule of the domain (allowed child kinds, credit-code check, reach, cycles) lives in
 organizations.services; a view calls the service with `cleaned_data` and puts a refusal
-back onto the form with views.access.apply_service_error, so each message appears once,
+back onto the form with core.pages.apply_service_error, so each message appears once,
 next to the field it is about.
 """
 
@@ -18,9 +18,9 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from core.login_names import login_name
+from core.roles import ORG_MANAGE
 
 from .models import ALLOWED_CHILD_KINDS, ROOT_KINDS, Enterprise, Officer, Organization, OrgKind, ServiceStation
-from .roles import ORG_MANAGE
 from .selectors import organizations_for_user
 from .services import ENTERPRISE_FIELDS, OFFICER_FIELDS, ORG_FIELDS, STATION_FIELDS, SUPERVISOR_KINDS
 
@@ -132,7 +132,8 @@ class OrgChoiceField(forms.ModelChoiceField):
             self.pinned.append(obj)
 
 
-def _pin_bound(form: forms.Form, *names: str) -> None:
+def pin_bound(form: forms.Form, *names: str) -> None:
+    """Keep the submitted (or initial) value of these capped organisation selects among their options."""
     for name in names:
         field = form.fields[name]
         value = form.data.get(form.add_prefix(name)) if form.is_bound else form.initial.get(name)
@@ -216,7 +217,7 @@ class OrganizationMoveForm(BootstrapForm):
             help_text=_("只列出您管辖范围内、可以设立该类型组织的上级。"),
         )
         self.fields["new_parent"].widget.attrs["class"] = "form-select"
-        _pin_bound(self, "new_parent")
+        pin_bound(self, "new_parent")
 
 
 class OrganizationDissolveForm(BootstrapForm):
@@ -245,7 +246,7 @@ class OrganizationMergeForm(BootstrapForm):
         )
         self.fields["into"].widget.attrs["class"] = "form-select"
         self.order_fields(["into", "on"])
-        _pin_bound(self, "into")
+        pin_bound(self, "into")
 
 
 # --- enterprises, officers, stations ---------------------------------------------------
@@ -274,7 +275,7 @@ class EnterpriseForm(BootstrapForm):
             self.fields[name].widget.attrs["class"] = "form-select"
         if not editing:
             del self.fields["is_active"]
-        _pin_bound(self, "supervisor", "union")
+        pin_bound(self, "supervisor", "union")
 
 
 EnterpriseForm.base_fields = _model_fields(

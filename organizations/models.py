@@ -6,7 +6,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
-from .scoping import ScopedQuerySet
+from core.scoping import ScopedQuerySet
+
 from .validators import validate_credit_code, validate_phone, validate_region_code
 
 

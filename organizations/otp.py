@@ -30,7 +30,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .errors import DomainError
+from core.errors import DomainError
 
 # [user pk, second factor required?, checked at (epoch seconds)] in the session.
 SESSION_FLAG = "_unionportal_otp_required"
@@ -172,7 +172,7 @@ def totp_enrolment_start(*, user, request=None):
     """Create a fresh unconfirmed TOTP device (dropping any earlier unfinished one)."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from activity.services import log_action
+    from core.audit import log_action
 
     TOTPDevice.objects.filter(user=user, confirmed=False).delete()
     device = TOTPDevice.objects.create(user=user, name="UnionPortal", confirmed=False)
@@ -189,7 +189,7 @@ def totp_enrolment_confirm(*, user, token: str, request=None) -> CodeCheck:
     from django_otp import login as otp_login
     from rest_framework.authtoken.models import Token
 
-    from activity.services import log_action
+    from core.audit import log_action
 
     device = pending_device(user)
     if device is None:
@@ -216,7 +216,7 @@ def totp_verify_session(*, request, token: str) -> CodeCheck:
     """The sign-in's second step: check the code and mark the session verified."""
     from django_otp import login as otp_login
 
-    from activity.services import log_action
+    from core.audit import log_action
 
     user = request.user
     device = confirmed_device(user)
@@ -233,7 +233,7 @@ def totp_verify_session(*, request, token: str) -> CodeCheck:
 
 def totp_check_for_token(*, user, token: str | None, request=None) -> CodeCheck:
     """For the API token endpoint: accept when the user has no TOTP or the code is valid."""
-    from activity.services import log_action
+    from core.audit import log_action
 
     device = confirmed_device(user)
     if device is None:
@@ -252,7 +252,7 @@ def totp_disable(*, user, password: str, request=None) -> None:
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from activity.services import log_action
+    from core.audit import log_action
 
     if not user.check_password(password or ""):
         raise DomainError(_("密码不正确：请输入您登录时使用的密码。"), code="invalid_password", field="password")

@@ -16,9 +16,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.errors import DomainError
+from core.pages import apply_service_error, staff_required
+
 from . import otp
-from .errors import DomainError
-from .views.access import apply_service_error, staff_required
 
 
 class CodeForm(forms.Form):

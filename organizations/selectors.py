@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from core.roles import VIEW
+from core.scoping import reach_paths
+
 from .models import CoverageSummary, Enterprise, Officer, Organization, RoleAssignment, ServiceStation
-from .roles import VIEW
-from .scoping import reach_paths
 
 
 def organizations_for_user(user, capability: str = VIEW) -> QuerySet[Organization]:
@@ -75,3 +76,16 @@ def stations_for_user(user, capability: str = VIEW) -> QuerySet[ServiceStation]:
 
 def role_assignments_for_user(user) -> QuerySet[RoleAssignment]:
     return RoleAssignment.objects.for_user(user).select_related("user", "organization")
+
+
+def role_assignments_of(user) -> QuerySet:
+    """(organization path, role) of the user's role assignments on active organisations.
+
+    The scoping rule (core.scoping) reads a user's reach through this: registered in
+    OrganizationsConfig.ready, because core may not import organizations.
+    """
+    return (
+        RoleAssignment.objects.filter(user=user, organization__status=Organization.Status.ACTIVE)
+        .order_by()
+        .values_list("organization__path", "role")
+    )

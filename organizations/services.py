@@ -18,10 +18,11 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from activity.services import log_action
+from core import roles
+from core.audit import log_action
+from core.errors import NOT_IN_REACH, TransitionError
+from core.scoping import forget_reach, has_capability, path_in_reach
 
-from . import roles
-from .errors import NOT_IN_REACH, TransitionError
 from .models import (
     ALLOWED_CHILD_KINDS,
     REGION_KINDS,
@@ -35,7 +36,6 @@ from .models import (
     ServiceStation,
     User,
 )
-from .scoping import forget_reach, has_capability, path_in_reach
 from .validators import normalize_credit_code
 
 ORG_FIELDS = ("name", "short_name", "kind", "region_code", "credit_code", "address", "phone", "established_on")

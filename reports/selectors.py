@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
 
+from core.roles import REPORT_VIEW
 from members.models import Member, Membership
 from organizations.models import CoverageSummary, Organization
-from organizations.roles import REPORT_VIEW
 from organizations.selectors import organization_children, organizations_for_user
 
 MS = Membership.Status

@@ -16,10 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from activity.services import log_action
-from core import documents
+from core import documents, roles
+from core.audit import log_action
 from members.models import EmploymentForm
-from organizations import roles
 from organizations.models import CoverageSummary, Organization, User
 from organizations.services import require
 

@@ -10,9 +10,9 @@ from django.http import Http404
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from organizations.errors import DomainError, TransitionError
+from core.api import exception_handler
+from core.errors import DomainError, TransitionError
 from tests.conftest import client_for
-from unionportal.api import exception_handler
 
 TOKEN_URL = reverse("api:api-token")
 ORGS_URL = reverse("api:organization-list")

@@ -167,7 +167,7 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # A message taken by a worker that then died is handed out again after this many seconds.
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
-        # Publishing gives up within a second when Redis is down (activity.outbox.enqueue
+        # Publishing gives up within a second when Redis is down (core.outbox.enqueue
         # then keeps the task in the outbox) instead of holding the request for seconds.
         "max_retries": 2,
         "interval_start": 0,
@@ -232,7 +232,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "core.login_names.lockout_username"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 # A page in Chinese saying why and for how long (the API gets its error shape).
-AXES_LOCKOUT_CALLABLE = "unionportal.lockout.locked_out"
+AXES_LOCKOUT_CALLABLE = "organizations.lockout.locked_out"
 
 # Optional TOTP second factor for staff (organizations/otp.py). With this on, a full ID
 # number or phone is shown only to a session (or API token) verified with a code.
@@ -364,12 +364,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["unionportal.api_base.IsStaffUser"],
-    "DEFAULT_FILTER_BACKENDS": ["unionportal.api_base.FilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "unionportal.api_base.DefaultCursorPagination",
+    "DEFAULT_PERMISSION_CLASSES": ["core.api_defaults.IsStaffUser"],
+    "DEFAULT_FILTER_BACKENDS": ["core.api_defaults.FilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "core.api_defaults.DefaultCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "unionportal.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"token": "20/min"},
 }
 SPECTACULAR_SETTINGS = {
@@ -384,7 +384,7 @@ SPECTACULAR_SETTINGS = {
     # 401, 415 and the cursor 404 documented once for every operation they can happen on.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "unionportal.api.document_common_errors",
+        "core.api.document_common_errors",
     ],
     # Several models have a `kind`/`status`; name each choice set after its model.
     "ENUM_NAME_OVERRIDES": {

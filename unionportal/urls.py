@@ -5,13 +5,13 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from activity.api import api_urlpatterns as activity_api
+from core.api import api_not_found
 from core.attachments.api import api_urlpatterns as attachments_api
 from members.api import api_urlpatterns as members_api
 from members.urls import public_urlpatterns as members_public
 from members.urls import selfservice_urlpatterns as members_selfservice
 from organizations.api import api_urlpatterns as organizations_api
-
-from .api import ObtainTokenView, api_not_found
+from organizations.auth_api import ObtainTokenView
 
 api_v1 = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),

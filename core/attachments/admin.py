@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from unionportal.admin_scoping import ReachListFilter, ScopedAdminMixin
+from core.admin import ScopedAdminMixin, reach_list_filters
 
 from .models import Attachment
 
@@ -29,7 +29,7 @@ class AttachmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "created_at",
         "deleted_at",
     )
-    list_filter = (ReachListFilter, "scan_status", "kind")
+    list_filter = ("scan_status", "kind")
     search_fields = ("original_name", "sha256")
     list_select_related = ("content_type", "uploaded_by")
     readonly_fields = [
@@ -49,6 +49,10 @@ class AttachmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
     ]
     fields = readonly_fields
     ordering = ("-id",)
+
+    def get_list_filter(self, request):
+        # The district filter is organizations' (registered, as core may not import it).
+        return (*reach_list_filters(), *self.list_filter)
 
     @admin.display(description=_("所属对象"))
     def owner_label(self, obj) -> str:

@@ -11,7 +11,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from unionportal.api import ChoiceLabelField, error_responses
+from core.api import ChoiceLabelField, error_responses
 
 from .checks import ALLOWED_TYPES
 from .models import Attachment

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 
-from organizations.errors import NOT_IN_REACH, DomainError
+from core.errors import NOT_IN_REACH, DomainError
 
 from .checks import ALLOWED_TYPES
 from .models import Attachment

@@ -12,7 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.http import Http404
 
-from organizations.errors import NOT_IN_REACH
+from core.errors import NOT_IN_REACH
 
 from .models import Attachment
 

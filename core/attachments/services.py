@@ -24,8 +24,8 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from activity.services import log_action
-from organizations.errors import NOT_IN_REACH, DomainError
+from core.audit import log_action
+from core.errors import NOT_IN_REACH, DomainError
 
 from . import scanning
 from .checks import ALLOWED_LABEL, clean_name, detect_type, name_for_type

@@ -6,7 +6,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from organizations.errors import DomainError
+from core.errors import DomainError
 
 from .responses import attachment_file_response
 from .selectors import attachment_get_for_user

@@ -11,16 +11,16 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from organizations.api import ScopedViewSet
+from core.api import ChoiceLabelField, ScopedPrimaryKeyRelatedField, ScopedViewSet
+
+# Downloads answer as the pages do: attachments that no cache keeps (personal data).
+from core.pages import file_response
+from organizations.api_fields import InReachOrgField
 from organizations.models import Organization
-from unionportal.api import ChoiceLabelField, InReachOrgField, ScopedPrimaryKeyRelatedField
 
 from .. import importer, selectors
 from ..filters import ImportJobFilter
 from ..models import ImportJob
-
-# Downloads answer as the pages do: attachments that no cache keeps (personal data).
-from ..views.common import file_response
 from .shared import CSV_FILE, DETAIL_ERRORS, FILE_RESPONSE, READ_ERRORS, WRITE_ERRORS, XLSX_FILE
 
 

@@ -10,9 +10,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import selectors as core_selectors
-from organizations.api import ScopedViewSet
+from core.api import ChoiceLabelField, ScopedPrimaryKeyRelatedField, ScopedViewSet, error_responses
+from organizations.api_fields import InReachOrgField
 from organizations.models import Organization, ServiceStation
-from unionportal.api import ChoiceLabelField, InReachOrgField, ScopedPrimaryKeyRelatedField, error_responses
 
 from .. import selectors, services
 from ..filters import JoinApplicationFilter

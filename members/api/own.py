@@ -10,7 +10,7 @@ from rest_framework import permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from unionportal.api import ChoiceLabelField, error_responses
+from core.api import ChoiceLabelField, error_responses
 
 from .. import selectors, services
 from ..models import EmploymentForm, Member, Transfer

@@ -10,18 +10,16 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from organizations.api import ScopedViewSet
+from core.api import IdsFirstCursorPagination, ScopedPrimaryKeyRelatedField, ScopedViewSet
+
+# Downloads answer as the pages do: attachments that no cache keeps (personal data).
+from core.pages import file_response
 from organizations.models import Organization
 from organizations.otp import require_second_factor_for_full_data
-from unionportal.api import ScopedPrimaryKeyRelatedField
-from unionportal.api_base import IdsFirstCursorPagination
 
 from .. import exporter, selectors, services
 from ..filters import MemberFilter
 from ..models import Member
-
-# Downloads answer as the pages do: attachments that no cache keeps (personal data).
-from ..views.common import file_response
 from .shared import (
     DETAIL_ERRORS,
     FILE_RESPONSE,

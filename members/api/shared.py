@@ -8,8 +8,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
 from rest_framework import serializers
 
-from organizations.scoping import path_in_reach
-from unionportal.api import ChoiceLabelField, InReachOrgField, choice_label, error_responses
+from core.api import ChoiceLabelField, choice_label, error_responses
+from core.scoping import path_in_reach
+from organizations.api_fields import InReachOrgField
 
 from .. import selectors
 from ..models import Education, EmploymentForm, Honour, Member, Membership, SkillLevel

@@ -9,9 +9,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core import selectors as core_selectors
-from organizations.api import ScopedViewSet
+from core.api import ChoiceLabelField, ScopedPrimaryKeyRelatedField, ScopedViewSet
 from organizations.models import Organization
-from unionportal.api import ChoiceLabelField, ScopedPrimaryKeyRelatedField
 
 from .. import selectors, services
 from ..filters import HonourFilter, TransferFilter

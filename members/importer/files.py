@@ -13,7 +13,7 @@ from xml.parsers import expat
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from organizations.errors import DomainError
+from core.errors import DomainError
 
 from .. import xlsx
 

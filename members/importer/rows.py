@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from core import crypto
 
 from ..models import Education, EmploymentForm, SkillLevel
-from ..validators import MIN_JOIN_AGE, _age, normalize_id_number, parse_id_number_fast, parse_mobile
+from ..validators import MIN_JOIN_AGE, age_on, normalize_id_number, parse_id_number_fast, parse_mobile
 from .files import COLUMNS, FALSE_WORDS, TRUE_WORDS, _choice_map
 
 
@@ -142,7 +142,7 @@ def _parse_row(state: _RowContext, cells) -> dict:
         mobile = parse_mobile(raw_mobile.strip() if type(raw_mobile) is str else _text(raw_mobile))
     except ValidationError as exc:
         raise _RowError(next(iter(exc.message_dict.values()))[0]) from None
-    if _age(info.birth_date, state.today) < MIN_JOIN_AGE:
+    if age_on(info.birth_date, state.today) < MIN_JOIN_AGE:
         raise _RowError(_("身份证号码显示未满 %(n)s 周岁，不能入会。") % {"n": MIN_JOIN_AGE})
     present = state.present
     joined_on = _date(cells[i_joined], state.today)

@@ -14,10 +14,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from activity.services import log_action
-from core import documents
-from organizations import roles
-from organizations.errors import DomainError
+from core import documents, roles
+from core.audit import log_action
+from core.errors import DomainError
 from organizations.models import Organization, User
 from organizations.services import require
 

@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 
 from core import crypto
 from core.credentials import credentials_revoke_access
+from core.errors import DomainError
 from core.sms import send_sms_on_commit
 from core.states import StateMachine
-from organizations.errors import DomainError
 from organizations.models import MEMBER_HOLDING_KINDS, REGION_KINDS, Enterprise, Organization
 
 from ..models import (

@@ -14,13 +14,12 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from activity.services import log_action
-from core import crypto
+from core import crypto, roles
+from core.audit import log_action
 from core.credentials import credentials_revoke_access
+from core.errors import NOT_IN_REACH, DomainError, TransitionError
 from core.sms import send_sms_on_commit
 from core.states import record_created, transition
-from organizations import roles
-from organizations.errors import NOT_IN_REACH, DomainError, TransitionError
 from organizations.models import MEMBER_HOLDING_KINDS, Organization, ServiceStation, User
 from organizations.services import require
 

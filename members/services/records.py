@@ -13,13 +13,12 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from activity.services import log_action
-from core import crypto
+from core import crypto, roles
+from core.audit import log_action
+from core.errors import NOT_IN_REACH
+from core.scoping import has_capability, path_in_reach
 from core.sms import send_sms_on_commit
-from organizations import roles
-from organizations.errors import NOT_IN_REACH
 from organizations.models import Organization, User
-from organizations.scoping import has_capability, path_in_reach
 
 from ..models import Honour, JoinApplication, JoinCode, Member, Membership, Transfer
 from ..validators import parse_mobile

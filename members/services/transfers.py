@@ -11,12 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from activity.services import log_action
+from core import roles
+from core.audit import log_action
+from core.errors import NOT_IN_REACH, DomainError, TransitionError
+from core.scoping import has_capability, path_in_reach
 from core.states import record_created, transition
-from organizations import roles
-from organizations.errors import NOT_IN_REACH, DomainError, TransitionError
 from organizations.models import Organization, User
-from organizations.scoping import has_capability, path_in_reach
 from organizations.services import require
 
 from ..models import Member, Membership, Transfer

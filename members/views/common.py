@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
@@ -33,26 +33,6 @@ def toast_html(request, message: str, *, level: str = "success") -> str:
 def with_toast(response: HttpResponse, request, message: str, *, level: str = "success") -> HttpResponse:
     response.content = response.content + toast_html(request, message, level=level).encode()
     return response
-
-
-def private(response: HttpResponse) -> HttpResponse:
-    """Personal data in the answer: no cache may keep it."""
-    response["Cache-Control"] = "no-store, private"
-    return response
-
-
-def file_response(name: str, content_type: str, body) -> HttpResponse:
-    """bytes, a file object or an iterator of bytes, as an attachment."""
-    if isinstance(body, bytes):
-        response = HttpResponse(body, content_type=content_type)
-    elif hasattr(body, "read"):
-        from django.http import FileResponse
-
-        response = FileResponse(body, content_type=content_type)
-    else:
-        response = StreamingHttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return private(response)
 
 
 def client_ip(request) -> str:

@@ -5,22 +5,20 @@ from __future__ import annotations
 import csv
 import io
 
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from organizations.errors import DomainError
-from organizations.roles import MEMBER_MANAGE
-from organizations.scoping import has_capability_anywhere
-from organizations.views import apply_service_error, keyset_page, staff_required
+from core.pages import file_response, keyset_page, service_form, staff_required
+from core.roles import MEMBER_MANAGE
+from core.scoping import has_capability_anywhere
 
 from .. import forms, importer, selectors
 from ..models import ImportJob
-from .common import file_response, form_page, is_fragment, posted
+from .common import is_fragment, posted
 
 REPORT_ROWS_SHOWN = 300
 REPORT_SCAN_LIMIT = 200_000
@@ -45,32 +43,26 @@ def import_list(request):
     form = forms.ImportForm(posted(request), request.FILES if request.method == "POST" else None, user=user)
     if request.method == "POST":
         _require_manage_anywhere(user)
-        if form.is_valid():
-            try:
-                job = importer.import_job_create(
-                    actor=user,
-                    union=form.cleaned_data["union"],
-                    uploaded_file=form.cleaned_data["file"],
-                    mode=form.cleaned_data["mode"],
-                )
-            except (ValidationError, DomainError) as exc:
-                apply_service_error(form, exc)
-            else:
-                messages.success(request, _("已上传“%(name)s”，开始导入。") % {"name": job.file_name})
-                return redirect("member-import-detail", pk=job.pk)
-    page = keyset_page(
-        selectors.import_jobs_for_user(user), field="id", descending=True, cursor=request.GET.get("cursor", ""), size=20
-    )
-    return form_page(
-        request,
-        "members/import_list.html",
-        {
-            "form": form,
+
+    def save(data):
+        job = importer.import_job_create(actor=user, union=data["union"], uploaded_file=data["file"], mode=data["mode"])
+        return _("已上传“%(name)s”，开始导入。") % {"name": job.file_name}, ("member-import-detail", job.pk)
+
+    def context():
+        page = keyset_page(
+            selectors.import_jobs_for_user(user),
+            field="id",
+            descending=True,
+            cursor=request.GET.get("cursor", ""),
+            size=20,
+        )
+        return {
             "page": page,
             "can_manage": has_capability_anywhere(user, MEMBER_MANAGE),
             "is_continuation": bool(request.GET.get("cursor")),
-        },
-    )
+        }
+
+    return service_form(request, form, template="members/import_list.html", context=context, save=save)
 
 
 @staff_required

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,14 +11,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core import documents
-from organizations.errors import DomainError
-from organizations.roles import MEMBER_MANAGE
-from organizations.scoping import has_capability, has_capability_anywhere
-from organizations.views import apply_service_error, keyset_page, staff_required
+from core.errors import DomainError, refusal
+from core.pages import keyset_page, service_form, staff_required
+from core.roles import MEMBER_MANAGE
+from core.scoping import has_capability, has_capability_anywhere
 
 from .. import forms, selectors, services
 from ..models import JoinCode
-from .common import form_page, posted
+from .common import posted
 
 
 def join_url(request, code: JoinCode) -> str:
@@ -36,36 +36,29 @@ def join_code_list(request):
         if value.isdigit() and len(value) < 19:
             initial[key] = int(value)
     form = forms.JoinCodeForm(posted(request), user=user, initial=initial)
-    if request.method == "POST":
-        if not can_manage:
-            raise PermissionDenied(_("您的角色没有生成入会二维码的权限。"))
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                code = services.join_code_create(
-                    actor=user,
-                    union=None if data.get("station") else data.get("union"),
-                    station=data.get("station"),
-                    label=data.get("label", ""),
-                )
-            except (ValidationError, DomainError) as exc:
-                apply_service_error(form, exc)
-            else:
-                messages.success(request, _("已生成入会二维码“%(label)s”。") % {"label": code.label})
-                return redirect("member-join-code-detail", pk=code.pk)
-    page = keyset_page(
-        selectors.join_codes_for_user(user), field="id", descending=True, cursor=request.GET.get("cursor", ""), size=50
-    )
-    return form_page(
-        request,
-        "members/join_code_list.html",
-        {
-            "form": form,
-            "page": page,
-            "can_manage": can_manage,
-            "is_continuation": bool(request.GET.get("cursor")),
-        },
-    )
+    if request.method == "POST" and not can_manage:
+        raise PermissionDenied(_("您的角色没有生成入会二维码的权限。"))
+
+    def save(data):
+        code = services.join_code_create(
+            actor=user,
+            union=None if data.get("station") else data.get("union"),
+            station=data.get("station"),
+            label=data.get("label", ""),
+        )
+        return _("已生成入会二维码“%(label)s”。") % {"label": code.label}, ("member-join-code-detail", code.pk)
+
+    def context():
+        page = keyset_page(
+            selectors.join_codes_for_user(user),
+            field="id",
+            descending=True,
+            cursor=request.GET.get("cursor", ""),
+            size=50,
+        )
+        return {"page": page, "can_manage": can_manage, "is_continuation": bool(request.GET.get("cursor"))}
+
+    return service_form(request, form, template="members/join_code_list.html", context=context, save=save)
 
 
 def _code(request, pk: int) -> JoinCode:
@@ -131,7 +124,7 @@ def join_code_revoke(request, pk: int):
     try:
         services.join_code_revoke(actor=request.user, code=code)
     except DomainError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, refusal(exc).text)
     else:
         messages.success(
             request, _("已作废入会二维码“%(label)s”；已张贴的二维码将无法再提交申请。") % {"label": code.label}

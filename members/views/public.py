@@ -13,15 +13,15 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from core.crypto import mask_mobile
-from organizations.errors import DomainError
-from organizations.views import apply_service_error
+from core.errors import DomainError
+from core.pages import apply_service_error, private
 
 from .. import cards, services
 from ..forms import JoinForm
 from ..models import EmploymentForm
 from ..throttle import join_rate_hit, too_many_message
 from ..validators import normalize_mobile
-from .common import client_ip, posted, private
+from .common import client_ip, posted
 
 JOIN_DONE_SESSION_KEY = "members_join_done"
 

@@ -13,22 +13,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core import selectors as core_selectors
-from organizations.errors import DomainError
-from organizations.roles import MEMBER_MANAGE
-from organizations.scoping import has_capability, has_capability_anywhere
-from organizations.views import keyset_page, staff_required
+from core.errors import DomainError, refusal
+from core.pages import keyset_page, private, staff_required
+from core.roles import MEMBER_MANAGE
+from core.scoping import has_capability, has_capability_anywhere
 
 from .. import forms, selectors, services
 from ..filters import JoinApplicationFilter
 from ..models import JoinApplication
-from .common import PAGE_SIZE, is_fragment, private, with_toast
-from .roll import _under_options
-
-
-def _error_text(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return " ".join(exc.messages)
-    return str(exc)
+from .common import PAGE_SIZE, is_fragment, with_toast
+from .roll import subtree_options
 
 
 @staff_required
@@ -50,7 +44,7 @@ def application_list(request):
     page = keyset_page(
         filterset.qs, field="id", descending=not pending, cursor=request.GET.get("cursor", ""), size=PAGE_SIZE
     )
-    under_options, under_org = _under_options(request)
+    under_options, under_org = subtree_options(request)
     context = {
         "filter": filterset,
         "page": page,
@@ -86,7 +80,7 @@ def application_approve(request, pk: int):
     try:
         membership = services.join_application_approve(actor=request.user, application=app)
     except (ValidationError, DomainError) as exc:
-        message = _error_text(exc)
+        message = refusal(exc).text
         if is_fragment(request):
             return with_toast(_row(request, app, error=message), request, message, level="danger")
         messages.error(request, message)
@@ -110,7 +104,7 @@ def application_reject(request, pk: int):
         try:
             services.join_application_reject(actor=request.user, application=app, reason=reason)
         except (ValidationError, DomainError) as exc:
-            message = _error_text(exc)
+            message = refusal(exc).text
         else:
             message = ""
     if message:
@@ -134,7 +128,7 @@ def application_verify(request, pk: int):
     try:
         services.join_application_verify_identity(actor=request.user, application=app, note=note)
     except (ValidationError, DomainError) as exc:
-        message = _error_text(exc)
+        message = refusal(exc).text
         if is_fragment(request):
             return with_toast(_row(request, app, error=message), request, message, level="danger")
         messages.error(request, message)

@@ -11,18 +11,18 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from organizations.errors import DomainError
+from core.errors import DomainError, refusal
+from core.pages import file_response, keyset_page, private, service_form, staff_required
+from core.roles import MEMBER_MANAGE, PERSONAL_DATA_FULL
+from core.scoping import has_capability, has_capability_anywhere
 from organizations.forms import OPTION_LIMIT, org_label
 from organizations.otp import MSG_FULL_DATA, full_data_needs_second_factor
-from organizations.roles import MEMBER_MANAGE, PERSONAL_DATA_FULL
-from organizations.scoping import has_capability, has_capability_anywhere
 from organizations.selectors import organizations_for_user
-from organizations.views import apply_service_error, keyset_page, staff_required
 
 from .. import exporter, forms, selectors, services
 from ..filters import HonourFilter, MemberFilter
 from ..models import Membership
-from .common import PAGE_SIZE, file_response, form_page, is_fragment, posted, private
+from .common import PAGE_SIZE, is_fragment, posted
 
 FILTER_KEYS = ("q", "under", "status", "employment_form", "is_migrant_worker", "honour", "joined_from", "joined_to")
 
@@ -41,7 +41,7 @@ def _tidy_filter_form(filterset) -> None:
     fields["employment_form"].help_text = _("按住 Ctrl 可多选")
 
 
-def _under_options(request, field: str = "under") -> tuple[list[tuple[int, str]], object]:
+def subtree_options(request, field: str = "under") -> tuple[list[tuple[int, str]], object]:
     """Options for the "union subtree" select (capped; the chosen one always listed)."""
     user = request.user
     orgs = list(organizations_for_user(user).filter(status="active").order_by("path")[:OPTION_LIMIT])
@@ -85,7 +85,7 @@ def member_list(request):
         size=PAGE_SIZE,
         ids_first=bool(request.GET.get("under")),
     )
-    under_options, under_org = _under_options(request)
+    under_options, under_org = subtree_options(request)
     export_query = request.GET.copy()
     export_query.pop("cursor", None)
     context = {
@@ -166,22 +166,21 @@ def member_register(request):
     if union.isdigit() and len(union) < 19:
         initial["union"] = int(union)
     form = forms.MemberRegisterForm(posted(request), user=user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
+
+    def save(data):
+        data = dict(data)
         for key in ("education", "skill_level"):
             data[key] = data.get(key) or ""
-        try:
-            membership = services.member_register(actor=user, **data)
-        except (ValidationError, DomainError) as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(
-                request,
-                _("已登记会员“%(name)s”，会员编号 %(no)s。")
-                % {"name": membership.member.name, "no": membership.member_number},
-            )
-            return redirect("member-detail", pk=membership.member_id)
-    return private(form_page(request, "members/member_form.html", {"form": form, "title": _("登记会员")}))
+        membership = services.member_register(actor=user, **data)
+        message = _("已登记会员“%(name)s”，会员编号 %(no)s。") % {
+            "name": membership.member.name,
+            "no": membership.member_number,
+        }
+        return message, ("member-detail", membership.member_id)
+
+    return private(
+        service_form(request, form, template="members/member_form.html", context={"title": _("登记会员")}, save=save)
+    )
 
 
 @staff_required
@@ -195,33 +194,20 @@ def member_end(request, pk: int):
         action = "leave"
     form = forms.MembershipEndForm(posted(request), initial={"action": action})
     current = member.current_membership
-    if request.method == "POST" and form.is_valid():
-        service = services.membership_leave if form.cleaned_data["action"] == "leave" else services.membership_retire
-        try:
-            if current is None:
-                raise DomainError(_("该会员没有在册会籍。"))
-            service(
-                actor=user, membership=current, on=form.cleaned_data.get("ended_on"), reason=form.cleaned_data["reason"]
-            )
-        except (ValidationError, DomainError) as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(
-                request,
-                _("已为“%(name)s”办理%(action)s。")
-                % {"name": member.name, "action": forms.MembershipEndForm.ACTIONS[action]},
-            )
-            return redirect("member-detail", pk=member.pk)
-    return form_page(
-        request,
-        "members/member_end.html",
-        {
-            "form": form,
-            "member": member,
-            "current_ms": current,
-            "action_label": forms.MembershipEndForm.ACTIONS[action],
-        },
-    )
+
+    def save(data):
+        if current is None:
+            raise DomainError(_("该会员没有在册会籍。"))
+        service = services.membership_leave if data["action"] == "leave" else services.membership_retire
+        service(actor=user, membership=current, on=data.get("ended_on"), reason=data["reason"])
+        message = _("已为“%(name)s”办理%(action)s。") % {
+            "name": member.name,
+            "action": forms.MembershipEndForm.ACTIONS[action],
+        }
+        return message, ("member-detail", member.pk)
+
+    context = {"member": member, "current_ms": current, "action_label": forms.MembershipEndForm.ACTIONS[action]}
+    return service_form(request, form, template="members/member_end.html", context=context, save=save)
 
 
 @staff_required
@@ -232,18 +218,22 @@ def member_honour_add(request, pk: int):
     if member is None:
         raise Http404
     form = forms.HonourForm(request.POST)
-    if form.is_valid():
-        try:
-            honour = services.honour_add(actor=user, member=member, **form.cleaned_data)
-        except (ValidationError, DomainError) as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("已登记荣誉：%(h)s。") % {"h": honour})
-            return redirect(reverse("member-detail", args=[member.pk]) + "#honours")
-    else:
+    if not form.is_valid():
+        # The service checks the right for a valid form; an invalid one never reaches it.
         _require_manage(user, member)
+
+    def save(data):
+        honour = services.honour_add(actor=user, member=member, **data)
+        return _("已登记荣誉：%(h)s。") % {"h": honour}, (reverse("member-detail", args=[member.pk]) + "#honours",)
+
     return private(
-        render(request, "members/member_detail.html", _detail_context(request, member, honour_form=form), status=400)
+        service_form(
+            request,
+            form,
+            template="members/member_detail.html",
+            context=lambda: _detail_context(request, member, honour_form=form),
+            save=save,
+        )
     )
 
 
@@ -264,7 +254,7 @@ def member_export(request):
             actor=user, queryset=filterset.qs, fmt=fmt, full=full, filters=filters
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, refusal(exc).text)
         return redirect("member-list")
     return file_response(name, content_type, body)
 
@@ -295,7 +285,7 @@ def honour_list(request):
     page = keyset_page(
         filterset.qs, field="year", descending=True, cursor=request.GET.get("cursor", ""), size=PAGE_SIZE
     )
-    under_options, under_org = _under_options(request)
+    under_options, under_org = subtree_options(request)
     context = {
         "filter": filterset,
         "page": page,

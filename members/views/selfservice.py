@@ -17,13 +17,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core import documents
-from organizations.errors import DomainError
-from organizations.views import apply_service_error, worker_required
+from core.errors import DomainError, refusal
+from core.pages import private, service_form, worker_required
 
 from .. import cards, forms, selectors, services
 from ..models import Membership
-from .common import client_ip, form_page, posted, private
-from .transfers import _search_context, destination_options
+from .common import client_ip, form_page, posted
+from .transfers import destination_options, search_context
 
 
 def _member_or_none(request):
@@ -101,28 +101,24 @@ def my_transfer(request):
     transfers = list(selectors.transfers_for_worker(user).filter(member=member).order_by("-id")[:10])
     open_transfer = next((t for t in transfers if t.is_open), None)
     form = forms.TransferRequestForm(posted(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            t = services.transfer_request(
-                actor=user, member=member, to_union=form.cleaned_data["to_union"], reason=form.cleaned_data["reason"]
-            )
-        except (ValidationError, DomainError) as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("转接申请已提交，待“%(to)s”接收。") % {"to": t.to_union.name})
-            return redirect("my-transfer")
+
+    def save(data):
+        t = services.transfer_request(actor=user, member=member, to_union=data["to_union"], reason=data["reason"])
+        return _("转接申请已提交，待“%(to)s”接收。") % {"to": t.to_union.name}, ("my-transfer",)
+
     return private(
-        form_page(
+        service_form(
             request,
-            "selfservice/transfer.html",
-            {
-                "form": form,
+            form,
+            template="selfservice/transfer.html",
+            context=lambda: {
                 "member": member,
                 "active": _active(member),
                 "transfers": transfers,
                 "open_transfer": open_transfer,
-                **_search_context(request, form),
+                **search_context(request, form),
             },
+            save=save,
         )
     )
 
@@ -143,7 +139,7 @@ def _my_consent(request, pk: int, *, agree: bool):
         else:
             services.transfer_decline(actor=request.user, transfer=t, reason=_("本人不同意"))
     except (ValidationError, DomainError) as exc:
-        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        messages.error(request, refusal(exc).text)
     else:
         if agree:
             messages.success(request, _("您已同意转入“%(to)s”，待对方工会接收。") % {"to": t.to_union.name})
@@ -175,7 +171,7 @@ def my_transfer_cancel(request, pk: int):
     try:
         services.transfer_cancel(actor=request.user, transfer=t, note=_("本人撤回"))
     except DomainError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, refusal(exc).text)
     else:
         messages.success(request, _("已撤回转接申请。"))
     return redirect("my-transfer")
@@ -188,28 +184,24 @@ def my_data(request):
     if member is None:
         return _no_member(request, _("我的信息"))
     form = forms.ContactForm(posted(request), initial={"employer_name": member.employer_name, "mobile": ""})
-    if request.method == "POST" and form.is_valid():
-        mobile = form.cleaned_data["mobile"].strip()
-        try:
-            services.member_update_contact(
-                actor=request.user,
-                member=member,
-                mobile=mobile or None,
-                employer_name=form.cleaned_data["employer_name"],
-                keep_session_key=request.session.session_key,
-            )
-        except (ValidationError, DomainError) as exc:
-            apply_service_error(form, exc)
-        else:
-            if mobile:
-                messages.success(
-                    request, _("已更新联系方式。下次请用新手机号码登录；其他设备上的登录和 API 令牌已失效。")
-                )
-            else:
-                messages.success(request, _("已更新联系方式。"))
-            return redirect("my-data")
-    claims = list(selectors.identity_claims_for_worker(request.user))
-    return private(form_page(request, "selfservice/data.html", {"form": form, "member": member, "claims": claims}))
+
+    def save(data):
+        mobile = data["mobile"].strip()
+        services.member_update_contact(
+            actor=request.user,
+            member=member,
+            mobile=mobile or None,
+            employer_name=data["employer_name"],
+            keep_session_key=request.session.session_key,
+        )
+        if mobile:
+            return _("已更新联系方式。下次请用新手机号码登录；其他设备上的登录和 API 令牌已失效。"), ("my-data",)
+        return _("已更新联系方式。"), ("my-data",)
+
+    def context():
+        return {"member": member, "claims": list(selectors.identity_claims_for_worker(request.user))}
+
+    return private(service_form(request, form, template="selfservice/data.html", context=context, save=save))
 
 
 @worker_required
@@ -220,7 +212,7 @@ def my_claim_refuse(request, pk: int):
     try:
         services.join_identity_claim_refuse(actor=request.user, application=app)
     except DomainError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, refusal(exc).text)
     else:
         messages.success(
             request, _("已拒绝：该申请填写的手机号和密码永远不会用于您的账号。如需帮助，请致电职工服务热线 12351。")
@@ -232,21 +224,18 @@ def my_claim_refuse(request, pk: int):
 def my_password(request):
     """Change the sign-in password; the old one proves the account holder is asking."""
     form = forms.PasswordChangeForm(posted(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.worker_password_change(
-                user=request.user,
-                old_password=form.cleaned_data["old_password"],
-                new_password=form.cleaned_data["new_password"],
-                ip_address=client_ip(request),
-            )
-        except (ValidationError, DomainError) as exc:
-            apply_service_error(form, exc)
-        else:
-            update_session_auth_hash(request, request.user)  # this session stays; the others end
-            messages.success(request, _("密码已修改。其他设备上的登录和 API 令牌已失效。"))
-            return redirect("my-data")
-    return private(form_page(request, "selfservice/password.html", {"form": form}))
+
+    def save(data):
+        services.worker_password_change(
+            user=request.user,
+            old_password=data["old_password"],
+            new_password=data["new_password"],
+            ip_address=client_ip(request),
+        )
+        update_session_auth_hash(request, request.user)  # this session stays; the others end
+        return _("密码已修改。其他设备上的登录和 API 令牌已失效。"), ("my-data",)
+
+    return private(service_form(request, form, template="selfservice/password.html", context={}, save=save))
 
 
 @worker_required
@@ -275,12 +264,14 @@ def my_leave(request):
         return _no_member(request, _("申请退会"))
     active = _active(member)
     form = forms.LeaveForm(posted(request))
-    if request.method == "POST" and active is not None and form.is_valid():
-        try:
-            services.membership_leave(actor=request.user, membership=active, reason=form.cleaned_data["reason"])
-        except (ValidationError, DomainError) as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("您已退出“%(union)s”。感谢您对工会工作的支持。") % {"union": active.union.name})
-            return redirect("my-membership")
-    return private(form_page(request, "selfservice/leave.html", {"form": form, "member": member, "active": active}))
+    context = {"member": member, "active": active}
+    if active is None:
+        # Nothing to leave: the page says so, and a POST changes nothing.
+        return private(form_page(request, "selfservice/leave.html", {**context, "form": form}))
+
+    def save(data):
+        services.membership_leave(actor=request.user, membership=active, reason=data["reason"])
+        message = _("您已退出“%(union)s”。感谢您对工会工作的支持。") % {"union": active.union.name}
+        return message, ("my-membership",)
+
+    return private(service_form(request, form, template="selfservice/leave.html", context=context, save=save))

@@ -15,16 +15,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core import selectors as core_selectors
-from organizations.errors import DomainError
-from organizations.roles import MEMBER_MANAGE
-from organizations.scoping import has_capability, has_capability_anywhere, path_in_reach
-from organizations.views import apply_service_error, keyset_page, staff_required
+from core.errors import DomainError, refusal
+from core.pages import keyset_page, private, service_form, staff_required
+from core.roles import MEMBER_MANAGE
+from core.scoping import has_capability, has_capability_anywhere, path_in_reach
 
 from .. import forms, selectors, services
 from ..filters import TransferFilter
 from ..models import Transfer
 from ..services.transfers import TRANSFER_IN_SENT
-from .common import PAGE_SIZE, form_page, posted, private
+from .common import PAGE_SIZE, posted
 
 
 def transfer_actions(user, t: Transfer) -> dict:
@@ -76,7 +76,7 @@ def staff_destinations(request):
     return destination_options(request)
 
 
-def _search_context(request, form) -> dict:
+def search_context(request, form) -> dict:
     """The destination search state for a full page render (no-JS path and errors)."""
     q = (request.POST.get("q") or request.GET.get("q") or "").strip()[:60]
     chosen = form["to_union"].value()
@@ -96,24 +96,18 @@ def member_transfer(request, pk: int):
     if not has_capability(user, MEMBER_MANAGE, member.org_path):
         raise PermissionDenied(_("您的角色没有办理会员关系转接的权限。"))
     form = forms.TransferRequestForm(posted(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            t = services.transfer_request(
-                actor=user, member=member, to_union=form.cleaned_data["to_union"], reason=form.cleaned_data["reason"]
-            )
-        except (ValidationError, DomainError) as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(
-                request,
-                _("已向“%(to)s”发出转接申请，待对方接收。") % {"to": t.to_union.name},
-            )
-            return redirect("member-detail", pk=member.pk)
+
+    def save(data):
+        t = services.transfer_request(actor=user, member=member, to_union=data["to_union"], reason=data["reason"])
+        return _("已向“%(to)s”发出转接申请，待对方接收。") % {"to": t.to_union.name}, ("member-detail", member.pk)
+
     return private(
-        form_page(
+        service_form(
             request,
-            "members/member_transfer.html",
-            {"form": form, "member": member, **_search_context(request, form)},
+            form,
+            template="members/member_transfer.html",
+            context=lambda: {"member": member, **search_context(request, form)},
+            save=save,
         )
     )
 
@@ -125,23 +119,18 @@ def transfer_in(request):
     if not has_capability_anywhere(user, MEMBER_MANAGE):
         raise PermissionDenied(_("您的角色没有办理会员关系转接的权限。"))
     form = forms.TransferInForm(posted(request), user=user)
-    if request.method == "POST" and form.is_valid():
+
+    def save(data):
         try:
             services.transfer_request_by_id_number(
-                actor=user,
-                id_number=form.cleaned_data["id_number"],
-                to_union=form.cleaned_data["to_union"],
-                reason=form.cleaned_data["reason"],
+                actor=user, id_number=data["id_number"], to_union=data["to_union"], reason=data["reason"]
             )
         except Http404:
-            form.add_error("to_union", _("您没有在“转入工会”办理会员业务的权限，请重新选择。"))
-        except (ValidationError, DomainError) as exc:
-            apply_service_error(form, exc)
-        else:
-            # The same words whoever the number belongs to, or if it belongs to no one.
-            messages.success(request, TRANSFER_IN_SENT)
-            return redirect("member-transfers")
-    return form_page(request, "members/transfer_in.html", {"form": form})
+            raise ValidationError({"to_union": _("您没有在“转入工会”办理会员业务的权限，请重新选择。")}) from None
+        # The same words whoever the number belongs to, or if it belongs to no one.
+        return TRANSFER_IN_SENT, ("member-transfers",)
+
+    return service_form(request, form, template="members/transfer_in.html", context={}, save=save)
 
 
 def _decide(request, pk: int, action: str):
@@ -171,13 +160,11 @@ def _decide(request, pk: int, action: str):
     except Http404:
         # The transfer is in reach (one end is), the other end is not: a refusal, not a 404.
         raise PermissionDenied(_("这项转接需由另一方工会处理，您不能执行此操作。")) from None
-    except ValidationError as exc:
-        text = " ".join(exc.messages)
-        if action in ("reject", "decline") and not note:
+    except (ValidationError, DomainError) as exc:
+        text = refusal(exc).text
+        if isinstance(exc, ValidationError) and action in ("reject", "decline") and not note:
             text = _("请在“处理意见”中填写拒绝理由。")
         messages.error(request, text)
-    except DomainError as exc:
-        messages.error(request, str(exc))
     else:
         messages.success(request, message)
     return redirect("member-transfers")

@@ -17,7 +17,8 @@ from django.core.exceptions import ValidationError
 from django.db import reset_queries, transaction
 from django.db.models import F
 
-from activity.services import log_action
+from core.audit import log_action
+from core.scoping import forget_reach
 from organizations.models import (
     ALLOWED_CHILD_KINDS,
     ROOT_KINDS,
@@ -30,7 +31,6 @@ from organizations.models import (
     ServiceStation,
     User,
 )
-from organizations.scoping import forget_reach
 from organizations.services import coverage_refresh
 
 from .city import EnterpriseSpec, OrgSpec, build_district, city_spec

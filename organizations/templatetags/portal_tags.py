@@ -8,7 +8,7 @@ from django import forms, template
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from ..scoping import has_capability, has_capability_anywhere, org_in_reach
+from core.scoping import has_capability, has_capability_anywhere, org_in_reach
 
 register = template.Library()
 

@@ -1,13 +1,11 @@
 """Server-rendered pages of the organisations app (staff pages and the worker home).
 
-`staff_required`, `worker_required` and `apply_service_error` are meant for every app's
-pages: import them from here.
+The access decorators, form helpers and keyset paging every app's pages use are the page
+kit, `core.pages`.
 """
 
-from .access import apply_service_error, no_role_response, staff_required, worker_required
 from .focus import focus_context, focused_roots, org_focus
 from .pages import LoginView, LogoutView, home, selfservice_home
-from .paging import keyset_page
 from .registry import (
     enterprise_create,
     enterprise_detail,
@@ -35,7 +33,6 @@ from .tree import (
 __all__ = [
     "LoginView",
     "LogoutView",
-    "apply_service_error",
     "enterprise_create",
     "enterprise_detail",
     "enterprise_edit",
@@ -43,8 +40,6 @@ __all__ = [
     "focus_context",
     "focused_roots",
     "home",
-    "keyset_page",
-    "no_role_response",
     "officer_create",
     "officer_edit",
     "org_children",
@@ -58,10 +53,8 @@ __all__ = [
     "org_options",
     "org_tree",
     "selfservice_home",
-    "staff_required",
     "station_create",
     "station_detail",
     "station_edit",
     "station_list",
-    "worker_required",
 ]

@@ -14,19 +14,20 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ..models import Organization
+from core.pages import staff_required
 
 # The assignments are read once per request by the scoping rule and cached on the user.
-from ..scoping import _assignments
+from core.scoping import role_assignments
+
+from ..models import Organization
 from ..selectors import organization_roots_for_user
-from .access import staff_required
 
 FOCUS_KEY = "portal_focus_org"
 
 
 def focus_options(user) -> list[Organization]:
     """The organisations of the user's active role assignments, when there are several."""
-    paths = sorted({path for path, _role in _assignments(user)})
+    paths = sorted({path for path, _role in role_assignments(user)})
     if len(paths) < 2:
         # One organisation (or a superuser without roles): nothing to switch between, and
         # no query beyond the assignments every staff page has already read.

@@ -7,16 +7,16 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from activity.outbox import enqueue
+from core.outbox import enqueue
+from core.pages import login_redirect, no_role_response, worker_required
+from core.roles import AUDIT_VIEW, ORG_MANAGE
+from core.scoping import has_capability_anywhere, is_staff_user
 
 from .. import services
 from ..forms import LoginForm
 from ..models import CoverageSummary
-from ..roles import AUDIT_VIEW, ORG_MANAGE
-from ..scoping import has_capability_anywhere, is_staff_user
 from ..selectors import role_assignments_for_user
 from ..tasks import refresh_coverage_summaries
-from .access import _login_redirect, no_role_response, worker_required
 from .focus import focused_org, focused_roots
 
 FIGURES = ("descendants", "grassroots_unions", "enterprises", "unionized_enterprises", "employees", "members")
@@ -60,7 +60,7 @@ def home(request):
     """Staff home; workers are sent to their self-service home."""
     user = request.user
     if not user.is_authenticated:
-        return _login_redirect(request)
+        return login_redirect(request)
     if getattr(user, "is_worker", False):
         return redirect("selfservice-home")
     if not is_staff_user(user):

@@ -8,10 +8,12 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from core.pages import keyset_page, service_form, staff_required
+from core.roles import ORG_MANAGE
+from core.scoping import has_capability, has_capability_anywhere
+
 from .. import forms, services
 from ..filters import EnterpriseFilter, ServiceStationFilter
-from ..roles import ORG_MANAGE
-from ..scoping import has_capability, has_capability_anywhere
 from ..selectors import (
     enterprise_get,
     enterprises_for_user,
@@ -21,8 +23,6 @@ from ..selectors import (
     organizations_for_user,
     stations_for_user,
 )
-from .access import service_form, staff_required
-from .paging import keyset_page
 
 PAGE_SIZE = 50
 ENTERPRISE_SORTS = {

@@ -8,10 +8,12 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from core.pages import service_form, staff_required
+from core.roles import AUDIT_VIEW, ORG_MANAGE
+from core.scoping import has_capability
+
 from .. import forms, services
 from ..models import Enterprise, Organization, OrgKind
-from ..roles import AUDIT_VIEW, ORG_MANAGE
-from ..scoping import has_capability
 from ..selectors import (
     coverage_for,
     organization_breadcrumb,
@@ -21,7 +23,6 @@ from ..selectors import (
     organizations_for_user,
     stations_for_user,
 )
-from .access import service_form, staff_required
 from .focus import focused_roots
 
 SEARCH_LIMIT = 50

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from activity.models import AuditEvent
-from activity.services import log_action
+from core.audit import log_action
 from organizations.models import User
 from tests.conftest import _staff, client_for
 

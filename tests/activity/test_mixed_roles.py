@@ -7,7 +7,7 @@ page, the API and the admin all ask for it.
 import pytest
 from django.urls import reverse
 
-from activity.services import log_action
+from core.audit import log_action
 from organizations.models import RoleAssignment
 from tests.conftest import client_for
 

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from activity.services import log_action
+from core.audit import log_action
 from organizations import services
 from organizations.models import RoleAssignment
 from tests.factories import UserFactory

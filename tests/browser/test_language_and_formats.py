@@ -23,6 +23,7 @@ from organizations.templatetags.portal_tags import num, yuan
 ROOT = Path(__file__).resolve().parents[2]
 LOCALE = ROOT / "locale" / "en" / "LC_MESSAGES"
 SOURCE_DIRS = (
+    "core",
     "activity",
     "members",
     "organizations",

@@ -19,8 +19,8 @@ from core.approvals import (
     approval_resubmit,
     approval_start,
 )
+from core.errors import DomainError, TransitionError
 from core.models import ApprovalDecision, ApprovalRun, TransitionRecord
-from organizations.errors import DomainError, TransitionError
 from organizations.models import Organization, RoleAssignment
 from tests.factories import UserFactory
 

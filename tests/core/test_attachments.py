@@ -27,8 +27,8 @@ from core.attachments import selectors, services
 from core.attachments.forms import AttachmentUploadForm
 from core.attachments.models import Attachment
 from core.attachments.storage import private_storage
+from core.errors import DomainError
 from members.models import Member
-from organizations.errors import DomainError
 from tests.conftest import client_for
 from tests.factories import UserFactory, make_member
 
@@ -524,3 +524,17 @@ def test_the_admin_is_read_only_and_scoped(pd_file, hp_member, outsider, tree):
     assert client.get("/admin/core/attachment/add/").status_code == 403
     assert client.post(f"/admin/core/attachment/{pd_file.pk}/delete/", {"post": "yes"}).status_code == 403
     assert Attachment.objects.filter(pk=pd_file.pk, deleted_at__isnull=True).exists()
+
+
+def test_the_admin_filters_by_district_through_the_filter_organizations_registers(pd_file, hp_member, outsider, tree):
+    # core may not import organizations: the district filter reaches core's admin by registration.
+    services.attachment_add(owner=hp_member, uploaded_file=upload("b.pdf", PDF), kind="x", actor=outsider)
+    from organizations.models import RoleAssignment
+
+    city_admin = UserFactory(username="city_admin", is_staff=True)
+    RoleAssignment.objects.create(user=city_admin, organization=tree["city"], role="clerk")
+    client = _page_client(city_admin)
+    both = client.get("/admin/core/attachment/").content.decode()
+    assert "所属区（县）" in both and "诊断证明 2026.pdf" in both and "b.pdf" in both
+    pudong_only = client.get(f"/admin/core/attachment/?district={tree['pudong'].pk}").content.decode()
+    assert "诊断证明 2026.pdf" in pudong_only and "b.pdf" not in pudong_only

@@ -14,11 +14,11 @@ import members.services  # noqa: F401  (declares the member machines)
 from activity.models import AuditEvent
 from core import selectors as core_selectors
 from core.approvals import approval_chain_publish, approval_start
+from core.errors import TransitionError
 from core.models import ApprovalRun, TransitionRecord
 from core.states import StateMachine, machine_for, machines, transition
 from members import services
 from members.models import JoinApplication, Membership, Transfer
-from organizations.errors import TransitionError
 from tests.factories import make_member
 from tests.members.pages_helpers import submit_application
 

@@ -5,9 +5,9 @@ import threading
 import pytest
 from django.db import connection, connections
 
+from core.errors import DomainError, TransitionError
 from members import services
 from members.models import JoinApplication, Member, MemberNumberCounter, Membership
-from organizations.errors import DomainError, TransitionError
 from tests.factories import make_id_number, make_mobile
 
 pytestmark = pytest.mark.django_db(transaction=True)

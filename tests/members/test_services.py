@@ -5,11 +5,11 @@ from django.http import Http404
 
 from activity.models import AuditEvent
 from core import crypto
+from core.errors import DomainError, TransitionError
 from core.selectors import transition_history
 from members import services
 from members.models import JoinApplication, Member, Membership, Transfer
 from members.selectors import member_search, members_for_user
-from organizations.errors import DomainError, TransitionError
 from tests.factories import make_id_number, make_member, make_mobile
 
 

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from activity.models import AuditEvent
-from activity.services import log_action
+from core.audit import log_action
 from organizations.models import (
     CoverageSummary,
     Enterprise,

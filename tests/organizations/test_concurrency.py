@@ -119,7 +119,7 @@ def test_two_merges_in_opposite_directions_do_not_deadlock(postgres_only, tree, 
 def test_a_move_and_a_merge_of_the_same_two_rows_do_not_deadlock(postgres_only, tree, owner):
     from django.core.exceptions import ValidationError
 
-    from organizations.errors import DomainError
+    from core.errors import DomainError
 
     a, b = _siblings(tree)
     results, errors = _race_with_pause(

@@ -1,5 +1,5 @@
+from core.scoping import has_capability, minimal_paths, reach_paths
 from organizations.models import Enterprise, Organization
-from organizations.scoping import has_capability, minimal_paths, reach_paths
 
 
 def test_it_keeps_only_the_outermost_paths():
@@ -26,8 +26,8 @@ def test_it_gives_workers_and_anonymous_nothing(tree, worker):
 
 
 def test_it_unions_several_assignments(tree, clerk):
+    from core.scoping import forget_reach
     from organizations.models import RoleAssignment
-    from organizations.scoping import forget_reach
 
     RoleAssignment.objects.create(user=clerk, organization=tree["nanjing"], role="auditor")
     forget_reach(clerk)
@@ -43,8 +43,8 @@ def test_it_unions_several_assignments(tree, clerk):
 
 def _mixed(tree, clerk):
     """The 浦东 clerk who is also an auditor of 黄浦: view in both, audit.view in 黄浦 only."""
+    from core.scoping import forget_reach
     from organizations.models import RoleAssignment
-    from organizations.scoping import forget_reach
 
     RoleAssignment.objects.create(user=clerk, organization=tree["huangpu"], role="auditor")
     forget_reach(clerk)
@@ -69,8 +69,8 @@ def test_it_reads_only_the_capability_reach_through_for_user(tree, clerk):
 
 
 def test_it_agrees_with_has_capability_at_every_node(tree, clerk):
-    from organizations.roles import ALL_CAPABILITIES
-    from organizations.scoping import path_in_reach
+    from core.roles import ALL_CAPABILITIES
+    from core.scoping import path_in_reach
 
     user = _mixed(tree, clerk)
     for org in tree.values():

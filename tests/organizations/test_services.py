@@ -5,8 +5,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
 from activity.models import AuditEvent
+from core.errors import TransitionError
 from organizations import services
-from organizations.errors import TransitionError
 from organizations.models import CoverageSummary, Enterprise, Organization, OrgKind
 from tests.factories import EnterpriseFactory, make_credit_code
 

@@ -25,7 +25,7 @@ def _populate_organizations(tree, side, mark, objects, actor):
 
 
 def _populate_activity(tree, side, mark, objects, actor):
-    from activity.services import log_action
+    from core.audit import log_action
 
     union = next(o for o in objects if getattr(o, "kind", None) == OrgKind.GRASSROOTS)
     objects.append(log_action(actor=actor, action="test.marked", target=union, data={"note": mark}))

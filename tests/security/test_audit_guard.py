@@ -12,7 +12,8 @@ from django.test import override_settings
 from django.utils import timezone
 
 from activity.models import AuditEvent
-from activity.services import audit_purge_expired, log_action
+from activity.services import audit_purge_expired
+from core.audit import log_action
 from tests.test_settings import ROOT
 
 

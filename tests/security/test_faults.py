@@ -30,8 +30,8 @@ from django.test import Client, override_settings
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rest_framework.test import APIClient
 
-from activity.models import TaskOutbox
-from activity.outbox import enqueue, resend_outbox
+from core.models import TaskOutbox
+from core.outbox import enqueue, resend_outbox
 from organizations.models import CoverageSummary
 from organizations.tasks import refresh_coverage_summaries
 from tests.test_settings import ROOT

@@ -184,8 +184,8 @@ def test_the_write_harness_catches_a_write_outside_the_reach(sides, outsider, ou
     """Break scoping on purpose for one model: Member.objects.for_user forgets the reach. The
     黄浦 clerk then finds 浦东's member and acts on it (or gets a 403 instead of the 404):
     the same walk must fail."""
+    from core.scoping import ScopedQuerySet
     from members.models import Member
-    from organizations.scoping import ScopedQuerySet
 
     real = ScopedQuerySet.for_user
 

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from core import crypto
+from core.audit import log_action
 
 
 class Command(BaseCommand):
@@ -27,9 +28,6 @@ class Command(BaseCommand):
         for model, fields in crypto.encrypted_fields().items():
             total[model._meta.label] = self._rotate(model, fields, batch_size, dry_run)
         if not dry_run:
-            # The audit entry point still lives in activity; it moves to core with the audit kit.
-            from activity.services import log_action
-
             # The action keeps its first name so that audit searches made before still find it.
             log_action(actor=None, action="member.field_keys_rotated", data={"rotated": total})
         verb = "would re-encrypt" if dry_run else "re-encrypted"

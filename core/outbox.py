@@ -1,6 +1,6 @@
 """Sending background work so that a broker outage delays it instead of losing it.
 
-It lives in the bottom layer so that every app can use it. `enqueue(task, *args)` sends the task once the current transaction has committed (the
+It lives in the ground floor (core) so that every app can use it. `enqueue(task, *args)` sends the task once the current transaction has committed (the
 worker must see the rows the task is about). If the broker cannot be reached the task is
 written to the TaskOutbox table instead of failing the page, and `resend_outbox` sends it
 when the broker is back: every minute from beat, and at every worker start. Tasks must be
@@ -16,6 +16,8 @@ from celery import current_app
 from django.db import transaction
 from django.db.models import F
 from kombu.exceptions import OperationalError as KombuOperationalError
+
+from .models import TaskOutbox
 
 logger = logging.getLogger(__name__)
 BROKER_DOWN = (KombuOperationalError, ConnectionError, OSError, TimeoutError)
@@ -38,8 +40,6 @@ def enqueue(task, *args, **kwargs) -> None:
         try:
             _send(name, list(args), dict(kwargs))
         except BROKER_DOWN as exc:
-            from .models import TaskOutbox
-
             TaskOutbox.objects.create(task_name=name, args=list(args), kwargs=dict(kwargs), last_error=str(exc)[:500])
             logger.warning("Broker unreachable; task %s kept in the outbox: %s", name, exc)
 
@@ -48,8 +48,6 @@ def enqueue(task, *args, **kwargs) -> None:
 
 def resend_outbox(limit: int = 1000) -> int:
     """Send the outbox's tasks, oldest first; stop at the first broker failure."""
-    from .models import TaskOutbox
-
     sent = 0
     for job in list(TaskOutbox.objects.order_by("id")[:limit]):
         try:

@@ -1,4 +1,16 @@
-"""API wiring shared by every app: permission, pagination, the one error shape, token auth."""
+"""The API kit every app's DRF views use: the one error shape, permission, pagination, scoped fields.
+
+- `exception_handler` (settings EXCEPTION_HANDLER): every error as
+  {"error": {"code", "message", "fields"?}}; domain and validation errors through the one
+  translation, core.errors.refusal.
+- `error_responses(400, 403, ...)`: those answers documented in the OpenAPI schema;
+  `document_common_errors` adds 401/415/cursor 404 to every operation.
+- `IsStaffUser`, `DefaultCursorPagination`, `IdsFirstCursorPagination`, `FilterBackend`:
+  the defaults named in settings REST_FRAMEWORK (defined in core.api_defaults, see there why).
+- `ScopedViewSet`: the base of every viewset (input, lookup inside the reach, output, pages).
+- `ScopedPrimaryKeyRelatedField`, `ChoiceLabelField`/`choice_label`: fields.
+- `api_not_found`: the JSON 404 for an /api/ address that matches nothing.
+"""
 
 from __future__ import annotations
 
@@ -7,30 +19,24 @@ from functools import cache
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
 from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.utils import (
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_field,
-    extend_schema_serializer,
-    inline_serializer,
-)
-from rest_framework import exceptions, serializers, status
-from rest_framework.authtoken.models import Token
+from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
+from rest_framework import exceptions, serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.throttling import AnonRateThrottle
-from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from organizations.errors import DomainError
-from organizations.scoping import path_in_reach
+from .api_defaults import DefaultCursorPagination, FilterBackend, IdsFirstCursorPagination, IsStaffUser
+from .errors import NOT_IN_REACH, DomainError, refusal
 
 
-def _error(code: str, message, fields=None, status_code=400) -> Response:
+def error_response(code: str, message, fields=None, status_code=400) -> Response:
+    """A DRF Response in the one error shape."""
     body = {"error": {"code": code, "message": str(message)}}
     if fields:
         body["error"]["fields"] = fields
@@ -47,23 +53,16 @@ def _flatten(detail):
 
 def exception_handler(exc, context):
     """Every API error as {"error": {"code", "message", "fields"?}}, never a bare 500 for input."""
-    if isinstance(exc, DjangoValidationError):
-        if hasattr(exc, "error_dict"):
-            # A model's non-field errors ("__all__") get DRF's key, so clients see one name.
-            fields = {
-                (api_settings.NON_FIELD_ERRORS_KEY if k == NON_FIELD_ERRORS else k): [
-                    str(m) for e in v for m in e.messages
-                ]
-                for k, v in exc.error_dict.items()
-            }
-            first = next(iter(fields.values()))[0] if fields else _("输入有误。")
-            return _error("invalid", first, fields)
-        return _error("invalid", "；".join(exc.messages))
-    if isinstance(exc, DomainError):
-        fields = {exc.field: [str(exc.message)]} if exc.field else None
-        return _error(exc.code, exc.message, fields, status_code=exc.status_code)
+    if isinstance(exc, DjangoValidationError | DomainError):
+        # The one translation (core.errors.refusal); a model's non-field errors ("__all__")
+        # get DRF's key, so clients see one name.
+        found = refusal(exc)
+        fields = {
+            (api_settings.NON_FIELD_ERRORS_KEY if k == NON_FIELD_ERRORS else k): v for k, v in found.fields.items()
+        }
+        return error_response(found.code, found.message, fields or None, status_code=found.status)
     if isinstance(exc, Http404):
-        exc = exceptions.NotFound(_("对象不存在，或不在您的管辖范围内。"))
+        exc = exceptions.NotFound(str(NOT_IN_REACH))
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     response = drf_exception_handler(exc, context)
@@ -74,13 +73,15 @@ def exception_handler(exc, context):
         if isinstance(detail, dict):
             first = next(iter(detail.values()), [_("输入有误。")])
             message = first[0] if isinstance(first, list) and first else _("输入有误。")
-            return _error("invalid", message, detail, status_code=response.status_code)
-        return _error("invalid", "；".join(detail), status_code=response.status_code)
+            return error_response("invalid", message, detail, status_code=response.status_code)
+        return error_response("invalid", "；".join(detail), status_code=response.status_code)
     detail = exc.detail if isinstance(exc, exceptions.APIException) else response.data
     code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
     if not isinstance(code, str):
         code = "error"
-    resp = _error(code, detail if isinstance(detail, str) else _flatten(detail)[0], status_code=response.status_code)
+    resp = error_response(
+        code, detail if isinstance(detail, str) else _flatten(detail)[0], status_code=response.status_code
+    )
     for header in ("WWW-Authenticate", "Retry-After", "Allow"):
         if header in response:
             resp[header] = response[header]
@@ -138,30 +139,6 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
 
     def get_queryset(self):
         return super().get_queryset().for_user(self.context["request"].user)
-
-
-@extend_schema_serializer(component_name="OrganizationRef")
-class OrgRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-
-
-@extend_schema_field(OrgRefSerializer)
-class InReachOrgField(serializers.Field):
-    """A related organisation as {id, name}, or null when it lies outside the reader's reach.
-
-    Scoped rows normally point inside the reach; this guards the exceptions (an enterprise
-    whose union sits in another district, an audit event about a node moved away).
-    """
-
-    def __init__(self, **kwargs):
-        kwargs["read_only"] = True
-        super().__init__(**kwargs)
-
-    def to_representation(self, value):
-        if not path_in_reach(self.context["request"].user, value.path):
-            return None
-        return {"id": value.pk, "name": value.name}
 
 
 @cache
@@ -224,73 +201,6 @@ def document_common_errors(result, generator, request, public):
     return result
 
 
-class TokenThrottle(AnonRateThrottle):
-    scope = "token"
-
-
-class ObtainTokenView(APIView):
-    """POST username and password, get {"token": …}; send it as `Authorization: Token …`."""
-
-    authentication_classes: list = []
-    permission_classes: list = []
-    throttle_classes = [TokenThrottle]
-
-    @extend_schema_serializer(component_name="TokenObtain")
-    class InputSerializer(serializers.Serializer):
-        username = serializers.CharField(label=_("用户名"))
-        password = serializers.CharField(label=_("密码"), style={"input_type": "password"}, trim_whitespace=False)
-        otp_token = serializers.CharField(
-            required=False,
-            allow_blank=True,
-            max_length=12,
-            label=gettext_lazy("两步验证码"),
-            help_text=gettext_lazy("已启用两步验证的账号必填：验证器应用中当前显示的 6 位数字。"),
-        )
-
-        def validate_username(self, value):
-            # One spelling before the lock-out and authenticate() (core.login_names).
-            from core.login_names import login_name
-
-            return login_name(value)
-
-    @extend_schema(
-        summary=gettext_lazy("用户名和密码换取 API 令牌"),
-        request=InputSerializer,
-        responses={
-            200: inline_serializer("TokenOutput", {"token": serializers.CharField()}),
-            **error_responses(400, 429),
-        },
-        auth=[],
-        tags=["auth"],
-    )
-    def post(self, request):
-        from django.contrib.auth import authenticate
-
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        user = authenticate(
-            request=request, username=data.validated_data["username"], password=data.validated_data["password"]
-        )
-        if getattr(request, "axes_locked_out", False):
-            # Too many failures for this username from this address: the same lock as the login page.
-            from .lockout import locked_out
-
-            return locked_out(request._request)
-        if user is None or not user.is_active:
-            return _error("invalid_credentials", _("用户名或密码错误。"), status_code=status.HTTP_400_BAD_REQUEST)
-        from organizations.otp import totp_check_for_token
-
-        # A TOTP user's token stands for both factors (see organizations.otp.user_is_verified).
-        second = totp_check_for_token(user=user, token=data.validated_data.get("otp_token"), request=request)
-        if not second.ok:
-            resp = _error("otp_required", second.message, {"otp_token": [second.message]})
-            if second.wait_seconds:
-                resp["Retry-After"] = str(second.wait_seconds)
-            return resp
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
-
-
 @csrf_exempt
 def api_not_found(request, *args, **kwargs):
     """404 in the one error shape for an /api/ address that matches no endpoint.
@@ -304,3 +214,64 @@ def api_not_found(request, *args, **kwargs):
         }
     }
     return JsonResponse(body, status=404, json_dumps_params={"ensure_ascii": False})
+
+
+# --- the base of every viewset
+
+
+class ScopedViewSet(viewsets.GenericViewSet):
+    """Plumbing shared by the viewsets below: input, lookup inside the reach, output, pages."""
+
+    output_serializer: type[serializers.Serializer]
+    input_serializers: dict[str, type[serializers.Serializer]] = {}
+
+    def get_serializer_class(self):
+        # What the browsable API and OPTIONS describe; the actions name their serializers.
+        return self.input_serializers.get(self.action, self.output_serializer)
+
+    def valid_input(self, serializer_class, *, instance=None, partial: bool = False) -> dict:
+        serializer = serializer_class(
+            instance=instance, data=self.request.data, partial=partial, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    def valid_query(self, serializer_class) -> dict:
+        serializer = serializer_class(data=self.request.query_params, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    def get_in_reach(self, queryset: QuerySet, pk):
+        # A malformed id is just an id that is not there: 404 in the error shape, never a 500.
+        if not str(pk).isdigit():
+            raise Http404
+        return get_object_or_404(queryset, pk=pk)
+
+    def output_context(self, objects: list) -> dict:
+        return self.get_serializer_context()
+
+    def output(self, instance) -> dict:
+        return self.output_serializer(instance, context=self.output_context([instance])).data
+
+    def paged(self, queryset: QuerySet) -> Response:
+        page = self.paginate_queryset(queryset)
+        data = self.output_serializer(page, many=True, context=self.output_context(page)).data
+        return self.get_paginated_response(data)
+
+
+__all__ = [
+    "ChoiceLabelField",
+    "DefaultCursorPagination",
+    "ErrorSerializer",
+    "FilterBackend",
+    "IdsFirstCursorPagination",
+    "IsStaffUser",
+    "ScopedPrimaryKeyRelatedField",
+    "ScopedViewSet",
+    "api_not_found",
+    "choice_label",
+    "document_common_errors",
+    "error_response",
+    "error_responses",
+    "exception_handler",
+]

@@ -26,17 +26,25 @@ _ASSIGN_ATTR = "_unionportal_assignments"
 EVERYTHING = ("",)
 
 
+# Where a user's role assignments come from. The rule lives here, the RoleAssignment rows in
+# organizations, which sits above core: organizations registers the query that reads them
+# in its AppConfig.ready (register_assignment_source), so core never imports it.
+_assignment_source = None
+
+
+def register_assignment_source(source) -> None:
+    """Name the function giving a user's (organization path, role) pairs on active organisations."""
+    global _assignment_source
+    _assignment_source = source
+
+
 def _assignments(user) -> list[tuple[str, str]]:
     """(organization path, role) for the user's assignments on active organisations."""
     cached = getattr(user, _ASSIGN_ATTR, None)
     if cached is None:
-        from .models import Organization, RoleAssignment
-
-        cached = list(
-            RoleAssignment.objects.filter(user=user, organization__status=Organization.Status.ACTIVE)
-            .order_by()
-            .values_list("organization__path", "role")
-        )
+        if _assignment_source is None:
+            raise RuntimeError("no role-assignment source registered (organizations registers it when Django starts)")
+        cached = list(_assignment_source(user))
         setattr(user, _ASSIGN_ATTR, cached)
     return cached
 
@@ -133,6 +141,11 @@ def has_capability_anywhere(user, capability: str) -> bool:
     hold only `view`.
     """
     return bool(reach_paths(user, capability))
+
+
+def role_assignments(user) -> list[tuple[str, str]]:
+    """The user's (organisation path, role) pairs on active organisations, read once per request."""
+    return _assignments(user)
 
 
 def is_staff_user(user) -> bool:

@@ -1,12 +1,19 @@
-"""Base classes named in REST_FRAMEWORK settings (kept apart from views to avoid an import cycle)."""
+"""The API defaults that settings.REST_FRAMEWORK names: permission, pagination, filtering.
+
+Apart from core.api (which re-exports them) because DRF reads these settings while
+`rest_framework.views` is first imported, and core.api imports that module: one file
+would import itself half-initialised.
+"""
+
+from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import BasePermission
 
-from organizations.scoping import is_staff_user
-from organizations.views.paging import rows_in_order
+from .pages import rows_in_order
+from .scoping import is_staff_user
 
 
 class IsStaffUser(BasePermission):
