@@ -214,7 +214,7 @@ def test_the_mixed_role_harness_sees_both_sides(mixes, markers, sides, tree):
 def test_the_harness_catches_a_capability_read_through_the_view_reach(mixes, markers, sides, tree, monkeypatch):
     """Break scoping on purpose in one capability: audit.view reads the plain view reach
     (the defect of issue 10). The same check over the same discovered routes must fail."""
-    from organizations import roles, scoping
+    from core import roles, scoping
 
     real = scoping.reach_paths
 
