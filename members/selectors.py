@@ -335,4 +335,18 @@ def member_personal_data_export(member: Member) -> dict:
             for h in honours
         ],
         "audit_events": [{"action": e.action, "time": _iso(e.created_at), "actor": e.actor_label} for e in events],
+        # Sections of the apps above members (aid files, dispute cases, project sign-ups).
+        **{name: gather(member) for name, gather in _personal_data_sections.items()},
     }
+
+
+# name -> gather(member) -> JSON-able data. Apps above members register theirs in their
+# AppConfig.ready (members may not import them), so the download stays complete.
+_personal_data_sections: dict = {}
+
+
+def register_personal_data_section(name: str, gather) -> None:
+    """Add `name` to every member's personal-data download, filled by `gather(member)`."""
+    if name in _personal_data_sections and _personal_data_sections[name] is not gather:
+        raise ValueError(f"personal-data section {name!r} is registered twice")
+    _personal_data_sections[name] = gather

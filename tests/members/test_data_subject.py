@@ -214,3 +214,13 @@ def test_the_purge_runs_daily_from_the_beat_schedule():
     assert entry["task"] == "members.tasks.purge_rejected_join_applications"
     schedule = entry["schedule"]
     assert len(schedule.hour) == 1 and len(schedule.minute) == 1 and len(schedule.day_of_week) == 7  # once a day
+
+
+def test_a_registered_section_joins_the_download(client, member_worker, monkeypatch):
+    """An app above members adds its part of a person's data through the registry."""
+    from members import selectors
+
+    monkeypatch.setattr(selectors, "_personal_data_sections", {})
+    selectors.register_personal_data_section("aid_files", lambda member: [{"file_of": member.name}])
+    data = _export(client, member_worker)
+    assert data["aid_files"] == [{"file_of": _member_of(member_worker).name}]
