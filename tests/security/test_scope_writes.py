@@ -153,9 +153,9 @@ def outsider_clients(outsider, sides):
     return _clients({"outsider": outsider})["outsider"]
 
 
-def check_api_writes(sides, outsider, api) -> tuple[int, int]:
+def check_api_writes(sides, outsider, api, ids=None) -> tuple[int, int]:
     """The API half of the harness; returns (object routes refused, body routes refused)."""
-    ids = _out_of_reach_ids(sides, outsider)
+    ids = _out_of_reach_ids(sides, outsider) if ids is None else ids
     assert len(ids) >= 3, ids
     before = snapshot()
     by_object, by_body = 0, 0
@@ -181,20 +181,27 @@ def test_the_outsider_can_write_nothing_of_the_other_subtree_through_the_api(sid
 
 
 def test_the_write_harness_catches_a_write_outside_the_reach(sides, outsider, outsider_clients, monkeypatch):
-    """Break scoping on purpose for one model: Member.objects.for_user forgets the reach. The
-    黄浦 clerk then finds 浦东's member and acts on it (or gets a 403 instead of the 404):
-    the same walk must fail."""
-    from core.scoping import ScopedQuerySet
-    from members.models import Member
+    """Break the scoping rule on purpose in one capability: the `view` reach forgets the
+    assignments' paths (any staff user reaches the whole city). The 黄浦 clerk then finds
+    浦东's objects and is refused with 403 instead of 404, or acts on them: the same walk
+    must fail. (Breaking one model's for_user alone is not enough: services check the
+    reach again before writing, which is the point of asking the rule twice.)"""
+    from core import roles, scoping
 
-    real = ScopedQuerySet.for_user
+    # The ids the harness aims at are chosen under the real rule.
+    ids = _out_of_reach_ids(sides, outsider)
+    real = scoping.reach_paths
 
-    def broken(self, user, capability="view"):
-        return self.all() if self.model is Member else real(self, user, capability)
+    def broken(user, capability=roles.VIEW):
+        if capability == roles.VIEW and real(user, capability):
+            return scoping.EVERYTHING
+        return real(user, capability)
 
-    monkeypatch.setattr(ScopedQuerySet, "for_user", broken)
-    with pytest.raises(AssertionError):
-        check_api_writes(sides, outsider, outsider_clients[0])
+    monkeypatch.setattr(scoping, "reach_paths", broken)
+    with pytest.raises(AssertionError) as failed:
+        check_api_writes(sides, outsider, outsider_clients[0], ids=ids)
+    # It fails on a route answering the outsider with something other than 404 (or changing a row).
+    assert "/api/v1/" in str(failed.value)
 
 
 def test_the_outsider_can_write_nothing_of_the_other_subtree_on_staff_pages(sides, outsider, outsider_clients):
