@@ -3,7 +3,7 @@ verification pages and the worker's self-service pages are mounted at the site r
 
 from django.urls import path
 
-from .views import imports, joincodes, public, queue, roll, selfservice, transfers
+from .views import imports, joincodes, password_reset, public, queue, roll, selfservice, transfers
 
 urlpatterns = [
     path("", roll.member_list, name="member-list"),
@@ -48,6 +48,8 @@ public_urlpatterns = [
     path("join/<str:code>/notice/", public.join_notice, name="join-notice"),
     path("join/<str:code>/done/", public.join_done, name="join-done"),
     path("verify/<str:token>/", public.card_verify, name="card-verify"),
+    path("accounts/password-reset/", password_reset.password_reset, name="password-reset"),
+    path("accounts/password-reset/confirm/", password_reset.password_reset_confirm, name="password-reset-confirm"),
 ]
 
 selfservice_urlpatterns = [
