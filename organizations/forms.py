@@ -53,6 +53,8 @@ def register_sign_in_hint(hint) -> None:
 class LoginForm(LoginNameMixin, AuthenticationForm):
     """The login page's form (staff usernames and workers' mobile numbers)."""
 
+    hinted = False
+
     def get_invalid_login_error(self):
         # Reached only after authenticate() failed, so the failure is already counted
         # (django-axes): a hint gives no extra guesses.
@@ -61,6 +63,7 @@ class LoginForm(LoginNameMixin, AuthenticationForm):
             for hint in _sign_in_hints:
                 message = hint(username, password)
                 if message:
+                    self.hinted = True  # the page shows it as information, not as an error
                     return forms.ValidationError(message, code="invalid_login")
         return super().get_invalid_login_error()
 
