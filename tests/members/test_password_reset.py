@@ -200,3 +200,23 @@ def test_a_wrong_code_on_the_page_is_a_clear_message_not_a_500(member_worker, sm
 def test_signed_in_users_are_sent_home(client, member_worker):
     client.force_login(member_worker)
     assert client.get(reverse(REQUEST)).status_code == 302
+
+
+def test_a_reset_lifts_the_lock_out_of_the_number(
+    member_worker, sms_outbox, settings, django_capture_on_commit_callbacks
+):
+    """The owner proved control of the number: the guesses of whoever locked it no longer count."""
+    from axes.utils import reset as axes_reset
+    from django.test import override_settings
+
+    with override_settings(AXES_ENABLED=True):
+        axes_reset()
+        for _n in range(settings.AXES_FAILURE_LIMIT):
+            Client().post(reverse("login"), {"username": MOBILE, "password": "wrong-password"})
+        with django_capture_on_commit_callbacks(execute=True):
+            _request()
+        services.password_reset_confirm(mobile=MOBILE, code=_code(sms_outbox), new_password=NEW, ip_address="1")
+        client = Client()
+        client.post(reverse("login"), {"username": MOBILE, "password": NEW})
+        assert "_auth_user_id" in client.session
+        axes_reset()
