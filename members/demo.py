@@ -305,7 +305,9 @@ def _seed_transfers(worker_member, unions) -> int:
         return 0
     hp_path = RoleAssignment.objects.filter(user=huangpu).values_list("organization__path", flat=True).first()
     pd_path = RoleAssignment.objects.filter(user=pudong).values_list("organization__path", flat=True).first()
-    to_hp = next((u for u in unions if hp_path and u.path.startswith(hp_path)), None)
+    in_hp = [u for u in unions if hp_path and u.path.startswith(hp_path)]
+    # A rider moves to another delivery or logistics job, if 黄浦 has such a union.
+    to_hp = next((u for u in in_hp if any(w in u.name for w in ("快递", "物流", "配送"))), in_hp[0] if in_hp else None)
     if to_hp is None or not pd_path or not worker_member.org_path.startswith(pd_path):
         return 0
     made = 0
