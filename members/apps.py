@@ -27,5 +27,12 @@ class MembersConfig(AppConfig):
         # ID numbers and mobiles are Fernet tokens: rotate_field_keys re-encrypts these.
         register_encrypted_field(Member, "id_number_enc", "mobile_enc")
         register_encrypted_field(JoinApplication, "id_number_enc", "mobile_enc")
+        # The login page (organizations) tells a pending applicant, proven by the password
+        # they chose, where their application waits (issue 15, item 10).
+        from organizations.forms import register_sign_in_hint
+
+        from .auth import pending_application_hint
+
+        register_sign_in_hint(pending_application_hint)
         register_member_counter(services.active_members_by_path)
         register_merge_hook(services.memberships_follow_merge)

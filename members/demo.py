@@ -67,6 +67,7 @@ def seed_members(*, rng: random.Random, scale: int = 1) -> dict[str, int]:
     from django.core.exceptions import ValidationError
     from django.db import transaction
     from django.db.models import Count
+    from django.utils import timezone
 
     from core import crypto
     from core.errors import DomainError
@@ -84,7 +85,8 @@ def seed_members(*, rng: random.Random, scale: int = 1) -> dict[str, int]:
         return {"members": 0, "applications": 0}
     forms = [f for f in EmploymentForm.values]
     created = 0
-    per_union = max(1, (3000 * scale) // len(unions))
+    targets = _member_targets(unions, scale)
+    today = dt.date.today()
     active = dict(
         Membership.objects.filter(status=Membership.Status.ACTIVE, union__in=unions)
         .values("union")
@@ -92,10 +94,12 @@ def seed_members(*, rng: random.Random, scale: int = 1) -> dict[str, int]:
         .values_list("union", "n")
     )
     for union in unions:
-        if active.get(union.pk, 0) >= per_union:
+        target = targets[union.pk]
+        if active.get(union.pk, 0) >= target:
             continue  # seeded before
         # One fixed stream per union, whatever `rng` is: a re-run regenerates the same people.
-        people = unique_people(random.Random(f"members-{union.pk}-{scale}"), per_union)
+        people = unique_people(random.Random(f"members-{union.pk}-{scale}"), target)
+        joined_rng = random.Random(f"joined-{union.pk}")
         # People already on the roll (from an earlier run, or generated twice) are left out
         # before importing, so a re-run writes nothing at all, not even an import record.
         known = set(
@@ -114,6 +118,7 @@ def seed_members(*, rng: random.Random, scale: int = 1) -> dict[str, int]:
                 "employer_name": union.name.removesuffix("工会"),
                 "employment_form": rng.choice(forms[:4] if rng.random() < 0.8 else forms),
                 "is_migrant_worker": rng.random() < 0.2,
+                "joined_on": _joined_on(joined_rng, idn, union, today),
             }
             for name, idn, mob in people
         ]
@@ -121,7 +126,7 @@ def seed_members(*, rng: random.Random, scale: int = 1) -> dict[str, int]:
         created += result.created
 
     pudong = Organization.objects.filter(kind=OrgKind.DISTRICT, region_code="310115").first()
-    worker_union = next((u for u in unions if pudong and u.path.startswith(pudong.path)), unions[0])
+    worker_union, employer = _worker_union(unions, pudong)
     demo_rng = random.Random(20240501)
     worker_id = fake_id_number(demo_rng, region="310115", birth=dt.date(1990, 5, 1), sex="M")
     worker_mobile = "13900000001"
@@ -134,8 +139,10 @@ def seed_members(*, rng: random.Random, scale: int = 1) -> dict[str, int]:
                 name="王小明",
                 id_number=worker_id,
                 mobile=worker_mobile,
-                employment_form=EmploymentForm.RIDER,
-                employer_name="外卖平台站点",
+                employment_form=EmploymentForm.COURIER if employer else EmploymentForm.RIDER,
+                employer_name=employer.name if employer else WORKER_EMPLOYER,
+                employer=employer,
+                joined_on=dt.date(2019, 6, 18),
             )
             member = membership.member
         if member.user_id is None or User.objects.filter(username="worker").first() is None:
@@ -149,7 +156,7 @@ def seed_members(*, rng: random.Random, scale: int = 1) -> dict[str, int]:
             member.save(update_fields=["user", "updated_at"])
 
     applications = 0
-    for union in unions[:6]:
+    for union in _application_unions(unions):
         code = JoinCode.objects.filter(union=union, is_active=True).first() or services.join_code_create(
             actor=admin, union=union, label=f"{union.name}入会码"
         )
@@ -167,9 +174,117 @@ def seed_members(*, rng: random.Random, scale: int = 1) -> dict[str, int]:
                     consent=True,
                 )
                 applications += filed is not None  # None: the person is already on the roll
+                if filed is not None:  # a queue that filled over the last two weeks, not in a second
+                    JoinApplication.objects.filter(pk=filed.pk).update(
+                        created_at=timezone.now() - dt.timedelta(hours=rng.randrange(2, 14 * 24))
+                    )
             except (DomainError, ValidationError):
                 continue  # a generated person who already exists is just skipped
     return {"members": created, "applications": applications, "transfers": _seed_transfers(member, unions)}
+
+
+def _member_targets(unions, scale: int) -> dict[int, int]:
+    """Members each union should have: 70–90% of its enterprise's employees.
+
+    That is the membership rate of a real city's unionised enterprises; a union with no
+    enterprise on record (a school's, a hospital's) gets the even share of 3000 × scale.
+    """
+    from django.db.models import Sum
+
+    from organizations.models import Enterprise
+
+    employees = dict(
+        Enterprise.objects.filter(union__in=unions, is_active=True)
+        .order_by()
+        .values("union")
+        .annotate(n=Sum("employees"))
+        .values_list("union", "n")
+    )
+    share = max(1, (3000 * scale) // len(unions))
+    out = {}
+    for union in unions:
+        n = employees.get(union.pk)
+        rate = random.Random(f"rate-{union.path}").uniform(0.7, 0.9)
+        out[union.pk] = max(1, round(n * rate)) if n else share
+    return out
+
+
+def _joined_on(rng: random.Random, id_number: str, union, today: dt.date) -> dt.date:
+    """A join date in the union's lifetime, after the person turned 18, at least a week ago."""
+    birth = dt.date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+    earliest = max(birth + dt.timedelta(days=18 * 366), union.established_on or dt.date(2000, 1, 1))
+    latest = today - dt.timedelta(days=7)
+    if earliest >= latest:
+        return latest
+    return earliest + dt.timedelta(days=rng.randrange((latest - earliest).days))
+
+
+# The demo worker's employer: a fictitious delivery contractor of a food-delivery platform.
+WORKER_EMPLOYER = "上海申达即时配送服务有限公司"
+
+
+def _worker_union(unions, pudong):
+    """Where the demo worker, a food-delivery rider, belongs: 浦东's rider union group.
+
+    Riders join through the street's union group for new forms of employment (the way
+    Shanghai's streets organise them); failing that, a 浦东 logistics company's union.
+    Returns (union, employer Enterprise or None).
+    """
+    from organizations.models import Enterprise, Organization, OrgKind
+
+    if pudong is None:
+        return unions[0], None
+    group = (
+        Organization.objects.filter(
+            kind=OrgKind.UNION_GROUP, path__startswith=pudong.path, name__contains="骑手", status="active"
+        )
+        .order_by("path")
+        .first()
+    )
+    if group is not None:
+        return group, None
+    employer = (
+        Enterprise.objects.filter(union__in=unions, union__path__startswith=pudong.path, name__regex="快递|物流")
+        .select_related("union")
+        .order_by("credit_code")
+        .first()
+    )
+    if employer is not None:
+        return employer.union, employer
+    return next((u for u in unions if u.path.startswith(pudong.path)), unions[0]), None
+
+
+def _application_unions(unions) -> list:
+    """Unions to hold the pending join applications: where every demo login sees some.
+
+    Two in the `street` login's street (so `street`, `pudong` and `city` all have a queue),
+    two elsewhere in `pudong`'s district, two in `huangpu`'s, and one outside them all.
+    Without those logins (tests' small trees), the first six unions.
+    """
+    from organizations.models import RoleAssignment
+
+    paths = dict(
+        RoleAssignment.objects.filter(user__username__in=("street", "pudong", "huangpu")).values_list(
+            "user__username", "organization__path"
+        )
+    )
+    if not paths:
+        return unions[:6]
+    street, pudong, huangpu = paths.get("street"), paths.get("pudong"), paths.get("huangpu")
+
+    def spread(candidates, n):
+        step = max(1, len(candidates) // n)
+        return candidates[::step][:n]
+
+    def under(path):
+        return [u for u in unions if path and u.path.startswith(path)]
+
+    chosen = spread(under(street), 2)
+    chosen += spread([u for u in under(pudong) if u not in chosen], 2)
+    chosen += spread(under(huangpu), 2)
+    rest = [u for u in unions if not any(p and u.path.startswith(p) for p in (street, pudong, huangpu))]
+    chosen += spread(rest, 1)
+    return chosen
 
 
 def _seed_transfers(worker_member, unions) -> int:
@@ -190,7 +305,9 @@ def _seed_transfers(worker_member, unions) -> int:
         return 0
     hp_path = RoleAssignment.objects.filter(user=huangpu).values_list("organization__path", flat=True).first()
     pd_path = RoleAssignment.objects.filter(user=pudong).values_list("organization__path", flat=True).first()
-    to_hp = next((u for u in unions if hp_path and u.path.startswith(hp_path)), None)
+    in_hp = [u for u in unions if hp_path and u.path.startswith(hp_path)]
+    # A rider moves to another delivery or logistics job, if 黄浦 has such a union.
+    to_hp = next((u for u in in_hp if any(w in u.name for w in ("快递", "物流", "配送"))), in_hp[0] if in_hp else None)
     if to_hp is None or not pd_path or not worker_member.org_path.startswith(pd_path):
         return 0
     made = 0

@@ -378,6 +378,42 @@ class PasswordChangeForm(NamedErrorsForm):
         return data
 
 
+class PasswordResetRequestForm(NamedErrorsForm):
+    """Forgotten password, step 1: the mobile number the code goes to."""
+
+    mobile = forms.CharField(
+        label=_("手机号码"),
+        max_length=30,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+        error_messages={"required": _("请输入“手机号码”（入会时登记、登录用的号码）。")},
+    )
+
+
+class PasswordResetConfirmForm(NamedErrorsForm):
+    """Forgotten password, step 2: the code from the text message and the new password."""
+
+    mobile = forms.CharField(
+        label=_("手机号码"),
+        max_length=30,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+        error_messages={"required": _("请输入“手机号码”（入会时登记、登录用的号码）。")},
+    )
+    code = forms.CharField(
+        label=_("短信验证码"),
+        max_length=10,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        error_messages={"required": _("请输入短信中的 6 位“验证码”。")},
+    )
+    new_password = PasswordChangeForm.base_fields["new_password"]
+    new_password2 = PasswordChangeForm.base_fields["new_password2"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("new_password") and data.get("new_password2") and data["new_password"] != data["new_password2"]:
+            self.add_error("new_password2", _("两次输入的新密码不一致，请重新输入。"))
+        return data
+
+
 class LeaveForm(NamedErrorsForm):
     reason = forms.CharField(label=_("退会原因"), max_length=200, required=False, widget=forms.Textarea)
     confirm = forms.BooleanField(label=_("我确认退出工会，并知晓会员卡将立即失效"), required=False)

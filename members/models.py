@@ -514,3 +514,29 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name}（{self.get_status_display()}）"
+
+
+class PasswordResetCode(models.Model):
+    """A one-time code sent by SMS to a worker's mobile to set a new password (issue 15).
+
+    Only a hash of the code is kept (the code itself exists only in the text message). A
+    code is short-lived (PASSWORD_RESET_CODE_SECONDS), used once, and dies after
+    PASSWORD_RESET_MAX_ATTEMPTS wrong guesses; asking again replaces it. Rows are found by
+    the mobile's blind index, as at sign-in. Not scoped: no staff page reads them.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    mobile_hash = models.CharField(max_length=64, editable=False)
+    code_hash = models.CharField(max_length=255, editable=False)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("密码重置验证码")
+        verbose_name_plural = _("密码重置验证码")
+        indexes = [models.Index(fields=["mobile_hash", "-created_at"], name="pwreset_mobile_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk}"

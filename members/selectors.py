@@ -343,10 +343,24 @@ def member_personal_data_export(member: Member) -> dict:
 # name -> gather(member) -> JSON-able data. Apps above members register theirs in their
 # AppConfig.ready (members may not import them), so the download stays complete.
 _personal_data_sections: dict = {}
+# name -> the heading the readable page and the PDF show (a lazy translation); a section
+# registered without one is headed by its name, so nothing registered is ever left out.
+_personal_data_labels: dict = {}
 
 
-def register_personal_data_section(name: str, gather) -> None:
-    """Add `name` to every member's personal-data download, filled by `gather(member)`."""
+def register_personal_data_section(name: str, gather, *, label=None) -> None:
+    """Add `name` to every member's personal-data download, filled by `gather(member)`.
+
+    `gather` returns JSON-able data: a dict of fields, a list of such dicts, or a value.
+    `label` heads the section on the readable page and in the PDF (the JSON keeps `name`).
+    """
     if name in _personal_data_sections and _personal_data_sections[name] is not gather:
         raise ValueError(f"personal-data section {name!r} is registered twice")
     _personal_data_sections[name] = gather
+    if label is not None:
+        _personal_data_labels[name] = label
+
+
+def personal_data_label(name: str):
+    """The heading of a registered section (its name when it was registered without one)."""
+    return _personal_data_labels.get(name, name)

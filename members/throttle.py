@@ -25,17 +25,22 @@ def client_address(request) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
-def join_rate_hit(address: str) -> bool:
-    """Count one application from `address`; True while it is within the limit."""
-    window = settings.JOIN_RATE_WINDOW_SECONDS
-    key = f"members:join-rate:{address}"
+def rate_hit(key: str, *, limit: int, window: int) -> bool:
+    """Count one event under `key` in a fixed window; True while it is within `limit`."""
     cache.add(key, 0, timeout=window)
     try:
         count = cache.incr(key)
     except ValueError:  # expired between add and incr, or the cache is unavailable
         cache.set(key, 1, timeout=window)
         count = 1
-    return count <= settings.JOIN_RATE_LIMIT
+    return count <= limit
+
+
+def join_rate_hit(address: str) -> bool:
+    """Count one application from `address`; True while it is within the limit."""
+    return rate_hit(
+        f"members:join-rate:{address}", limit=settings.JOIN_RATE_LIMIT, window=settings.JOIN_RATE_WINDOW_SECONDS
+    )
 
 
 def too_many_message() -> str:

@@ -3,7 +3,7 @@ verification pages and the worker's self-service pages are mounted at the site r
 
 from django.urls import path
 
-from .views import imports, joincodes, public, queue, roll, selfservice, transfers
+from .views import imports, joincodes, password_reset, public, queue, roll, selfservice, transfers
 
 urlpatterns = [
     path("", roll.member_list, name="member-list"),
@@ -48,6 +48,8 @@ public_urlpatterns = [
     path("join/<str:code>/notice/", public.join_notice, name="join-notice"),
     path("join/<str:code>/done/", public.join_done, name="join-done"),
     path("verify/<str:token>/", public.card_verify, name="card-verify"),
+    path("accounts/password-reset/", password_reset.password_reset, name="password-reset"),
+    path("accounts/password-reset/confirm/", password_reset.password_reset_confirm, name="password-reset-confirm"),
 ]
 
 selfservice_urlpatterns = [
@@ -61,6 +63,8 @@ selfservice_urlpatterns = [
     path("me/transfer/<int:pk>/decline/", selfservice.my_transfer_decline, name="my-transfer-decline"),
     path("me/data/", selfservice.my_data, name="my-data"),
     path("me/data/export/", selfservice.my_data_export, name="my-data-export"),
+    path("me/data/copy/", selfservice.my_data_copy, name="my-data-copy"),
+    path("me/data/copy.pdf", selfservice.my_data_pdf, name="my-data-pdf"),
     path("me/password/", selfservice.my_password, name="my-password"),
     path("me/claims/<int:pk>/refuse/", selfservice.my_claim_refuse, name="my-claim-refuse"),
     path("me/leave/", selfservice.my_leave, name="my-leave"),

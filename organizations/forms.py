@@ -36,8 +36,36 @@ class LoginNameMixin:
         return login_name(self.cleaned_data.get("username"))
 
 
+# Explanations of a refused sign-in that only the person who typed the right password may
+# read, e.g. "your application is under review" (members registers it: organizations sits
+# below members). Each is `hint(login_name, password) -> str | None`; it must cost the
+# same whether or not it finds anything, and must say nothing unless the password proves
+# the typist is the person it is about.
+_sign_in_hints: list = []
+
+
+def register_sign_in_hint(hint) -> None:
+    """Add an explanation the login page may give instead of the stock refusal."""
+    if hint not in _sign_in_hints:
+        _sign_in_hints.append(hint)
+
+
 class LoginForm(LoginNameMixin, AuthenticationForm):
     """The login page's form (staff usernames and workers' mobile numbers)."""
+
+    hinted = False
+
+    def get_invalid_login_error(self):
+        # Reached only after authenticate() failed, so the failure is already counted
+        # (django-axes): a hint gives no extra guesses.
+        username, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
+        if username and password:
+            for hint in _sign_in_hints:
+                message = hint(username, password)
+                if message:
+                    self.hinted = True  # the page shows it as information, not as an error
+                    return forms.ValidationError(message, code="invalid_login")
+        return super().get_invalid_login_error()
 
 
 class AdminLoginForm(LoginNameMixin, AdminAuthenticationForm):

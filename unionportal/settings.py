@@ -308,6 +308,17 @@ SMS_BACKEND = env_str("SMS_BACKEND", "core.sms.LoggingBackend")
 JOIN_RATE_LIMIT = env_int("JOIN_RATE_LIMIT", 10)
 JOIN_RATE_WINDOW_SECONDS = env_int("JOIN_RATE_WINDOW_SECONDS", 15 * 60)
 
+# Self-service password reset by SMS code (members/services/password_reset.py): a code
+# lives 10 minutes and survives 5 wrong guesses; per hour, at most 3 codes to one number
+# (each is a text message someone pays for and the owner receives) and 10 requests and
+# 30 code entries from one address.
+PASSWORD_RESET_CODE_SECONDS = env_int("PASSWORD_RESET_CODE_SECONDS", 10 * 60)
+PASSWORD_RESET_MAX_ATTEMPTS = env_int("PASSWORD_RESET_MAX_ATTEMPTS", 5)
+PASSWORD_RESET_WINDOW_SECONDS = env_int("PASSWORD_RESET_WINDOW_SECONDS", 60 * 60)
+PASSWORD_RESET_PER_NUMBER = env_int("PASSWORD_RESET_PER_NUMBER", 3)
+PASSWORD_RESET_PER_ADDRESS = env_int("PASSWORD_RESET_PER_ADDRESS", 10)
+PASSWORD_RESET_CONFIRMS_PER_ADDRESS = env_int("PASSWORD_RESET_CONFIRMS_PER_ADDRESS", 30)
+
 # --- i18n -----------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]

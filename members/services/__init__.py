@@ -29,6 +29,7 @@ from .joining import (
     join_identity_claim_refuse,
     member_register,
 )
+from .password_reset import password_reset_confirm, password_reset_request
 from .records import (
     active_members_by_path,
     honour_add,
@@ -54,6 +55,8 @@ from .transfers import (
 )
 
 __all__ = [
+    "password_reset_confirm",
+    "password_reset_request",
     "CURRENT_NOTICE_VERSION",
     "JOIN_CODE_SALT",
     "MAX_SEQ",

@@ -214,13 +214,19 @@ def memberships_follow_merge(*, source: Organization, target: Organization, acto
 # --- data-subject requests and retention (PIPL art. 19, 45) ------------------------------
 
 
+DATA_EXPORT_FORMS = ("json", "page", "pdf")
+
+
 @transaction.atomic
-def member_data_export(*, actor: User, member: Member) -> dict:
+def member_data_export(*, actor: User, member: Member, form: str = "json") -> dict:
     """A copy of everything held about `member`, for the person themselves; audited.
 
     Only the member's own account may ask: staff see masked data and reveal through
-    member_reveal. The audit event names the sections exported, never their content.
+    member_reveal. The audit event names the form (json, page, pdf) and the sections
+    exported, never their content.
     """
+    if form not in DATA_EXPORT_FORMS:
+        raise ValueError(f"unknown personal-data form {form!r}")
     if not _is_self(actor, member):
         raise PermissionDenied(_("只能导出本人的个人信息。"))
     from ..selectors import member_personal_data_export as gather
@@ -231,7 +237,7 @@ def member_data_export(*, actor: User, member: Member) -> dict:
         action="member.data_exported",
         target=member,
         organization=_union_of(member),
-        data={"sections": sorted(data)},
+        data={"form": form, "sections": sorted(data)},
     )
     return data
 

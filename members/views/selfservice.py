@@ -20,7 +20,7 @@ from core import documents
 from core.errors import DomainError, refusal
 from core.pages import private, service_form, worker_required
 
-from .. import cards, forms, selectors, services
+from .. import cards, forms, personal_data, selectors, services
 from ..models import Membership
 from .common import client_ip, form_page, posted
 from .transfers import destination_options, search_context
@@ -238,21 +238,53 @@ def my_password(request):
     return private(service_form(request, form, template="selfservice/password.html", context={}, save=save))
 
 
-@worker_required
-@require_POST
-def my_data_export(request):
-    """A copy of everything held about the signed-in worker (PIPL art. 45), as a JSON download.
+def _my_data(request, form: str):
+    """The worker's own member record and everything held about it, audited as `form`.
 
     Only ever the worker's own record: there is no id in the URL to tamper with.
     """
     member = _member_or_none(request)
     if member is None:
         raise Http404(_("没有您的会员信息，无可导出的内容。"))
-    data = services.member_data_export(actor=request.user, member=member)
+    return member, services.member_data_export(actor=request.user, member=member, form=form)
+
+
+def _data_filename(ext: str) -> str:
+    return f"my-personal-data-{timezone.localdate().strftime('%Y%m%d')}.{ext}"
+
+
+@worker_required
+@require_POST
+def my_data_export(request):
+    """A copy of everything held about the signed-in worker (PIPL art. 45), as a JSON download.
+
+    The machine-readable form (to take to another service); the page and the PDF are for people.
+    """
+    _member, data = _my_data(request, "json")
     content = json.dumps(data, ensure_ascii=False, indent=2)
     response = HttpResponse(content.encode("utf-8"), content_type="application/json; charset=utf-8")
-    day = timezone.localdate().strftime("%Y%m%d")
-    response["Content-Disposition"] = f'attachment; filename="my-personal-data-{day}.json"'
+    response["Content-Disposition"] = f'attachment; filename="{_data_filename("json")}"'
+    return private(response)
+
+
+@worker_required
+@require_POST
+def my_data_copy(request):
+    """The same copy as a page to read on the phone. POST, like the downloads: every showing
+    of the full ID number is audited, and a link preview or prefetch must not cause one."""
+    member, data = _my_data(request, "page")
+    context = {"member": member, "sections": personal_data.readable_sections(data)}
+    return private(render(request, "selfservice/data_copy.html", context))
+
+
+@worker_required
+@require_POST
+def my_data_pdf(request):
+    """The same copy as a PDF to keep or print (Chinese in the embedded font)."""
+    member, data = _my_data(request, "pdf")
+    pdf = personal_data.sections_pdf(personal_data.readable_sections(data), name=member.name)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{_data_filename("pdf")}"'
     return private(response)
 
 

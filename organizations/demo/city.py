@@ -222,7 +222,7 @@ def _enterprises(
     names: set[str],
     express: OrgSpec | None = None,
 ) -> list[EnterpriseSpec]:
-    """`count` enterprises supervised by `supervisor`; about 60% with a grassroots union.
+    """`count` enterprises supervised by `supervisor`; about 70% with a grassroots union.
 
     `names` holds the names already used in the district: unions of different streets
     can share a parent (the district's express federation), and siblings must differ.
@@ -232,9 +232,11 @@ def _enterprises(
     for i in range(count):
         industry = rng.choices(_INDUSTRY_KEYS, weights=_INDUSTRY_WEIGHTS)[0]
         ownership = _weighted(rng, OWNERSHIP_MIX)
-        employees = max(3, int(rng.lognormvariate(4.2, 1.3)))
+        # Median about 30 employees, a long tail to a few thousand: a city's mix of small
+        # firms and large ones, at a size whose members the demo can seed in seconds.
+        employees = max(3, int(rng.lognormvariate(3.4, 1.2)))
         if ownership == "state":
-            employees = max(employees, 150)
+            employees = max(employees, 120)
         size = _size_for(employees)
         name, phrase = _enterprise_name(gen, industry, ownership, employees)
         while name in names:

@@ -60,7 +60,7 @@ def test_the_data_page_offers_the_download_as_a_post_form_with_csrf(client, memb
     form = html.split(f'action="{reverse(EXPORT)}"')[0].rsplit("<form", 1)[1]
     assert 'method="post"' in form
     after = html.split(f'action="{reverse(EXPORT)}"')[1].split("</form>")[0]
-    assert "csrfmiddlewaretoken" in after and "下载我的全部个人信息" in after
+    assert "csrfmiddlewaretoken" in after and "下载 JSON" in after
     assert "style=" not in html.split("<body")[1]  # strict CSP: no inline styles
 
 

@@ -38,3 +38,24 @@ def test_seed_members_makes_valid_open_transfers_through_the_services(tree):
     sent = Transfer.objects.exclude(pk=asked.pk).get()
     assert (sent.requested_side, sent.status) == ("from", "requested")
     assert all(len(transition_history(t)) == 1 for t in (asked, sent))
+
+
+def test_seed_members_spreads_join_dates_and_files_applications_where_the_logins_see_them(tree):
+    """Issue 15, item 14: no roll that all joined today, no queue only the city can see."""
+    import datetime as dt
+
+    from members.models import Membership
+    from members.selectors import join_applications_for_user
+    from organizations.models import RoleAssignment
+
+    UserFactory(username="admin", is_superuser=True)
+    logins = {"street": tree["lujiazui"], "pudong": tree["pudong"], "huangpu": tree["huangpu"]}
+    users = {}
+    for name, org in logins.items():
+        users[name] = UserFactory(username=name)
+        RoleAssignment.objects.create(user=users[name], organization=org, role="clerk")
+    seed_members(rng=random.Random(1))
+    joined = list(Membership.objects.values_list("joined_on", flat=True))
+    assert len({d.year for d in joined}) >= 10 and max(joined) < dt.date.today()
+    for name, user in users.items():
+        assert join_applications_for_user(user).filter(status="pending").exists(), name

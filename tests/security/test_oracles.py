@@ -216,7 +216,53 @@ def check_token(roll):
     assert known.json() == unknown.json()
 
 
+def _worker_account_for(mobile):
+    """Give the roll's member with `mobile` a worker login (the reset is for workers)."""
+    from core import crypto
+    from members.models import Member
+    from organizations.models import User
+    from tests.factories import UserFactory
+
+    member = Member.objects.get(mobile_hash=crypto.mobile_hash(mobile))
+    member.user = UserFactory(username=f"w-{mobile}", kind=User.Kind.WORKER)
+    member.save(update_fields=["user"])
+
+
+def check_password_reset(roll):
+    _worker_account_for("13911110000")
+    answers = {}
+    for who, mobile in (("known", "13911110000"), ("unknown", "13900000000")):
+        cache.clear()
+        response = Client().post("/accounts/password-reset/", {"mobile": mobile}, follow=True)
+        answers[who] = (
+            [c[0] for c in response.redirect_chain],
+            response.status_code,
+            _region(response.content.decode()).replace(mobile[:3] + "****" + mobile[-4:], "X").replace(mobile, "X"),
+        )
+    assert answers["known"] == answers["unknown"]
+
+
+def check_password_reset_confirm(roll):
+    _worker_account_for("13911110000")
+    cache.clear()
+    services.password_reset_request(mobile="13911110000", ip_address="10.0.0.1")  # a live code exists
+    answers = {}
+    for who, mobile in (("known", "13911110000"), ("unknown", "13900000000")):
+        cache.clear()
+        form = {
+            "mobile": mobile,
+            "code": "000000",
+            "new_password": "Probe-pass-2026",
+            "new_password2": "Probe-pass-2026",
+        }
+        response = Client().post("/accounts/password-reset/confirm/", form)
+        answers[who] = (response.status_code, _region(response.content.decode()).replace(mobile, "X"))
+    assert answers["known"] == answers["unknown"]
+
+
 PUBLIC_ROUTES = {
+    "/accounts/password-reset/": check_password_reset,
+    "/accounts/password-reset/confirm/": check_password_reset_confirm,
     "/join/{code}/": check_join_page,
     "POST /api/v1/join/{code}/": check_join_api,
     "/api/v1/join/{code}/": check_join_api,

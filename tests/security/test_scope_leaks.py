@@ -28,6 +28,8 @@ PUBLIC_PREFIXES = (
     "/api/v1/join/",
     "/join/",
     "/verify/",
+    # The worker's forgotten-password pages (no oracle: tests/security/test_oracles.py).
+    "/accounts/password-reset/",
 )
 # Routes that show another subtree's data by design, each with the reason. Keep this short.
 CROSS_SCOPE_BY_DESIGN = {

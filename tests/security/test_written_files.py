@@ -76,6 +76,8 @@ FILE_ROUTES = [
     Route("my-card-pdf", "pdf", actor="member_worker"),
     # The worker's own data, in full, to the worker (data-subject access; audited).
     Route("my-data-export", "json", actor="member_worker", method="post", full=True),
+    # The same copy as a PDF for people (issue 15): in full, to the worker alone (audited).
+    Route("my-data-pdf", "pdf", actor="member_worker", method="post", full=True),
 ]
 
 # Files written without a URL of their own (built by a service, sent or stored elsewhere).
