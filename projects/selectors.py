@@ -110,3 +110,17 @@ def personal_data_section(member: Member) -> dict:
             for r in Rating.objects.filter(enrolment__member=member).select_related("enrolment__session")
         ],
     }
+
+
+def _ancestors(member: Member) -> list[str]:
+    path = member.org_path or ""
+    return [path[:i] for i in range(4, len(path) + 1, 4)]
+
+
+def demands_for_member(member: Member) -> QuerySet[Demand]:
+    """Demands a member may see and second: those concerning their union or one above it."""
+    return (
+        Demand.objects.filter(org_path__in=_ancestors(member), status__in=[Demand.Status.OPEN, Demand.Status.ANSWERED])
+        .select_related("union")
+        .order_by("-votes_count", "-id")
+    )

@@ -12,6 +12,7 @@ from members.urls import public_urlpatterns as members_public
 from members.urls import selfservice_urlpatterns as members_selfservice
 from organizations.api import api_urlpatterns as organizations_api
 from organizations.auth_api import ObtainTokenView
+from projects.api import api_urlpatterns as projects_api
 
 api_v1 = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
@@ -19,6 +20,7 @@ api_v1 = [
     *activity_api,
     *members_api,
     *attachments_api,
+    *projects_api,
 ]
 
 urlpatterns = [
