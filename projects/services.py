@@ -864,6 +864,16 @@ def rating_submit(*, actor, enrolment: Enrolment, score, comment: str = "") -> R
     return rating
 
 
+def _result_path(actor, project: Project) -> str:
+    """Scope a result (and its evidence) where both the filer and the designer reach it."""
+    if has_capability(actor, PROJECT_MANAGE, project.org_path):
+        return project.org_path
+    for imp in project.implementers.all():
+        if has_capability(actor, PROJECT_MANAGE, imp.org_path):
+            return imp.org_path
+    return project.org_path
+
+
 @transaction.atomic
 def result_file(*, actor, goal: Goal, achieved, note: str = "") -> Result:
     project = Project.objects.select_for_update().get(pk=goal.project_id)
@@ -882,7 +892,7 @@ def result_file(*, actor, goal: Goal, achieved, note: str = "") -> Result:
         goal=goal,
         defaults={
             "project": project,
-            "org_path": project.org_path,
+            "org_path": _result_path(actor, project),
             "achieved": achieved,
             "note": (note or "").strip()[:500],
             "filed_by": actor,

@@ -13,6 +13,7 @@ urlpatterns = [
     path("sessions/<int:pk>/checkin/", views.checkin, name="project-checkin"),
     path("<int:pk>/", views.project_detail, name="project-detail"),
     path("<int:pk>/do/<str:verb>/", views.project_move, name="project-move"),
+    path("<int:pk>/results/", views.project_result, name="project-result"),
     path("<int:pk>/evaluation/", views.evaluation_page, name="project-evaluation"),
     path("<int:pk>/evaluation.pdf", views.evaluation_pdf, name="project-evaluation-pdf"),
 ]

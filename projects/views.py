@@ -11,13 +11,18 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from core import selectors as core_selectors
+from core.attachments.forms import AttachmentUploadForm
+from core.attachments.selectors import attachments_for
+from core.attachments.services import attachment_add
 from core.documents import pdf_canvas
 from core.errors import DomainError, refusal
 from core.pages import file_response, keyset_page, staff_required, worker_required
@@ -101,6 +106,8 @@ def _budget(project: Project) -> dict:
 def project_detail(request, pk):
     project = get_object_or_404(selectors.projects_for_user(request.user), pk=pk)
     results = {r.goal_id: r for r in project.results.all()}
+    for r in results.values():
+        r.evidence = attachments_for(request.user, r)
     goals = [(g, results.get(g.pk)) for g in project.goals.all()]
     lines = list(project.budget_lines.all())
     for line in lines:
@@ -119,6 +126,8 @@ def project_detail(request, pk):
         "reached": _reached(project),
         "criteria": ReviewCriterion.objects.filter(active=True).order_by("id"),
         "can_manage": has_capability(request.user, PROJECT_MANAGE, project.org_path),
+        "can_report": project.stage in ("implementing", "feedback"),
+        "kind_labels": dict(EVIDENCE_KINDS),
     }
     return render(request, "projects/project_detail.html", context)
 
@@ -166,6 +175,36 @@ def project_move(request, pk, verb):
         else:
             raise Http404
         messages.success(request, _("已办理。"))
+    except REFUSALS as exc:
+        _refused(request, exc)
+    return redirect("project-detail", pk=project.pk)
+
+
+EVIDENCE_KINDS = [("evidence", _l("实施佐证"))]
+
+
+@staff_required
+@require_POST
+def project_result(request, pk):
+    """File a result against a goal, with an optional evidence file (core.attachments)."""
+    project = get_object_or_404(selectors.projects_for_user(request.user), pk=pk)
+    goal = get_object_or_404(project.goals, pk=request.POST.get("goal") or 0)
+    form = AttachmentUploadForm(request.POST, request.FILES, kinds=EVIDENCE_KINDS) if request.FILES else None
+    try:
+        with transaction.atomic():
+            result = services.result_file(
+                actor=request.user, goal=goal, achieved=request.POST.get("achieved"), note=request.POST.get("note", "")
+            )
+            if form is not None:
+                if not form.is_valid():
+                    raise ValidationError(form.errors.get("file") or form.errors.get("kind"))
+                attachment_add(
+                    owner=result,
+                    uploaded_file=form.cleaned_data["file"],
+                    kind=form.cleaned_data["kind"],
+                    actor=request.user,
+                )
+        messages.success(request, _("已填报结果。"))
     except REFUSALS as exc:
         _refused(request, exc)
     return redirect("project-detail", pk=project.pk)

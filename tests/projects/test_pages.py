@@ -92,3 +92,23 @@ def test_a_worker_signs_up_confirms_and_seconds_from_the_phone(tree, owner, impl
 def test_staff_cannot_open_worker_pages_and_workers_cannot_open_staff_pages(pd_officer, pd_worker):
     assert _client(pd_officer).get("/me/projects/").status_code == 302
     assert _client(pd_worker[0]).get("/projects/").status_code in (302, 403)
+
+
+def test_results_are_filed_with_evidence(implementing, pd_officer):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from core.models import Attachment
+
+    goal = implementing.goals.get()
+    upload = SimpleUploadedFile("签到表.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    r = _client(pd_officer).post(
+        f"/projects/{implementing.pk}/results/",
+        {"goal": goal.pk, "achieved": "60", "note": "两场合计", "kind": "evidence", "file": upload},
+        follow=True,
+    )
+    assert r.status_code == 200 and "签到表.pdf" in r.content.decode()
+    assert goal.results.get().achieved == 60 and Attachment.objects.count() == 1
+    r = _client(pd_officer).post(
+        f"/projects/{implementing.pk}/results/", {"goal": goal.pk, "achieved": "-1"}, follow=True
+    )
+    assert "完成值须为" in r.content.decode() and goal.results.get().achieved == 60
