@@ -26,7 +26,7 @@ from organizations.models import Organization
 
 from . import selectors, services
 from .filters import DemandFilter, ProjectFilter, SessionFilter
-from .models import BudgetLine, Category, Demand, Enrolment, Goal, Overspend, Project
+from .models import BudgetLine, Category, Demand, Enrolment, EvaluationWeights, Goal, Overspend, Project
 
 READ = error_responses(400, 403)
 DETAIL = error_responses(403, 404)
@@ -235,6 +235,17 @@ class ProjectViewSet(ScopedViewSet):
     class RecuseSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=500, label=_("回避理由"))
 
+    @extend_schema_serializer(component_name="ProjectResultInput")
+    class ResultSerializer(serializers.Serializer):
+        goal = serializers.IntegerField(label=_("目标"))
+        achieved = serializers.IntegerField(min_value=0, label=_("完成值"))
+        note = serializers.CharField(max_length=500, required=False, allow_blank=True, label=_("说明"))
+
+    @extend_schema_serializer(component_name="ProjectMilestoneInput")
+    class MilestoneSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=100, label=_("节点"))
+        due_date = serializers.DateField(label=_("计划日期"))
+
     @extend_schema_serializer(component_name="ProjectEmpty")
     class EmptySerializer(serializers.Serializer):
         pass
@@ -289,6 +300,27 @@ class ProjectViewSet(ScopedViewSet):
         services.review_recuse(actor=request.user, project=project, reason=data["reason"])
         return Response(self._detail(pk))
 
+    @extend_schema(summary=_("填报结果"), request=ResultSerializer, responses={200: ProjectDetailSerializer, **WRITE})
+    @action(detail=True, methods=["post"])
+    def results(self, request, pk=None):
+        project = self._get(pk)
+        data = self.valid_input(self.ResultSerializer)
+        goal = project.goals.filter(pk=data["goal"]).first()
+        if goal is None:
+            raise Http404
+        services.result_file(actor=request.user, goal=goal, achieved=data["achieved"], note=data.get("note", ""))
+        return Response(self._detail(pk))
+
+    @extend_schema(
+        summary=_("添加进度节点"), request=MilestoneSerializer, responses={200: ProjectDetailSerializer, **WRITE}
+    )
+    @action(detail=True, methods=["post"])
+    def milestones(self, request, pk=None):
+        project = self._get(pk)
+        data = self.valid_input(self.MilestoneSerializer)
+        services.milestone_add(actor=request.user, project=project, **data)
+        return Response(self._detail(pk))
+
     @extend_schema(summary=_("启动实施"), request=EmptySerializer, responses={200: ProjectDetailSerializer, **WRITE})
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):
@@ -303,6 +335,32 @@ class ProjectViewSet(ScopedViewSet):
     @action(detail=True, methods=["post"])
     def evaluate(self, request, pk=None):
         return self._move(request, pk, services.project_evaluate)
+
+
+@extend_schema(tags=["projects"])
+class WeightsView(APIView):
+    """The city federation's evaluation weights of a year (summing to 100%)."""
+
+    @extend_schema_serializer(component_name="ProjectWeights")
+    class WeightsSerializer(serializers.Serializer):
+        year = serializers.IntegerField(min_value=2000, max_value=2100, label=_("年度"))
+        reach = serializers.IntegerField(label=_("覆盖达成权重（%）"))
+        budget = serializers.IntegerField(label=_("预算执行权重（%）"))
+        satisfaction = serializers.IntegerField(label=_("满意度权重（%）"))
+        timeliness = serializers.IntegerField(label=_("按时完成权重（%）"))
+
+    @extend_schema(summary=_("绩效评估权重"), responses={200: WeightsSerializer(many=True), **READ})
+    def get(self, request):
+        return Response(self.WeightsSerializer(EvaluationWeights.objects.order_by("-year")[:20], many=True).data)
+
+    @extend_schema(
+        summary=_("设置绩效评估权重"), request=WeightsSerializer, responses={200: WeightsSerializer, **WRITE}
+    )
+    def post(self, request):
+        serializer = self.WeightsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        weights = services.weights_set(actor=request.user, **serializer.validated_data)
+        return Response(self.WeightsSerializer(weights).data)
 
 
 # --- sessions, check-in, spending ------------------------------------------------------------
@@ -598,6 +656,7 @@ def _urls():
     from django.urls import path
 
     return [
+        path("projects/weights/", WeightsView.as_view(), name="project-weights"),
         path("me/project-sessions/", MyOpenSessionsView.as_view(), name="my-project-sessions"),
         path("me/enrolments/", MyEnrolmentsView.as_view(), name="my-enrolments"),
         path("me/enrolments/<int:pk>/cancel/", MyEnrolmentCancelView.as_view(), name="my-enrolment-cancel"),
@@ -608,4 +667,4 @@ def _urls():
     ]
 
 
-api_urlpatterns = [*router.urls, *_urls()]
+api_urlpatterns = [*_urls(), *router.urls]

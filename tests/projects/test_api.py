@@ -6,7 +6,6 @@ import pytest
 from django.utils import timezone
 
 from members.cards import card_token
-from projects import services
 from projects.models import Enrolment, Project
 from tests.conftest import client_for
 
@@ -101,8 +100,20 @@ def test_a_run_through_the_api(tree, owner, city_officer, pd_officer, reviewer, 
         client_for(pd_officer).post(f"/api/v1/projects/budget-lines/{line}/spend/", {"amount": "900"}).status_code
         == 200
     )
+    goal = Project.objects.get(pk=pk).goals.get().pk
+    r = client_for(pd_officer).post(f"/api/v1/projects/{pk}/results/", {"goal": goal, "achieved": 1}, format="json")
+    assert r.status_code == 200, r.content
+    r = api.post(
+        f"/api/v1/projects/{pk}/milestones/", {"name": "启动", "due_date": (START - dt.timedelta(days=1)).isoformat()}
+    )
+    assert r.status_code == 400 and "due_date" in r.json()["error"]["fields"]
     assert api.post(f"/api/v1/projects/{pk}/close/", {}, format="json").status_code == 200
-    services.weights_set(actor=city_officer, year=START.year, reach=25, budget=25, satisfaction=25, timeliness=25)
+    weights = {"year": START.year, "reach": 25, "budget": 25, "satisfaction": 25, "timeliness": 30}
+    r = api.post("/api/v1/projects/weights/", weights, format="json")
+    assert r.status_code == 400 and "reach" in r.json()["error"]["fields"]
+    weights["timeliness"] = 25
+    assert api.post("/api/v1/projects/weights/", weights, format="json").status_code == 200
+    assert client_for(pd_officer).post("/api/v1/projects/weights/", weights, format="json").status_code == 403
     r = api.post(f"/api/v1/projects/{pk}/evaluate/", {}, format="json")
     assert r.status_code == 200 and r.json()["stage"] == "evaluated"
     assert r.json()["evaluation"]["total"]
