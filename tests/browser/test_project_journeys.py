@@ -75,3 +75,39 @@ def test_a_reviewer_scores_a_project_into_the_library(demo, desktop):
     shot(desktop, "projects-evaluation")
     desktop.goto(f"{demo.url}/projects/demands/")
     shot(desktop, "projects-demand-board")
+
+
+def test_the_project_pages_pass_axe_and_fit_a_phone(demo, audit_desktop, audit_phone):
+    from .conftest import axe_violations, format_violations, serious
+
+    evaluated = Project.objects.get(stage="evaluated")
+    implementing = Project.objects.get(stage="implementing")
+    session = implementing.sessions.first()
+    problems = []
+    for page, user, paths in (
+        (
+            audit_desktop,
+            "projects",
+            [
+                "/projects/",
+                "/projects/demands/",
+                "/projects/workspace/",
+                f"/projects/{implementing.pk}/",
+                f"/projects/{evaluated.pk}/evaluation/",
+            ],
+        ),
+        (audit_phone, "projects", [f"/projects/sessions/{session.pk}/checkin/"]),
+        (audit_phone, "worker", ["/me/projects/", "/me/demands/"]),
+    ):
+        page.context.clear_cookies()
+        login(page, demo, user)
+        for path in paths:
+            page.goto(demo.url + path)
+            page.wait_for_load_state("load")
+            found = serious(axe_violations(page))
+            if found:
+                problems.append(f"{path}\n{format_violations(found)}")
+            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            if page is audit_phone and overflow > 0:
+                problems.append(f"{path}: {overflow}px wider than the phone")
+    assert problems == [], "\n".join(problems)
