@@ -86,6 +86,8 @@ class Demand(models.Model):
                 name="demand_board_idx",
                 opclasses=["varchar_pattern_ops", "text_ops", "int4_ops", "int8_ops"],
             ),
+            # The city-wide board (a reach of everything): most seconded first, without a sort.
+            models.Index(fields=["-votes_count", "-id"], condition=~Q(status="merged"), name="demand_board_all_idx"),
         ]
 
     def __str__(self):
