@@ -6,6 +6,7 @@ from . import views
 
 urlpatterns = [
     path("", views.library, name="project-library"),
+    path("new/", views.project_new, name="project-new"),
     path("demands/", views.demand_board, name="project-demands"),
     path("demands/<int:pk>/<str:verb>/", views.demand_act, name="project-demand-act"),
     path("workspace/", views.workspace, name="project-workspace"),
@@ -13,6 +14,7 @@ urlpatterns = [
     path("sessions/<int:pk>/checkin/", views.checkin, name="project-checkin"),
     path("<int:pk>/", views.project_detail, name="project-detail"),
     path("<int:pk>/do/<str:verb>/", views.project_move, name="project-move"),
+    path("<int:pk>/sessions/new/", views.session_new, name="project-session-new"),
     path("<int:pk>/results/", views.project_result, name="project-result"),
     path("<int:pk>/evaluation/", views.evaluation_page, name="project-evaluation"),
     path("<int:pk>/evaluation.pdf", views.evaluation_pdf, name="project-evaluation-pdf"),

@@ -25,12 +25,13 @@ from core.attachments.selectors import attachments_for
 from core.attachments.services import attachment_add
 from core.documents import pdf_canvas
 from core.errors import DomainError, refusal
-from core.pages import file_response, keyset_page, staff_required, worker_required
+from core.pages import file_response, keyset_page, service_form, staff_required, worker_required
 from core.roles import PROJECT_MANAGE
 from core.scoping import has_capability
 
 from . import selectors, services
 from .filters import DemandFilter, ProjectFilter
+from .forms import ProjectDesignForm, SessionForm
 from .models import BudgetLine, Category, Demand, Enrolment, Project, ReviewCriterion, Session
 
 REFUSALS = (ValidationError, DomainError, PermissionDenied)
@@ -54,6 +55,48 @@ def library(request):
         "projects/library.html",
         {"filter": flt, "page": page, "is_continuation": bool(cursor), "filtered": flt.is_bound},
     )
+
+
+@staff_required
+def project_new(request):
+    """Design a project (a draft): one goal and one budget line here, more on the API."""
+    form = ProjectDesignForm(request.POST or None, user=request.user)
+
+    def save(data):
+        project = services.project_create(
+            actor=request.user,
+            union=data["union"],
+            title=data["title"],
+            category=data["category"],
+            year=data["year"],
+            summary=data["summary"],
+            start_date=data["start_date"],
+            end_date=data["end_date"],
+            implementers=list(data["implementers"]),
+            delivery_mode=data["delivery_mode"],
+            purchase_method=data["purchase_method"],
+            contractor=data["contractor"],
+            contract_amount=data["contract_amount"],
+            contract_start=data["contract_start"],
+            contract_end=data["contract_end"],
+            goals=[{"name": data["goal_name"], "target": data["goal_target"]}],
+            budget=[{"name": data["budget_name"], "planned": data["budget_planned"]}],
+        )
+        return _("项目草稿已保存，可提交论证。"), ("project-detail", project.pk)
+
+    return service_form(request, form, template="projects/project_form.html", context={}, save=save)
+
+
+@staff_required
+def session_new(request, pk):
+    project = get_object_or_404(selectors.projects_for_user(request.user), pk=pk)
+    form = SessionForm(request.POST or None, project=project)
+
+    def save(data):
+        services.session_create(actor=request.user, project=project, **data)
+        return _("场次已安排，会员可以报名。"), ("project-detail", project.pk)
+
+    return service_form(request, form, template="projects/session_form.html", context={"project": project}, save=save)
 
 
 @staff_required

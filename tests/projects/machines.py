@@ -54,3 +54,28 @@ def _overspend(tree, owner):
 
 
 FACTORIES = {Project: _project, Demand: _demand, Enrolment: _enrolment, Overspend: _overspend}
+
+
+def evaluated_project(tree, owner, *, title="评估报告项目"):
+    """A city project taken through every step to an evaluation (for the written-files checks)."""
+    from organizations.models import RoleAssignment
+    from projects.models import ReviewCriterion
+
+    if not ReviewCriterion.objects.exists():
+        ReviewCriterion.objects.create(name="综合", weight=100)
+    reviewer = UserFactory(username="evaluation-reviewer")
+    RoleAssignment.objects.create(user=reviewer, organization=tree["city"], role="project_officer")
+    project = _project(tree, owner)
+    Project.objects.filter(pk=project.pk).update(title=title)
+    services.project_submit(actor=owner, project=project)
+    services.review_submit(
+        actor=reviewer,
+        project=project,
+        scores={str(c.pk): 80 for c in ReviewCriterion.objects.all()},
+        decision="approve",
+    )
+    services.project_start(actor=owner, project=project)
+    services.project_close(actor=owner, project=project)
+    services.weights_set(actor=owner, year=project.year, reach=25, budget=25, satisfaction=25, timeliness=25)
+    services.project_evaluate(actor=owner, project=project)
+    return Project.objects.get(pk=project.pk)

@@ -112,3 +112,56 @@ def test_results_are_filed_with_evidence(implementing, pd_officer):
         f"/projects/{implementing.pk}/results/", {"goal": goal.pk, "achieved": "-1"}, follow=True
     )
     assert "完成值须为" in r.content.decode() and goal.results.get().achieved == 60
+
+
+def test_a_project_is_designed_and_a_session_scheduled_on_the_pages(tree, city_officer, reviewer, criteria):
+    from projects.models import Project
+
+    c = _client(city_officer)
+    assert c.get("/projects/new/").status_code == 200
+    data = {
+        "union": tree["city"].pk,
+        "title": "页面设计的项目",
+        "category": "skills",
+        "year": "2026",
+        "start_date": "2026-03-01",
+        "end_date": "2026-02-01",
+        "implementers": [tree["pudong"].pk],
+        "delivery_mode": "own",
+        "goal_name": "培训人数",
+        "goal_target": "30",
+        "budget_name": "讲师费",
+        "budget_planned": "3000",
+    }
+    r = c.post("/projects/new/", data)
+    assert r.status_code == 400 and "结束日期不能早于开始日期" in r.content.decode()
+    assert not Project.objects.exists()
+    data["end_date"] = "2026-12-31"
+    r = c.post("/projects/new/", data)
+    project = Project.objects.get()
+    assert r.status_code == 302 and r["Location"] == f"/projects/{project.pk}/"
+    from .conftest import to_library
+
+    to_library(project, designer=city_officer, reviewer=reviewer, criteria=criteria)
+    r = c.post(
+        f"/projects/{project.pk}/sessions/new/",
+        {
+            "union": tree["pudong"].pk,
+            "title": "第一讲",
+            "starts_at": "2026-12-20T09:00",
+            "place": "职工学校",
+            "capacity": "0",
+        },
+    )
+    assert r.status_code == 400
+    r = c.post(
+        f"/projects/{project.pk}/sessions/new/",
+        {
+            "union": tree["pudong"].pk,
+            "title": "第一讲",
+            "starts_at": "2026-12-20T09:00",
+            "place": "职工学校",
+            "capacity": "20",
+        },
+    )
+    assert r.status_code == 302 and project.sessions.count() == 1
