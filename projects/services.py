@@ -541,6 +541,12 @@ def review_submit(*, actor, project: Project, scores: dict, decision: str, opini
     if to is not None:
         fields = {"published_at": timezone.now()} if to == ST.LIBRARY else None
         transition(project, to, actor=actor, action=f"projects.project_{to}", reason=opinion, fields=fields)
+        if to == ST.LIBRARY:
+            # The demands the project answers are adopted: the board shows them as taken up.
+            for demand in project.demands.filter(status__in=[DS.OPEN, DS.ANSWERED]):
+                transition(
+                    demand, DS.ADOPTED, actor=actor, action="projects.demand_adopted", data={"project": project.pk}
+                )
     return review
 
 

@@ -450,3 +450,16 @@ def test_demand_board_keeps_merged_out(tree, pd_officer):
     b = services.demand_post(actor=pd_officer, category="skills", description="二", union=tree["pd_union"])
     services.demand_merge(actor=pd_officer, source=b, target=a)
     assert list(demands_for_user(pd_officer)) == [Demand.objects.get(pk=a.pk)]
+
+
+def test_linked_demands_are_adopted_when_the_project_enters_the_library(tree, city_officer, reviewer, criteria):
+    d = services.demand_post(actor=city_officer, category="health", description="体检", union=tree["pd_union"])
+    p = make_project(city_officer, tree["city"], [tree["pudong"]], demands=[d])
+    services.project_submit(actor=city_officer, project=p)
+    d.refresh_from_db()
+    assert d.status == "open"
+    services.review_submit(
+        actor=reviewer, project=p, scores={str(c.pk): 90 for c in criteria}, decision="approve", opinion="同意"
+    )
+    d.refresh_from_db()
+    assert d.status == "adopted"
