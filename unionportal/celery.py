@@ -34,6 +34,10 @@ app.conf.beat_schedule = {
         "task": "members.tasks.purge_rejected_join_applications",
         "schedule": crontab(hour=3, minute=41),
     },
+    "projects-expire-offers": {
+        "task": "projects.tasks.expire_offers",
+        "schedule": crontab(minute="*/5"),
+    },
     "organizations-refresh-coverage": {
         "task": "organizations.tasks.refresh_coverage_summaries",
         "schedule": crontab(minute="*/30"),

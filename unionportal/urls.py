@@ -12,6 +12,8 @@ from members.urls import public_urlpatterns as members_public
 from members.urls import selfservice_urlpatterns as members_selfservice
 from organizations.api import api_urlpatterns as organizations_api
 from organizations.auth_api import ObtainTokenView
+from projects.api import api_urlpatterns as projects_api
+from projects.urls import selfservice_urlpatterns as projects_selfservice
 
 api_v1 = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
@@ -19,6 +21,7 @@ api_v1 = [
     *activity_api,
     *members_api,
     *attachments_api,
+    *projects_api,
 ]
 
 urlpatterns = [
@@ -26,9 +29,11 @@ urlpatterns = [
     path("audit/", include("activity.urls")),
     path("accounts/otp/", include("organizations.otp_urls")),
     path("members/", include("members.urls")),
+    path("projects/", include("projects.urls")),
     path("", include("core.attachments.urls")),
     *members_public,
     *members_selfservice,
+    *projects_selfservice,
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

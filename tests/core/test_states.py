@@ -21,6 +21,7 @@ from members import services
 from members.models import JoinApplication, Membership, Transfer
 from tests.factories import make_member
 from tests.members.pages_helpers import submit_application
+from tests.projects.machines import FACTORIES as PROJECT_FACTORIES
 
 
 def _membership(tree, owner):
@@ -43,6 +44,7 @@ def _run(tree, owner):
 
 
 FACTORIES = {Membership: _membership, JoinApplication: _application, Transfer: _transfer, ApprovalRun: _run}
+FACTORIES.update(PROJECT_FACTORIES)
 CASES = [
     pytest.param(m.model, a, b, id=f"{m.model.__name__}:{a}->{b}")
     for m in sorted(machines(), key=lambda m: m.model.__name__)

@@ -67,7 +67,70 @@ def _populate_attachments(tree, side, mark, objects, actor):
         objects.append(attachment_add(owner=owner, uploaded_file=upload, kind=kind, actor=actor))
 
 
-POPULATORS = [_populate_organizations, _populate_members, _populate_attachments]
+def _populate_projects(tree, side, mark, objects, actor):
+    """A district project in implementation with a marked session, sign-up, demand and budget line."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from organizations.models import RoleAssignment, User
+    from projects import services as project_services
+    from projects.models import ReviewCriterion
+    from tests.factories import UserFactory, make_member
+
+    district = tree["pudong"] if side == "pd" else tree["huangpu"]
+    union = next(o for o in objects if getattr(o, "kind", None) == OrgKind.GRASSROOTS)
+    if not ReviewCriterion.objects.exists():
+        ReviewCriterion.objects.create(name="综合", weight=100)
+    reviewer = User.objects.filter(username="harness-reviewer").first()
+    if reviewer is None:
+        reviewer = UserFactory(username="harness-reviewer")
+        RoleAssignment.objects.create(user=reviewer, organization=tree["city"], role="project_officer")
+    demand = project_services.demand_post(actor=actor, category="skills", description=f"{mark}需求", union=union)
+    today = timezone.localdate()
+    project = project_services.project_create(
+        actor=actor,
+        union=district,
+        title=f"{mark}项目",
+        category="skills",
+        year=today.year,
+        summary=f"{mark}简介",
+        start_date=today - dt.timedelta(days=10),
+        end_date=today + dt.timedelta(days=60),
+        implementers=[union],
+        goals=[{"name": f"{mark}目标", "target": 50}],
+        budget=[{"name": f"{mark}预算", "planned": "1000"}],
+        demands=[demand],
+    )
+    project_services.project_submit(actor=actor, project=project)
+    project_services.review_submit(
+        actor=reviewer,
+        project=project,
+        scores={str(c.pk): 80 for c in ReviewCriterion.objects.all()},
+        decision="approve",
+        opinion=f"{mark}意见",
+    )
+    project = project_services.project_start(actor=actor, project=project)
+    session = project_services.session_create(
+        actor=actor,
+        project=project,
+        union=union,
+        title=f"{mark}场次",
+        starts_at=timezone.now() + dt.timedelta(days=5),
+        place=f"{mark}地点",
+        capacity=5,
+    )
+    user = UserFactory(username=f"harness-worker-{side}", kind=User.Kind.WORKER)
+    member = make_member(union, actor=actor, name=f"{mark}学员").member
+    member.user = user
+    member.save(update_fields=["user"])
+    enrolment = project_services.enrolment_sign_up(actor=user, session=session)
+    line = project.budget_lines.get()
+    request = project_services.overspend_request(actor=actor, line=line, amount="10", reason=f"{mark}超支")
+    objects += [demand, project, session, enrolment, line, request]
+
+
+POPULATORS = [_populate_organizations, _populate_members, _populate_attachments, _populate_projects]
 
 
 @pytest.fixture

@@ -13,13 +13,19 @@ import pytest
 from django.apps import apps
 from drf_spectacular.generators import SchemaGenerator
 
+from core.scoping import ScopedQuerySet
+
 from .conftest import PD_MARK
 from .test_scope_leaks import PUBLIC_PREFIXES, _clients, _expand, _page_paths
 
 WRITE_METHODS = ("post", "put", "patch", "delete")
 # Self-service, sign-in and language routes act on the signed-in person, not on staff objects.
 NOT_STAFF_WRITES = ("/me/", "/accounts/", "/i18n/")
-SNAPSHOT_APPS = ("organizations", "members", "activity", "reports", "core")
+SNAPSHOT_APPS = ("organizations", "members", "activity", "reports", "core", "projects")
+# The true scoping rule, kept before any test breaks it on purpose: which ids the outsider
+# may legitimately see must not depend on the code under test (otherwise a broken for_user
+# hides its own leak by marking every id "visible").
+_TRUE_FOR_USER = ScopedQuerySet.for_user
 
 
 def snapshot() -> dict[str, str]:
@@ -51,7 +57,10 @@ def _out_of_reach_ids(sides, outsider):
         if model._meta.label == "activity.AuditEvent":
             continue
         if hasattr(model._default_manager, "for_user"):
-            visible |= set(model._default_manager.for_user(outsider).values_list("pk", flat=True))
+            qs = model._default_manager.all()
+            owner_cls = next(k for k in type(qs).__mro__ if "for_user" in vars(k))
+            own = _TRUE_FOR_USER if owner_cls is ScopedQuerySet else owner_cls.for_user
+            visible |= set(own(qs, outsider).values_list("pk", flat=True))
     return sorted({o.pk for o in sides["pd"] if isinstance(o.pk, int)} - visible)
 
 

@@ -74,6 +74,7 @@ FILE_ROUTES = [
     Route("member-join-code-png", "png", pk="code"),
     Route("member-join-code-svg", "svg", pk="code"),
     Route("my-card-pdf", "pdf", actor="member_worker"),
+    Route("project-evaluation-pdf", "pdf", pk="evaluation"),
     # The worker's own data, in full, to the worker (data-subject access; audited).
     Route("my-data-export", "json", actor="member_worker", method="post", full=True),
     # The same copy as a PDF for people (issue 15): in full, to the worker alone (audited).
@@ -145,7 +146,10 @@ def seeded(tree, owner, django_capture_on_commit_callbacks, tmp_path, settings):
     assert job.status == ImportJob.Status.SUCCEEDED, job.message
     assert (job.created_count, job.error_count) == (1, 1) and job.error_path
     code = member_services.join_code_create(actor=owner, union=union, label='=HYPERLINK("http://x")')
-    return {"job": job, "code": code}
+    from tests.projects.machines import evaluated_project
+
+    evaluation = evaluated_project(tree, owner, title=PAYLOAD_NAMES[0])
+    return {"job": job, "code": code, "evaluation": evaluation}
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from members.demo import seed_members
 from organizations.demo import DEMO_LOGINS, DEMO_PASSWORD, MAX_SCALE, DemoBuilder
 from organizations.services import coverage_refresh
+from projects.demo import seed_projects
 
 LABELS = {
     "organizations": "工会组织",
@@ -22,6 +23,8 @@ LABELS = {
     "members": "会员",
     "applications": "入会申请",
     "transfers": "转接申请",
+    "projects": "服务项目",
+    "demands": "职工需求",
 }
 
 
@@ -51,6 +54,7 @@ class Command(BaseCommand):
         created = DemoBuilder(scale=scale, reset_passwords=reset_passwords, log=log).run()
         seconds = created.pop("seconds", 0)
         created.update(seed_members(rng=random.Random(2026), scale=scale))
+        created.update(seed_projects())
         if created.get("members"):
             coverage_refresh()  # the summaries the builder made counted no members yet
         if any(created.values()):
