@@ -34,6 +34,10 @@ app.conf.beat_schedule = {
         "task": "members.tasks.purge_rejected_join_applications",
         "schedule": crontab(hour=3, minute=41),
     },
+    "disputes-risk-recompute": {
+        "task": "disputes.risk_recompute",
+        "schedule": crontab(hour=2, minute=23),
+    },
     "organizations-refresh-coverage": {
         "task": "organizations.tasks.refresh_coverage_summaries",
         "schedule": crontab(minute="*/30"),
