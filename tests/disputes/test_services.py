@@ -333,3 +333,17 @@ def test_risk_scores_explain_repeat_collective_and_wage_arrears(bodies, enterpri
     text = "；".join(risk.explanation)
     assert "集体争议 1 件" in text and "多次" in text and "212,345.60" in text
     assert risk.org_path == ent.org_path
+
+
+def test_the_worker_s_personal_data_download_includes_their_cases(tree, bodies, district_admin, freeze_today):
+    from members.selectors import member_personal_data_export
+    from tests.factories import make_id_number, make_member
+
+    number = make_id_number()
+    member = make_member(tree["pd_union"], actor=district_admin, name="孙六", id_number=number).member
+    receive(district_admin, bodies["pudong"], applicants=[{"name": "孙六", "id_number": number}])
+    receive(district_admin, bodies["pudong"])  # someone else's case
+    data = member_personal_data_export(member)["disputes"]
+    assert len(data) == 1
+    assert data[0]["facts"].startswith("公司自 2026 年 8 月起拖欠工资")
+    assert data[0]["claims"] == [{"description": "支付拖欠工资", "amount": "12345.60"}]
