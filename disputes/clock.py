@@ -28,6 +28,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import calendar
@@ -66,6 +67,11 @@ class ClockState:
     @property
     def warning(self) -> bool:
         return not self.overdue and self.started_on is not None and self.elapsed_days >= WARNING_DAY
+
+
+def today() -> dt.date:
+    """The local date every service and list counts from (one place, so tests can pin it)."""
+    return timezone.localdate()
 
 
 class ClockError(DomainError):

@@ -12,7 +12,6 @@ from collections import defaultdict
 
 from django.db.models import Avg, Count, F, Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from core import crypto
 from core.calendar import CalendarUnavailable
@@ -70,7 +69,7 @@ def mediators_for_user(user) -> QuerySet[Mediator]:
 
 def clocks_for(cases, *, today: dt.date | None = None) -> dict[int, clock.ClockState | None]:
     """The clock of each case, from one query for all their events (lists show days left)."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     ids = [c.pk for c in cases]
     events: dict[int, list[clock.Event]] = defaultdict(list)
     for case_id, kind, on, days in (
@@ -135,3 +134,12 @@ def personal_data_for_member(member) -> list[dict]:
         }
         for c in rows
     ]
+
+
+def mediator_loads(body_ids) -> dict[int, int]:
+    """Open cases per active mediator of the given bodies, in one query (the load is derived)."""
+    return dict(
+        Mediator.objects.filter(body_id__in=list(body_ids), is_active=True)
+        .annotate(load=Count("cases", filter=Q(cases__status__in=OPEN_STATES)))
+        .values_list("pk", "load")
+    )

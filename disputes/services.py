@@ -116,7 +116,7 @@ def _require_work(actor, case: Case) -> None:
 
 
 def _today() -> dt.date:
-    return timezone.localdate()
+    return clock.today()
 
 
 def _reason(reason: str, field: str, message) -> str:

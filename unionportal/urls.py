@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from activity.api import api_urlpatterns as activity_api
 from core.api import api_not_found
 from core.attachments.api import api_urlpatterns as attachments_api
+from disputes.api import api_urlpatterns as disputes_api
 from members.api import api_urlpatterns as members_api
 from members.urls import public_urlpatterns as members_public
 from members.urls import selfservice_urlpatterns as members_selfservice
@@ -19,6 +20,7 @@ api_v1 = [
     *activity_api,
     *members_api,
     *attachments_api,
+    *disputes_api,
 ]
 
 urlpatterns = [

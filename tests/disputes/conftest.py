@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from disputes import services
+from disputes import clock, services
 from disputes.models import BodyKind, DisputeKind, Mediator
 from tests.conftest import _staff
 from tests.factories import make_id_number
@@ -71,7 +71,7 @@ def freeze_today(monkeypatch):
     """Pin 'today' of the services (2026: the last year the holiday calendar knows)."""
 
     def pin(day):
-        monkeypatch.setattr(services, "_today", lambda: day)
+        monkeypatch.setattr(clock, "today", lambda: day)
         return day
 
     pin(D(2026, 11, 10))

@@ -153,9 +153,9 @@ def outsider_clients(outsider, sides):
     return _clients({"outsider": outsider})["outsider"]
 
 
-def check_api_writes(sides, outsider, api) -> tuple[int, int]:
+def check_api_writes(sides, outsider, api, ids=None) -> tuple[int, int]:
     """The API half of the harness; returns (object routes refused, body routes refused)."""
-    ids = _out_of_reach_ids(sides, outsider)
+    ids = _out_of_reach_ids(sides, outsider) if ids is None else ids
     assert len(ids) >= 3, ids
     before = snapshot()
     by_object, by_body = 0, 0
@@ -180,21 +180,28 @@ def test_the_outsider_can_write_nothing_of_the_other_subtree_through_the_api(sid
     assert by_object >= 20 and by_body >= 8, (by_object, by_body)
 
 
-def test_the_write_harness_catches_a_write_outside_the_reach(sides, outsider, outsider_clients, monkeypatch):
-    """Break scoping on purpose for one model: Member.objects.for_user forgets the reach. The
-    黄浦 clerk then finds 浦东's member and acts on it (or gets a 403 instead of the 404):
-    the same walk must fail."""
-    from core.scoping import ScopedQuerySet
-    from members.models import Member
+def test_the_write_harness_catches_a_write_outside_the_reach(sides, tree, outsider, outsider_clients, monkeypatch):
+    """Break the scoping rule on purpose: the 黄浦 clerk's reach leaks into 浦东. The clerk
+    then finds 浦东's objects and acts on them (or gets a 403 instead of the 404): the same
+    walk must fail.
 
-    real = ScopedQuerySet.for_user
+    (Breaking only Member.objects.for_user, as this test first did, changes nothing the
+    API sees: the member routes and services check the reach themselves. The test passed
+    only because the broken rule also hid the member's id from the walk, leaving fewer
+    than 3 ids, which the walk's own length check refused.)"""
+    from core import scoping
 
-    def broken(self, user, capability="view"):
-        return self.all() if self.model is Member else real(self, user, capability)
+    ids = _out_of_reach_ids(sides, outsider)  # chosen with the real rule
+    real = scoping.reach_paths
+    leaked = tree["pudong"].path
 
-    monkeypatch.setattr(ScopedQuerySet, "for_user", broken)
+    def broken(user, capability="view"):
+        reach = real(user, capability)
+        return (*reach, leaked) if user == outsider and reach else reach
+
+    monkeypatch.setattr(scoping, "reach_paths", broken)
     with pytest.raises(AssertionError):
-        check_api_writes(sides, outsider, outsider_clients[0])
+        check_api_writes(sides, outsider, outsider_clients[0], ids=ids)
 
 
 def test_the_outsider_can_write_nothing_of_the_other_subtree_on_staff_pages(sides, outsider, outsider_clients):
