@@ -65,6 +65,10 @@ class ClockState:
         return self.days_left is not None and self.days_left < 0
 
     @property
+    def overdue_days(self) -> int:
+        return -self.days_left if self.overdue else 0
+
+    @property
     def warning(self) -> bool:
         return not self.overdue and self.started_on is not None and self.elapsed_days >= WARNING_DAY
 
