@@ -259,4 +259,6 @@ DEMO_LOGINS = (
     DemoLogin("pudong", "浦东新区总工会经办人", "310115", "clerk"),
     DemoLogin("huangpu", "黄浦区总工会经办人", "310101", "clerk"),
     DemoLogin("street", "陆家嘴街道总工会经办人", "陆家嘴街道总工会", "clerk"),
+    # A mediator of the 陆家嘴 street mediation centre (disputes.demo makes the Mediator row).
+    DemoLogin("mediator", "陆家嘴街道劳动争议调解中心调解员", "陆家嘴街道总工会", "mediator"),
 )

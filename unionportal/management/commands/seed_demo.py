@@ -8,6 +8,7 @@ import random
 
 from django.core.management.base import BaseCommand, CommandError
 
+from disputes.demo import seed_disputes
 from members.demo import seed_members
 from organizations.demo import DEMO_LOGINS, DEMO_PASSWORD, MAX_SCALE, DemoBuilder
 from organizations.services import coverage_refresh
@@ -22,6 +23,7 @@ LABELS = {
     "members": "会员",
     "applications": "入会申请",
     "transfers": "转接申请",
+    "dispute_cases": "调解案件",
 }
 
 
@@ -51,6 +53,7 @@ class Command(BaseCommand):
         created = DemoBuilder(scale=scale, reset_passwords=reset_passwords, log=log).run()
         seconds = created.pop("seconds", 0)
         created.update(seed_members(rng=random.Random(2026), scale=scale))
+        created.update(seed_disputes(rng=random.Random(2612)))
         if created.get("members"):
             coverage_refresh()  # the summaries the builder made counted no members yet
         if any(created.values()):
