@@ -76,6 +76,9 @@ FILE_ROUTES = [
     Route("my-card-pdf", "pdf", actor="member_worker"),
     # The worker's own data, in full, to the worker (data-subject access; audited).
     Route("my-data-export", "json", actor="member_worker", method="post", full=True),
+    # The mediation agreement: names and claims, never the applicants' ID numbers.
+    Route("dispute-agreement-pdf", "pdf", pk="dispute_case"),
+    Route("api:dispute-case-agreement-pdf", "pdf", pk="dispute_case", api=True),
 ]
 
 # Files written without a URL of their own (built by a service, sent or stored elsewhere).
@@ -143,7 +146,33 @@ def seeded(tree, owner, django_capture_on_commit_callbacks, tmp_path, settings):
     assert job.status == ImportJob.Status.SUCCEEDED, job.message
     assert (job.created_count, job.error_count) == (1, 1) and job.error_path
     code = member_services.join_code_create(actor=owner, union=union, label='=HYPERLINK("http://x")')
-    return {"job": job, "code": code}
+    return {"job": job, "code": code, "dispute_case": _dispute_case_with_agreement(tree, owner)}
+
+
+def _dispute_case_with_agreement(tree, owner):
+    """A case whose applicant carries a seeded ID number: the agreement PDF must not print it."""
+    from disputes import services as dispute_services
+
+    body = dispute_services.body_create(
+        actor=owner, organization=tree["lujiazui"], name="陆家嘴街道劳动争议调解中心", kind="street"
+    )
+    dispute_services.mediator_add(
+        actor=owner, body=body, user=owner, name="调解员", employment="full_time", is_head=True
+    )
+    case = dispute_services.case_receive(
+        actor=owner,
+        body=body,
+        channel="walk_in",
+        kind="wages",
+        facts="拖欠工资",
+        claims=[{"description": PAYLOAD_NAMES[0], "amount": "1000"}],
+        applicants=[{"name": PAYLOAD_NAMES[1], "id_number": SEEDED_IDS[0], "mobile": SEEDED_MOBILES[0]}],
+        respondent_name="某公司",
+    )
+    dispute_services.case_accept(case=case, actor=owner)
+    dispute_services.case_assign(case=case, actor=owner)
+    dispute_services.agreement_make(case=case, actor=owner, signed_by_applicants=True, signed_by_respondent=True)
+    return case
 
 
 @pytest.fixture
