@@ -78,6 +78,9 @@ def clocks_for(cases, *, today: dt.date | None = None) -> dict[int, clock.ClockS
         events[case_id].append(clock.Event(kind, on, days))
     out = {}
     for c in cases:
+        if c.status not in OPEN_STATES:
+            out[c.pk] = None  # the clock stops once the case leaves mediation
+            continue
         try:
             out[c.pk] = clock.clock_state(events[c.pk], today=today, court_deadline=c.court_return_deadline)
         except CalendarUnavailable:
@@ -107,7 +110,7 @@ def district_overview(user) -> dict:
     avg = totals.pop("avg_days")
     totals["average_days"] = round(avg.days + avg.seconds / 86400, 1) if isinstance(avg, dt.timedelta) else avg
     totals["by_kind"] = by_kind
-    open_cases = list(qs.filter(status__in=OPEN_STATES).only("pk", "court_return_deadline"))
+    open_cases = list(qs.filter(status__in=OPEN_STATES).only("pk", "status", "court_return_deadline"))
     clocks = clocks_for(open_cases)
     totals["overdue"] = sum(1 for s in clocks.values() if s is not None and s.overdue)
     return totals

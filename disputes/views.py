@@ -95,7 +95,8 @@ def case_detail(request, pk: int):
         facts = selectors.case_facts(request.user, case)
         log_action(actor=request.user, action="dispute.facts_viewed", target=case)
     try:
-        state = services.case_clock(case) if case.track == Case.Track.MEDIATION else None
+        running = case.track == Case.Track.MEDIATION and case.status in OPEN_STATES
+        state = services.case_clock(case) if running else None
         calendar_missing = False
     except SERVICE_ERRORS:
         state, calendar_missing = None, True
