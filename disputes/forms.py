@@ -22,7 +22,9 @@ class AgreementForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("双方、请求事项和金额由系统按案件生成；这里只写双方约定的履行方式和期限。"),
     )
-    effective_on = forms.DateField(label=_("生效日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    effective_on = forms.DateField(
+        label=_("生效日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     signed_by_applicants = forms.BooleanField(label=_("申请人已签字"), required=False)
     signed_by_respondent = forms.BooleanField(label=_("被申请人已签字"), required=False)
     signed_by_mediator = forms.BooleanField(label=_("调解员已签字"), required=False)
@@ -36,7 +38,9 @@ class ActionForm(forms.Form):
     """The small forms on the case page: which fields matter depends on the action."""
 
     reason = forms.CharField(label=_("理由"), max_length=200, required=False)
-    on = forms.DateField(label=_("日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    on = forms.DateField(
+        label=_("日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     days = forms.IntegerField(label=_("延长天数"), required=False)
     both_parties_consent = forms.BooleanField(label=_("双方当事人均同意延长"), required=False)
     mediator = forms.IntegerField(label=_("承办调解员"), required=False)
