@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -143,7 +144,7 @@ def clock_state(events: Iterable[Event], *, today: dt.date, court_deadline: dt.d
         return ClockState(None, None, court_deadline, court_deadline, False, 0, 0, 0, _left(court_deadline, today))
     paused = paused_days(events, today)
     extended = sum(e.days for e in events if e.kind == EXTEND)
-    statutory = calendar.period_end(start, MEDIATION_DAYS + extended + paused)
+    statutory = _period_end(start, MEDIATION_DAYS + extended + paused)
     deadline = min(statutory, court_deadline) if court_deadline else statutory
     elapsed = max(0, (today - start).days - paused)
     suspended = _is_suspended(events)
@@ -165,6 +166,12 @@ def clock_state(events: Iterable[Event], *, today: dt.date, court_deadline: dt.d
         elapsed_days=elapsed,
         days_left=days_left,
     )
+
+
+@lru_cache(maxsize=4096)
+def _period_end(start: dt.date, days: int) -> dt.date:
+    # Lists derive hundreds of clocks that share start dates; the calendar is fixed per process.
+    return calendar.period_end(start, days)
 
 
 def _left(deadline: dt.date | None, today: dt.date) -> int | None:

@@ -160,3 +160,28 @@ def test_lists_do_not_query_per_row(bodies, mediators, district_admin, freeze_to
             receive(district_admin, bodies["pudong"], workers_involved=1 + Case.objects.count())
 
     assert_list_queries(client_for(district_admin), [URL, "/api/v1/dispute-bodies/"], grow)
+
+
+def test_the_overview_counts_overdue_cases_including_a_past_court_date(bodies, mediators, district_admin, freeze_today):
+    from disputes import services
+
+    late = receive(district_admin, bodies["pudong"], received_on=dt.date(2026, 10, 20))
+    services.case_accept(case=late, actor=district_admin)
+    court = receive(
+        district_admin,
+        bodies["pudong"],
+        channel="court_entrusted",
+        court_name="浦东法院",
+        court_reference="（2026）沪0115民初1号",
+        court_return_deadline=dt.date(2026, 11, 9),
+        received_on=dt.date(2026, 11, 5),
+    )
+    services.case_accept(case=court, actor=district_admin)
+    on_time = receive(district_admin, bodies["pudong"], received_on=dt.date(2026, 11, 2))
+    services.case_accept(case=on_time, actor=district_admin)
+    paused = receive(district_admin, bodies["pudong"], received_on=dt.date(2026, 10, 20))
+    services.case_accept(case=paused, actor=district_admin)
+    services.case_assign(case=paused, actor=district_admin)
+    services.clock_suspend(case=paused, actor=district_admin, reason="鉴定", on=dt.date(2026, 10, 21))
+    overview = client_for(district_admin).get("/api/v1/dispute-overview/").json()
+    assert overview["overdue"] == 2  # the late one and the court one; the paused one is not
