@@ -5,3 +5,19 @@ from django.utils.translation import gettext_lazy as _
 class DisputesConfig(AppConfig):
     name = "disputes"
     verbose_name = _("劳动争议调解")
+
+    def ready(self):
+        from core.crypto import register_encrypted_field
+        from members.selectors import register_personal_data_section
+        from organizations.services import register_path_copy
+
+        from . import selectors
+        from .models import Case, CaseParty, EnterpriseRisk, MediationBody, Mediator
+
+        # Moving an organisation rewrites every copy of its path in the same transaction.
+        for model in (MediationBody, Mediator, Case, EnterpriseRisk):
+            register_path_copy(model, "org_path")
+        # Dispute facts and applicants' ID numbers are Fernet tokens: rotate_field_keys re-encrypts them.
+        register_encrypted_field(Case, "facts_enc")
+        register_encrypted_field(CaseParty, "id_number_enc")
+        register_personal_data_section("disputes", selectors.personal_data_for_member)

@@ -38,6 +38,10 @@ app.conf.beat_schedule = {
         "task": "projects.tasks.expire_offers",
         "schedule": crontab(minute="*/5"),
     },
+    "disputes-risk-recompute": {
+        "task": "disputes.risk_recompute",
+        "schedule": crontab(hour=2, minute=23),
+    },
     "organizations-refresh-coverage": {
         "task": "organizations.tasks.refresh_coverage_summaries",
         "schedule": crontab(minute="*/30"),

@@ -407,6 +407,10 @@ SPECTACULAR_SETTINGS = {
         "JoinApplicationStatusEnum": "members.models.JoinApplication.Status",
         "TransferStatusEnum": "members.models.Transfer.Status",
         "ImportJobStatusEnum": "members.models.ImportJob.Status",
+        "RoleEnum": "organizations.models.Role",
+        "DisputeKindEnum": "disputes.models.DisputeKind",
+        "DisputeCaseStatusEnum": "disputes.models.Case.Status",
+        "DisputePartyRoleEnum": "disputes.models.CaseParty.Role",
     },
 }
 

@@ -7,6 +7,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from activity.api import api_urlpatterns as activity_api
 from core.api import api_not_found
 from core.attachments.api import api_urlpatterns as attachments_api
+from disputes.api import api_urlpatterns as disputes_api
+from disputes.urls import selfservice_urlpatterns as disputes_selfservice
 from members.api import api_urlpatterns as members_api
 from members.urls import public_urlpatterns as members_public
 from members.urls import selfservice_urlpatterns as members_selfservice
@@ -22,6 +24,7 @@ api_v1 = [
     *members_api,
     *attachments_api,
     *projects_api,
+    *disputes_api,
 ]
 
 urlpatterns = [
@@ -30,10 +33,12 @@ urlpatterns = [
     path("accounts/otp/", include("organizations.otp_urls")),
     path("members/", include("members.urls")),
     path("projects/", include("projects.urls")),
+    path("disputes/", include("disputes.urls")),
     path("", include("core.attachments.urls")),
     *members_public,
     *members_selfservice,
     *projects_selfservice,
+    *disputes_selfservice,
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -261,4 +261,6 @@ DEMO_LOGINS = (
     DemoLogin("huangpu", "黄浦区总工会经办人", "310101", "clerk"),
     DemoLogin("street", "陆家嘴街道总工会经办人", "陆家嘴街道总工会", "clerk"),
     DemoLogin("projects", "市总工会项目专员", "city", "project_officer"),
+    # A mediator of the 陆家嘴 street mediation centre (disputes.demo makes the Mediator row).
+    DemoLogin("mediator", "陆家嘴街道劳动争议调解中心调解员", "陆家嘴街道总工会", "mediator"),
 )

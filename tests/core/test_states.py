@@ -10,6 +10,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 
 import core.approvals  # noqa: F401  (declares the ApprovalRun machine)
+import disputes.models
+import disputes.services  # declares the Case machine
 import members.services  # noqa: F401  (declares the member machines)
 from activity.models import AuditEvent
 from core import selectors as core_selectors
@@ -43,7 +45,32 @@ def _run(tree, owner):
     return approval_start(obj=tree["pd_union"], code="test.chain", actor=owner, org_path=tree["pd_union"].path)
 
 
-FACTORIES = {Membership: _membership, JoinApplication: _application, Transfer: _transfer, ApprovalRun: _run}
+def _dispute_case(tree, owner):
+    from disputes.models import BodyKind, Case
+    from tests.factories import make_id_number
+
+    body = disputes.services.body_create(
+        actor=owner, organization=tree["lujiazui"], name="陆家嘴街道劳动争议调解中心", kind=BodyKind.STREET
+    )
+    return disputes.services.case_receive(
+        actor=owner,
+        body=body,
+        channel=Case.Channel.WALK_IN,
+        kind="wages",
+        facts="拖欠工资",
+        claims=[{"description": "工资", "amount": "100"}],
+        applicants=[{"name": "张三", "id_number": make_id_number()}],
+        respondent_name="某公司",
+    )
+
+
+FACTORIES = {
+    Membership: _membership,
+    JoinApplication: _application,
+    Transfer: _transfer,
+    ApprovalRun: _run,
+    disputes.models.Case: _dispute_case,
+}
 FACTORIES.update(PROJECT_FACTORIES)
 CASES = [
     pytest.param(m.model, a, b, id=f"{m.model.__name__}:{a}->{b}")

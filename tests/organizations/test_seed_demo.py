@@ -179,7 +179,7 @@ def test_it_refreshes_the_coverage_figures(city):
     assert summary.unionized_enterprises == Enterprise.objects.filter(union__isnull=False).count()
 
 
-@pytest.mark.parametrize("username", ["admin", "city", "pudong", "huangpu", "street"])
+@pytest.mark.parametrize("username", ["admin", "city", "pudong", "huangpu", "street", "mediator"])
 def test_it_creates_logins_that_sign_in_with_the_demo_password(city, username):
     request = RequestFactory().post("/accounts/login/")
     user = authenticate(request, username=username, password=DEMO_PASSWORD)

@@ -130,7 +130,66 @@ def _populate_projects(tree, side, mark, objects, actor):
     objects += [demand, project, session, enrolment, line, request]
 
 
-POPULATORS = [_populate_organizations, _populate_members, _populate_attachments, _populate_projects]
+def _populate_disputes(tree, side, mark, objects, actor):
+    """A mediation centre, a mediator and cases (one agreed, with a session) carrying the marker."""
+    import datetime as dt
+
+    from disputes import services as dispute_services
+    from organizations.models import Enterprise, RoleAssignment
+    from tests.factories import UserFactory, make_id_number
+
+    street = tree["lujiazui"] if side == "pd" else tree["nanjing"]
+    ent = next(o for o in objects if isinstance(o, Enterprise))
+    body = dispute_services.body_create(actor=actor, organization=street, name=f"{mark}调解中心", kind="street")
+    user = UserFactory(username=f"{side}_marked_mediator")
+    RoleAssignment.objects.create(user=user, organization=street, role="mediator")
+    mediator = dispute_services.mediator_add(
+        actor=actor, body=body, user=user, name=f"{mark}调解员", employment="full_time", is_head=True
+    )
+    cases = []
+    for i in range(2):
+        cases.append(
+            dispute_services.case_receive(
+                actor=actor,
+                body=body,
+                channel="court_delegated",
+                court_name=f"{mark}法院",
+                court_reference=f"{mark}民初{i}号",
+                court_return_deadline=dt.date(2026, 11, 30),
+                kind="wages",
+                facts=f"{mark}事实",
+                claims=[{"description": f"{mark}工资", "amount": "1000"}],
+                applicants=[{"name": f"{mark}申请人{i}", "id_number": make_id_number()}],
+                respondent_enterprise=ent,
+                workers_involved=12,
+                received_on=dt.date(2026, 11, 2),
+            )
+        )
+    case = dispute_services.case_accept(case=cases[0], actor=actor)
+    case = dispute_services.case_assign(case=case, actor=actor, mediator=mediator)
+    dispute_services.session_record(
+        case=case,
+        actor=actor,
+        held_at=dt.datetime(2026, 11, 3, 9, tzinfo=dt.UTC),
+        place=f"{mark}调解室",
+        attendees=mark,
+    )
+    agreement = dispute_services.agreement_make(
+        case=case, actor=actor, terms=f"{mark}条款", signed_by_applicants=True, signed_by_respondent=True
+    )
+    dispute_services.enterprise_risk_recompute()
+    from disputes.models import EnterpriseRisk
+
+    objects += [body, mediator, *cases, agreement, EnterpriseRisk.objects.get(enterprise=ent)]
+
+
+POPULATORS = [
+    _populate_organizations,
+    _populate_members,
+    _populate_attachments,
+    _populate_projects,
+    _populate_disputes,
+]
 
 
 @pytest.fixture

@@ -79,6 +79,9 @@ FILE_ROUTES = [
     Route("my-data-export", "json", actor="member_worker", method="post", full=True),
     # The same copy as a PDF for people (issue 15): in full, to the worker alone (audited).
     Route("my-data-pdf", "pdf", actor="member_worker", method="post", full=True),
+    # The mediation agreement: names and claims, never the applicants' ID numbers.
+    Route("dispute-agreement-pdf", "pdf", pk="dispute_case"),
+    Route("api:dispute-case-agreement-pdf", "pdf", pk="dispute_case", api=True),
 ]
 
 # Files written without a URL of their own (built by a service, sent or stored elsewhere).
@@ -149,7 +152,38 @@ def seeded(tree, owner, django_capture_on_commit_callbacks, tmp_path, settings):
     from tests.projects.machines import evaluated_project
 
     evaluation = evaluated_project(tree, owner, title=PAYLOAD_NAMES[0])
-    return {"job": job, "code": code, "evaluation": evaluation}
+    return {
+        "job": job,
+        "code": code,
+        "evaluation": evaluation,
+        "dispute_case": _dispute_case_with_agreement(tree, owner),
+    }
+
+
+def _dispute_case_with_agreement(tree, owner):
+    """A case whose applicant carries a seeded ID number: the agreement PDF must not print it."""
+    from disputes import services as dispute_services
+
+    body = dispute_services.body_create(
+        actor=owner, organization=tree["lujiazui"], name="陆家嘴街道劳动争议调解中心", kind="street"
+    )
+    dispute_services.mediator_add(
+        actor=owner, body=body, user=owner, name="调解员", employment="full_time", is_head=True
+    )
+    case = dispute_services.case_receive(
+        actor=owner,
+        body=body,
+        channel="walk_in",
+        kind="wages",
+        facts="拖欠工资",
+        claims=[{"description": PAYLOAD_NAMES[0], "amount": "1000"}],
+        applicants=[{"name": PAYLOAD_NAMES[1], "id_number": SEEDED_IDS[0], "mobile": SEEDED_MOBILES[0]}],
+        respondent_name="某公司",
+    )
+    dispute_services.case_accept(case=case, actor=owner)
+    dispute_services.case_assign(case=case, actor=owner)
+    dispute_services.agreement_make(case=case, actor=owner, signed_by_applicants=True, signed_by_respondent=True)
+    return case
 
 
 @pytest.fixture

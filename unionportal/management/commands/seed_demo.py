@@ -8,6 +8,7 @@ import random
 
 from django.core.management.base import BaseCommand, CommandError
 
+from disputes.demo import seed_disputes
 from members.demo import seed_members
 from organizations.demo import DEMO_LOGINS, DEMO_PASSWORD, MAX_SCALE, DemoBuilder
 from organizations.services import coverage_refresh
@@ -25,6 +26,7 @@ LABELS = {
     "transfers": "转接申请",
     "projects": "服务项目",
     "demands": "职工需求",
+    "dispute_cases": "调解案件",
 }
 
 
@@ -55,6 +57,8 @@ class Command(BaseCommand):
         seconds = created.pop("seconds", 0)
         created.update(seed_members(rng=random.Random(2026), scale=scale))
         created.update(seed_projects())
+
+        created.update(seed_disputes(rng=random.Random(2612)))
         if created.get("members"):
             coverage_refresh()  # the summaries the builder made counted no members yet
         if any(created.values()):

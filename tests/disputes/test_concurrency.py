@@ -1,0 +1,66 @@
+"""Two clerks acting on the same case at once (PostgreSQL row locks; skipped on SQLite)."""
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connections
+
+from core.errors import DomainError
+from core.models import TransitionRecord
+from disputes import services
+from disputes.models import Case, ClockEvent
+from tests.disputes.conftest import receive
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _race(n, fn):
+    barrier = threading.Barrier(n)
+    results, errors = [], []
+
+    def run(i):
+        try:
+            barrier.wait()
+            results.append(fn(i))
+        except Exception as exc:  # collected and asserted on by the test
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, errors
+
+
+def test_two_clerks_assigning_at_once_one_wins_cleanly(postgres_only, bodies, mediators, district_admin, freeze_today):
+    case = receive(district_admin, bodies["pudong"])
+    services.case_accept(case=case, actor=district_admin)
+    choices = [mediators["wages"], mediators["other"]]
+    clerks = [district_admin, mediators["head"].user]
+
+    results, errors = _race(2, lambda i: services.case_assign(case=case, actor=clerks[i], mediator=choices[i]))
+    assert len(results) == 1 and len(errors) == 1
+    assert isinstance(errors[0], DomainError)
+    case.refresh_from_db()
+    assert case.status == Case.Status.ASSIGNED and case.mediator == results[0].mediator
+    assert TransitionRecord.objects.filter(object_id=str(case.pk), to_state="assigned").count() == 1
+
+
+def test_two_clerks_suspending_at_once_leave_one_suspension(
+    postgres_only, bodies, mediators, district_admin, freeze_today
+):
+    case = receive(district_admin, bodies["pudong"])
+    services.case_accept(case=case, actor=district_admin)
+    services.case_assign(case=case, actor=district_admin)
+    clerks = [district_admin, mediators["head"].user]
+
+    results, errors = _race(
+        2, lambda i: services.clock_suspend(case=case, actor=clerks[i], reason=f"原因{i}", on=dt.date(2026, 11, 5))
+    )
+    assert len(results) == 1 and len(errors) == 1
+    assert "已经中止" in str(errors[0])
+    assert ClockEvent.objects.filter(case=case, kind="suspend").count() == 1
