@@ -19,6 +19,7 @@ from core.models import ApprovalRun, TransitionRecord
 from core.states import StateMachine, machine_for, machines, transition
 from members import services
 from members.models import JoinApplication, Membership, Transfer
+from tests.assistance import factories as aid_factories
 from tests.factories import make_member
 from tests.members.pages_helpers import submit_application
 
@@ -43,6 +44,7 @@ def _run(tree, owner):
 
 
 FACTORIES = {Membership: _membership, JoinApplication: _application, Transfer: _transfer, ApprovalRun: _run}
+FACTORIES.update(aid_factories.FACTORIES)
 CASES = [
     pytest.param(m.model, a, b, id=f"{m.model.__name__}:{a}->{b}")
     for m in sorted(machines(), key=lambda m: m.model.__name__)
