@@ -31,6 +31,7 @@ CAMPAIGN_STATES = StateMachine(
 )
 KIND_OF = {Campaign.Kind.WARMTH: AidKind.WARMTH, Campaign.Kind.EDUCATION: AidKind.EDUCATION}
 PROGRESS_EVERY = 50
+RUN_CAMPAIGN_TASK = "assistance.tasks.run_campaign"
 
 
 @transaction.atomic
@@ -77,9 +78,8 @@ def campaign_start(*, actor, campaign: Campaign) -> Campaign:
         action="aid.campaign_started",
         fields={"progress_total": campaign_files(campaign).count(), "progress_done": 0, "message": ""},
     )
-    from ..tasks import run_campaign
-
-    enqueue(run_campaign, campaign.pk)
+    # By name: the task module imports this one (no import cycle).
+    enqueue(RUN_CAMPAIGN_TASK, campaign.pk)
     return campaign
 
 

@@ -2,7 +2,6 @@
 
 import datetime as dt
 
-
 from assistance import services
 from assistance.models import AidKind, Budget, FileStatus, FundSource, HardshipFile, Tier
 from tests.factories import make_member
