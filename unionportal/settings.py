@@ -396,6 +396,11 @@ SPECTACULAR_SETTINGS = {
         "JoinApplicationStatusEnum": "members.models.JoinApplication.Status",
         "TransferStatusEnum": "members.models.Transfer.Status",
         "ImportJobStatusEnum": "members.models.ImportJob.Status",
+        "AidKindEnum": "assistance.models.AidKind",
+        "AidFileStatusEnum": "assistance.models.FileStatus",
+        "AidGrantStatusEnum": "assistance.models.GrantStatus",
+        "AidCampaignKindEnum": "assistance.models.Campaign.Kind",
+        "AidCampaignStatusEnum": "assistance.models.Campaign.Status",
     },
 }
 

@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from activity.api import api_urlpatterns as activity_api
+from assistance.api import api_urlpatterns as assistance_api
 from core.api import api_not_found
 from core.attachments.api import api_urlpatterns as attachments_api
 from members.api import api_urlpatterns as members_api
@@ -19,6 +20,7 @@ api_v1 = [
     *activity_api,
     *members_api,
     *attachments_api,
+    *assistance_api,
 ]
 
 urlpatterns = [

@@ -540,6 +540,7 @@ def notice_start(
 @transaction.atomic
 def objection_record(*, actor, notice: PublicNotice, received_on: dt.date, content: str) -> Objection:
     require(actor, AID_MANAGE, notice.org_path)
+    notice = PublicNotice.objects.select_related("file").get(pk=notice.pk)  # the file as it is now
     if notice.file.status != FS.NOTICE or notice.closed_at:
         raise DomainError(_("公示已结束，不能再登记异议。"))
     if not (content or "").strip():

@@ -13,13 +13,16 @@ import pytest
 from django.apps import apps
 from drf_spectacular.generators import SchemaGenerator
 
+from core.scoping import ScopedQuerySet
+
 from .conftest import PD_MARK
 from .test_scope_leaks import PUBLIC_PREFIXES, _clients, _expand, _page_paths
 
 WRITE_METHODS = ("post", "put", "patch", "delete")
+_REAL_FOR_USER = ScopedQuerySet.for_user
 # Self-service, sign-in and language routes act on the signed-in person, not on staff objects.
 NOT_STAFF_WRITES = ("/me/", "/accounts/", "/i18n/")
-SNAPSHOT_APPS = ("organizations", "members", "activity", "reports", "core")
+SNAPSHOT_APPS = ("organizations", "members", "activity", "reports", "core", "assistance")
 
 
 def snapshot() -> dict[str, str]:
@@ -51,7 +54,14 @@ def _out_of_reach_ids(sides, outsider):
         if model._meta.label == "activity.AuditEvent":
             continue
         if hasattr(model._default_manager, "for_user"):
-            visible |= set(model._default_manager.for_user(outsider).values_list("pk", flat=True))
+            # By the true rule, even while a test breaks for_user: a broken scope must not
+            # hide its own victims from the walk (and the ids must not pass vacuously).
+            qs = model._default_manager.all()
+            own = [
+                c.__dict__["for_user"] for c in type(qs).__mro__ if c is not ScopedQuerySet and "for_user" in c.__dict__
+            ]
+            for_user = own[0] if own else _REAL_FOR_USER
+            visible |= set(for_user(qs, outsider).values_list("pk", flat=True))
     return sorted({o.pk for o in sides["pd"] if isinstance(o.pk, int)} - visible)
 
 
@@ -184,13 +194,16 @@ def test_the_write_harness_catches_a_write_outside_the_reach(sides, outsider, ou
     """Break scoping on purpose for one model: Member.objects.for_user forgets the reach. The
     黄浦 clerk then finds 浦东's member and acts on it (or gets a 403 instead of the 404):
     the same walk must fail."""
-    from core.scoping import ScopedQuerySet
+    from assistance.models import HardshipFile
     from members.models import Member
 
     real = ScopedQuerySet.for_user
+    # The member services re-check the reach themselves (a 404 either way), so a broken
+    # Member scope alone is invisible to the walk; the aid file's reveal trusts its selector.
+    broken_models = (Member, HardshipFile)
 
     def broken(self, user, capability="view"):
-        return self.all() if self.model is Member else real(self, user, capability)
+        return self.all() if self.model in broken_models else real(self, user, capability)
 
     monkeypatch.setattr(ScopedQuerySet, "for_user", broken)
     with pytest.raises(AssertionError):
