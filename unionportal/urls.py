@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from activity.api import api_urlpatterns as activity_api
 from assistance.api import api_urlpatterns as assistance_api
+from assistance.urls import selfservice_urlpatterns as assistance_selfservice
 from core.api import api_not_found
 from core.attachments.api import api_urlpatterns as attachments_api
 from members.api import api_urlpatterns as members_api
@@ -28,9 +29,11 @@ urlpatterns = [
     path("audit/", include("activity.urls")),
     path("accounts/otp/", include("organizations.otp_urls")),
     path("members/", include("members.urls")),
+    path("aid/", include("assistance.urls")),
     path("", include("core.attachments.urls")),
     *members_public,
     *members_selfservice,
+    *assistance_selfservice,
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

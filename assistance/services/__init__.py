@@ -11,12 +11,16 @@ from .campaigns import (
 )
 from .common import yuan
 from .files import (
+    DOCUMENT_KINDS,
     FILE_STATES,
     aid_chains_ensure,
     compute_tier,
+    documents_missing,
+    documents_needed,
     emergency_aid,
     file_close,
     file_decide,
+    file_document_add,
     file_open,
     file_review_finish,
     file_review_start,
@@ -62,7 +66,11 @@ __all__ = [
     "compute_tier",
     "emergency_aid",
     "file_close",
+    "DOCUMENT_KINDS",
+    "documents_missing",
+    "documents_needed",
     "file_decide",
+    "file_document_add",
     "file_open",
     "file_review_finish",
     "file_review_start",

@@ -693,6 +693,60 @@ def file_close(*, actor, file: HardshipFile, reason: str) -> HardshipFile:
     return transition(file, FS.CLOSED, actor=actor, action="aid.file_closed", reason=reason)
 
 
+# --- documents ---------------------------------------------------------------------------
+
+# The checklist: what every file needs, and what each cause adds.
+DOCUMENT_KINDS = {
+    "household_register": _("户口簿"),
+    "income_proof": _("收入证明"),
+    "employer_certificate": _("单位证明"),
+    "diagnosis": _("诊断证明"),
+    "disability_certificate": _("残疾证"),
+    "school_certificate": _("在学证明"),
+    "accident_proof": _("事故或灾害证明"),
+    "photo": _("家庭情况照片"),
+}
+ALWAYS_NEEDED = ("household_register", "income_proof", "employer_certificate")
+NEEDED_FOR_CAUSE = {
+    Cause.ILLNESS: ("diagnosis",),
+    Cause.DISABILITY: ("disability_certificate",),
+    Cause.SCHOOLING: ("school_certificate",),
+    Cause.ACCIDENT: ("accident_proof",),
+    Cause.DISASTER: ("accident_proof",),
+}
+
+
+def documents_needed(file: HardshipFile) -> list[str]:
+    kinds = list(ALWAYS_NEEDED)
+    for cause in file.causes:
+        kinds += [k for k in NEEDED_FOR_CAUSE.get(cause, ()) if k not in kinds]
+    return kinds
+
+
+def documents_missing(file: HardshipFile, present_kinds) -> list[str]:
+    """Labels of the checklist's documents not uploaded yet (what the worker is told)."""
+    present = set(present_kinds)
+    return [str(DOCUMENT_KINDS[k]) for k in documents_needed(file) if k not in present]
+
+
+def file_document_add(*, actor, file: HardshipFile, uploaded_file, kind: str):
+    """A document or photo for the file, by an aid officer in reach or by the worker on their
+    own file (vouched for here: the attachment kit then stores it as the system's upload)."""
+    from core.attachments.services import attachment_add
+
+    if kind not in DOCUMENT_KINDS:
+        raise ValidationError({"kind": _("请选择材料类别。")})
+    is_owner = file.member.user_id is not None and file.member.user_id == getattr(actor, "pk", None)
+    if is_owner:
+        if file.status not in OPEN_STATUSES:
+            raise DomainError(_("档案已结束，不能再上传材料。"))
+        attachment = attachment_add(owner=file, uploaded_file=uploaded_file, kind=kind, actor=None)
+        log_action(actor=actor, action="aid.document_added", target=file, data={"kind": kind})
+        return attachment
+    require(actor, AID_MANAGE, file.org_path)
+    return attachment_add(owner=file, uploaded_file=uploaded_file, kind=kind, actor=actor)
+
+
 # --- emergency aid -------------------------------------------------------------------------
 
 

@@ -42,3 +42,16 @@ def hp_aid(tree):
 @pytest.fixture
 def budget(tree, owner):
     return make_budget(owner, tree["pudong"])
+
+
+@pytest.fixture
+def member_worker(tree, owner):
+    """A worker account that is an active member of the 浦东 union (through an approved application)."""
+    from members import services
+    from members.models import JoinApplication, Member
+    from tests.members.pages_helpers import submit_application
+
+    code = services.join_code_create(actor=owner, union=tree["pd_union"])
+    app = submit_application(code, name="王小困", mobile="13700005678", password="Rider-pass-2024")
+    services.join_application_approve(actor=owner, application=JoinApplication.objects.get(pk=app.pk))
+    return Member.objects.select_related("user").get(mobile_masked="137****5678").user

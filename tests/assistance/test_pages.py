@@ -1,0 +1,96 @@
+"""Staff pages and the worker's own aid pages."""
+
+import datetime as dt
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from assistance.models import FileStatus, HardshipFile
+from members.models import Member
+
+from .helpers import open_file, registered, to_approving
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(user):
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+def test_staff_pages_render_and_filter(tree, standard, budget, pd_aid, hp_aid, street_aid):
+    file = registered(pd_aid, tree["pd_union"], budget)
+    waiting = to_approving(pd_aid, open_file(pd_aid, tree["pd_union"]), budget)
+    c = _client(pd_aid)
+    body = c.get("/aid/").content.decode()
+    assert file.number in body and waiting.number in body
+    body = c.get("/aid/?status=registered&tier=deep").content.decode()
+    assert file.number in body and waiting.number not in body
+    assert c.get("/aid/?review_due_before=2030-01-01").status_code == 200
+    detail = c.get(f"/aid/files/{file.pk}/").content.decode()
+    assert "人均月收入 1,050 元 &lt; 低保线 1,420 元 → 深度困难" in detail and "****" in detail
+    assert "已建档" in detail
+    assert "1050.00" in c.get(f"/aid/files/{file.pk}/?reveal=1").content.decode()
+    assert waiting.number in _client(street_aid).get("/aid/approvals/").content.decode()
+    assert "98,500.00" in c.get("/aid/budgets/").content.decode() or "98500" in c.get("/aid/budgets/").content.decode()
+    assert c.get("/aid/campaigns/").status_code == 200
+    assert _client(hp_aid).get(f"/aid/files/{file.pk}/").status_code == 404
+
+
+def test_investigation_form_and_decision(tree, standard, budget, pd_aid, street_aid):
+    file = open_file(pd_aid, tree["pd_union"])
+    c = _client(pd_aid)
+    r = c.post(
+        f"/aid/files/{file.pk}/investigation/", {"visited_on": "2030-01-01", "investigators": "甲、乙", "findings": "x"}
+    )
+    assert r.status_code == 400 and "调查日期不能晚于今天" in r.content.decode()
+    r = c.post(
+        f"/aid/files/{file.pk}/investigation/",
+        {"visited_on": dt.date.today().isoformat(), "investigators": "甲、乙", "findings": "属实"},
+    )
+    assert r.status_code == 302
+    r = c.post(f"/aid/files/{file.pk}/notice/", {"start": "2026-09-28", "working_days": "2", "budget": budget.pk})
+    assert r.status_code == 400 and "不得少于标准规定的 5 个工作日" in r.content.decode()
+    r = c.post(f"/aid/files/{file.pk}/notice/", {"start": "2026-09-28", "budget": budget.pk})
+    assert r.status_code == 302
+    c.post(f"/aid/files/{file.pk}/notice-close/")
+    r = _client(street_aid).post(
+        f"/aid/files/{file.pk}/decide/", {"decision": "approve", "opinion": "同意"}, follow=True
+    )
+    assert HardshipFile.objects.get(pk=file.pk).status == FileStatus.REGISTERED
+    assert "办理记录" in r.content.decode()
+
+
+def test_worker_applies_from_the_phone_and_is_told_what_is_missing(tree, standard, member_worker):
+    c = _client(member_worker)
+    assert "申请困难帮扶" in c.get("/me/aid/").content.decode()
+    r = c.post("/me/aid/", {"causes": ["illness"], "requested_kind": "living", "requested_amount": "1000"})
+    assert r.status_code == 302
+    member = Member.objects.get(user=member_worker)
+    c.post("/me/aid/household/", {"name": member.name, "relation": "self", "age": "35", "monthly_income": "1200"})
+    r = c.post(
+        "/me/aid/household/", {"name": "孩子", "relation": "child", "age": "10", "monthly_income": "-1"}, follow=True
+    )
+    assert "金额必须大于 0" in r.content.decode() or "金额" in r.content.decode()
+    page = c.get("/me/aid/").content.decode()
+    assert "诊断证明" in page and "户口簿" in page  # missing
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    r = c.post(
+        "/me/aid/documents/", {"kind": "photo", "file": SimpleUploadedFile("home.png", png, "image/png")}, follow=True
+    )
+    assert r.status_code == 200
+    r = c.post(
+        "/me/aid/documents/",
+        {"kind": "photo", "file": SimpleUploadedFile("x.exe", b"MZ" + b"\x00" * 50, "application/octet-stream")},
+        follow=True,
+    )
+    assert "home.png" in c.get("/me/aid/").content.decode()
+    file = HardshipFile.objects.get(member=member)
+    assert file.applied_by_worker and file.household.count() == 1
+
+
+def test_worker_and_anonymous_get_no_staff_pages(tree, worker):
+    assert Client().get("/aid/").status_code == 302
+    assert _client(worker).get("/aid/").status_code == 302
