@@ -259,4 +259,5 @@ DEMO_LOGINS = (
     DemoLogin("pudong", "浦东新区总工会经办人", "310115", "clerk"),
     DemoLogin("huangpu", "黄浦区总工会经办人", "310101", "clerk"),
     DemoLogin("street", "陆家嘴街道总工会经办人", "陆家嘴街道总工会", "clerk"),
+    DemoLogin("aidofficer", "浦东新区总工会帮扶专员", "310115", "aid_officer"),
 )

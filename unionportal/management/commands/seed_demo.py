@@ -8,6 +8,7 @@ import random
 
 from django.core.management.base import BaseCommand, CommandError
 
+from assistance.demo import seed_aid
 from members.demo import seed_members
 from organizations.demo import DEMO_LOGINS, DEMO_PASSWORD, MAX_SCALE, DemoBuilder
 from organizations.services import coverage_refresh
@@ -22,6 +23,7 @@ LABELS = {
     "members": "会员",
     "applications": "入会申请",
     "transfers": "转接申请",
+    "aid_files": "困难职工档案",
 }
 
 
@@ -53,6 +55,7 @@ class Command(BaseCommand):
         created.update(seed_members(rng=random.Random(2026), scale=scale))
         if created.get("members"):
             coverage_refresh()  # the summaries the builder made counted no members yet
+        created.update(seed_aid())
         if any(created.values()):
             parts = "、".join(f"{LABELS.get(k, k)} {v}" for k, v in created.items() if v)
             self.stdout.write(self.style.SUCCESS(f"演示数据已建立（规模 {scale}，用时 {seconds} 秒）：新建 {parts}。"))
