@@ -76,6 +76,8 @@ FILE_ROUTES = [
     Route("my-card-pdf", "pdf", actor="member_worker"),
     # The worker's own data, in full, to the worker (data-subject access; audited).
     Route("my-data-export", "json", actor="member_worker", method="post", full=True),
+    Route("aid-campaign-sheet", "pdf", pk="campaign"),
+    Route("api:aid-campaign-sheet", "pdf", pk="campaign", api=True),
 ]
 
 # Files written without a URL of their own (built by a service, sent or stored elsewhere).
@@ -143,7 +145,22 @@ def seeded(tree, owner, django_capture_on_commit_callbacks, tmp_path, settings):
     assert job.status == ImportJob.Status.SUCCEEDED, job.message
     assert (job.created_count, job.error_count) == (1, 1) and job.error_path
     code = member_services.join_code_create(actor=owner, union=union, label='=HYPERLINK("http://x")')
-    return {"job": job, "code": code}
+    return {"job": job, "code": code, "campaign": _aid_campaign(tree, owner)}
+
+
+def _aid_campaign(tree, owner):
+    """A 送温暖 campaign run over a registered file of a seeded (payload-named) member."""
+    from assistance import services as aid
+    from tests.assistance.helpers import make_budget, publish_standard, registered
+
+    publish_standard(owner)
+    budget = make_budget(owner, tree["pudong"])
+    registered(owner, tree["pd_union"], budget, member=Member.objects.get(name=PAYLOAD_NAMES[0]))
+    campaign = aid.campaign_create(
+        actor=owner, organization=tree["pudong"], kind="warmth", name="=送温暖", budget=budget, amount_per_file="300"
+    )
+    aid.campaign_start(actor=owner, campaign=campaign)
+    return aid.campaign_run(campaign.pk)
 
 
 @pytest.fixture
