@@ -47,7 +47,8 @@ def files_for(
     if status:
         qs = qs.filter(status=status)
     if cause:
-        qs = qs.filter(causes__contains=[cause])
+        # The JSON text holds each cause quoted: portable (SQLite has no JSON containment).
+        qs = qs.filter(causes__icontains=f'"{cause}"')
     if review_due_before:
         qs = qs.filter(review_due__lte=review_due_before, status__in=(FileStatus.REGISTERED, FileStatus.REVIEW))
     if under:

@@ -94,3 +94,41 @@ def test_worker_applies_from_the_phone_and_is_told_what_is_missing(tree, standar
 def test_worker_and_anonymous_get_no_staff_pages(tree, worker):
     assert Client().get("/aid/").status_code == 302
     assert _client(worker).get("/aid/").status_code == 302
+
+
+def test_cause_filter_and_a_refused_upload(tree, standard, budget, pd_aid):
+    from core.models import Attachment
+
+    ill = open_file(pd_aid, tree["pd_union"], causes=("illness",))
+    jobless = open_file(pd_aid, tree["pd_union"], causes=("unemployment",))
+    c = _client(pd_aid)
+    body = c.get("/aid/?cause=unemployment").content.decode()
+    assert jobless.number in body and ill.number not in body
+    r = c.post(
+        f"/aid/files/{ill.pk}/documents/",
+        {"kind": "diagnosis", "file": SimpleUploadedFile("x.exe", b"MZ" + b"\x00" * 50, "application/octet-stream")},
+        follow=True,
+    )
+    assert r.status_code == 200 and Attachment.objects.count() == 0
+    pdf = b"%PDF-1.4\n%%EOF\n"
+    c.post(
+        f"/aid/files/{ill.pk}/documents/",
+        {"kind": "diagnosis", "file": SimpleUploadedFile("d.pdf", pdf, "application/pdf")},
+    )
+    assert Attachment.objects.count() == 1
+    assert "诊断证明" not in c.get(f"/aid/files/{ill.pk}/").content.decode().split("尚缺材料")[1].split("</p>")[0]
+
+
+def test_the_workers_personal_data_download_includes_their_aid_file(tree, standard, member_worker):
+    import json
+
+    c = _client(member_worker)
+    c.post("/me/aid/", {"causes": ["illness"], "requested_kind": "living", "requested_amount": "1000"})
+    member = Member.objects.get(user=member_worker)
+    c.post(
+        "/me/aid/household/",
+        {"name": member.name, "relation": "self", "age": "35", "monthly_income": "1200", "health": "慢性肾病"},
+    )
+    data = json.loads(b"".join([c.post("/me/data/export/").content]))
+    aid = data["hardship_aid"][0]
+    assert aid["household"][0]["monthly_income"] == "1200.00" and aid["household"][0]["health"] == "慢性肾病"

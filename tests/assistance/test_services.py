@@ -387,3 +387,21 @@ def test_personal_data_section_has_the_workers_aid_data(tree, standard, pd_aid):
     file = open_file(pd_aid, tree["pd_union"])
     data = personal_data_for_member(file.member)
     assert data[0]["number"] == file.number and data[0]["household"][0]["monthly_income"] == "1050.00"
+
+
+def test_a_new_standard_never_changes_a_file_decided_under_the_old_one(tree, standard, budget, pd_aid, owner):
+    from .helpers import publish_standard
+
+    decided = registered(pd_aid, tree["pd_union"], budget)
+    v2 = publish_standard(owner, effective_from=dt.date(2026, 11, 1), min_living_line="1500", low_income_line="3000")
+    assert v2.version == 2
+    decided.refresh_from_db()
+    assert decided.standard_id == standard.pk and decided.tier_explanation.endswith("低保线 1,420 元 → 深度困难")
+    fresh = open_file(pd_aid, tree["pd_union"])
+    assert fresh.standard_id == v2.pk and "低保线 1,500 元" in fresh.tier_explanation
+    with pytest.raises(ValidationError) as exc:
+        publish_standard(owner, effective_from=dt.date(2026, 11, 1))
+    assert "effective_from" in exc.value.message_dict
+    with pytest.raises(ValidationError) as exc:
+        publish_standard(owner, effective_from=dt.date(2026, 12, 1), min_living_line="2000", low_income_line="1000")
+    assert "low_income_line" in exc.value.message_dict
