@@ -38,7 +38,7 @@ class NoticeForm(BootstrapForm):
 
 class DecisionForm(BootstrapForm):
     decision = forms.ChoiceField(
-        label=_("审批意见"), choices=[("approve", _("同意")), ("reject", _("不同意")), ("return", _("退回"))]
+        label=_("审批"), choices=[("approve", _("同意")), ("reject", _("不同意")), ("return", _("退回"))]
     )
     opinion = forms.CharField(label=_("审批意见"), max_length=500, required=False)
 
