@@ -5,18 +5,17 @@ from __future__ import annotations
 import io
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import log_action
-from core.errors import DomainError
 from core.roles import AID_APPROVE, AID_MANAGE
 from core.states import StateMachine, transition
 
 from ..models import ACTIVE_STATUSES, AidKind, Budget, Campaign, Grant, HardshipFile, Schooling
 from . import funds
-from .common import money, require
+from .common import money, require, yuan
 
 CS = Campaign.Status
 CAMPAIGN_STATES = StateMachine(
@@ -84,61 +83,152 @@ def campaign_start(*, actor, campaign: Campaign) -> Campaign:
 
 
 def campaign_run(campaign_id: int) -> Campaign:
-    """Create and reserve one grant per file; a file already done is skipped (idempotent,
-    so a redelivered task or a second run after a top-up does no double payment). Progress
-    is stored on the campaign for the progress bar."""
+    """Create and reserve one grant per file, a chunk of files per transaction.
+
+    Idempotent: a file that already has the campaign's grant is skipped (a redelivered task,
+    or a second run after a budget top-up, pays nobody twice; the unique (campaign, file)
+    constraint holds it in the database). Each chunk takes its whole amount from the budget
+    with one conditional UPDATE (what is left covers it, else as many files as it covers and
+    the run stops), writes the grants, their ledger rows and history rows in bulk, and
+    stores the progress on the campaign for the progress bar. Runs of one campaign queue on
+    the campaign row.
+    """
     campaign = Campaign.objects.select_related("budget").get(pk=campaign_id)
     if campaign.status != CS.RUNNING:
         return campaign
-    done_ids = set(Grant.objects.filter(campaign=campaign).values_list("file_id", flat=True))
-    kind = KIND_OF[campaign.kind]
-    period = f"c{campaign.pk}"
-    processed = len(done_ids)
-    skipped = 0
-    Campaign.objects.filter(pk=campaign.pk).update(progress_done=processed)
-    for file in campaign_files(campaign).select_related("standard").iterator(chunk_size=500):
-        if file.pk in done_ids:
-            continue
-        try:
-            with transaction.atomic():
-                funds.check_yearly_cap(file, campaign.amount_per_file, year=timezone.localdate().year)
-                grant = funds._grant_create(
-                    actor=campaign.created_by,
-                    file=file,
-                    kind=kind,
-                    amount=campaign.amount_per_file,
-                    budget=campaign.budget,
-                    period=period,
-                    campaign=campaign,
-                )
-                funds.reserve(grant, actor=campaign.created_by)
-        except funds.BudgetExceeded as exc:
-            with transaction.atomic():
-                transition(
-                    campaign,
-                    CS.FAILED,
-                    actor=campaign.created_by,
-                    action="aid.campaign_failed",
-                    fields={"message": str(exc)[:300], "progress_done": processed},
-                )
-            return Campaign.objects.get(pk=campaign.pk)
-        except (ValidationError, DomainError, IntegrityError):
-            skipped += 1  # over the yearly cap, or the grant exists: nothing to add for this file
-        processed += 1
-        if processed % PROGRESS_EVERY == 0:
-            Campaign.objects.filter(pk=campaign.pk).update(progress_done=processed)
-    message = _("已完成 %(n)s 户") % {"n": processed - skipped}
-    if skipped:
-        message += _("，%(s)s 户因已达年度上限或已发放而跳过") % {"s": skipped}
+    ids = list(campaign_files(campaign).values_list("id", flat=True))
+    processed = skipped = 0
+    failure = ""
+    for i in range(0, len(ids), CHUNK):
+        done, skip, failure = _campaign_chunk(campaign, ids[i : i + CHUNK])
+        processed += done + skip
+        skipped += skip
+        Campaign.objects.filter(pk=campaign.pk).update(progress_done=processed)
+        if failure:
+            break
     with transaction.atomic():
-        transition(
-            campaign,
-            CS.DONE,
-            actor=campaign.created_by,
-            action="aid.campaign_done",
-            fields={"progress_done": processed, "message": message},
-        )
+        if failure:
+            transition(
+                campaign,
+                CS.FAILED,
+                actor=campaign.created_by,
+                action="aid.campaign_failed",
+                fields={"message": failure[:300], "progress_done": processed},
+            )
+        else:
+            message = _("已完成 %(n)s 户") % {"n": processed - skipped}
+            if skipped:
+                message += _("，%(s)s 户因已达年度上限或已发放而跳过") % {"s": skipped}
+            transition(
+                campaign,
+                CS.DONE,
+                actor=campaign.created_by,
+                action="aid.campaign_done",
+                fields={"progress_done": processed, "message": message},
+            )
     return Campaign.objects.get(pk=campaign.pk)
+
+
+CHUNK = 500
+
+
+@transaction.atomic
+def _campaign_chunk(campaign: Campaign, file_ids: list[int]) -> tuple[int, int, str]:
+    """(files granted, files skipped, failure message) for one chunk, all or nothing."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import F, Sum
+
+    from core.models import TransitionRecord
+
+    from ..models import Budget, GrantStatus, LedgerEntry, LedgerKind
+
+    Campaign.objects.select_for_update().filter(pk=campaign.pk).first()  # one run at a time
+    have = set(Grant.objects.filter(campaign=campaign, file_id__in=file_ids).values_list("file_id", flat=True))
+    files = list(
+        HardshipFile.objects.filter(pk__in=[f for f in file_ids if f not in have])
+        .select_related("standard")
+        .order_by("id")
+    )
+    year = timezone.localdate().year
+    used = dict(
+        Grant.objects.filter(file_id__in=[f.pk for f in files], created_at__year=year)
+        .exclude(status__in=(GrantStatus.CANCELLED, GrantStatus.REJECTED))
+        .values_list("file_id")
+        .annotate(s=Sum("amount"))
+    )
+    amount = campaign.amount_per_file
+    eligible = [f for f in files if used.get(f.pk, 0) + amount <= f.standard.yearly_cap]
+    skipped = len(have) + len(files) - len(eligible)
+    if not eligible:
+        return 0, skipped, ""
+    budget = Budget.objects.select_for_update().get(pk=campaign.budget_id)
+    fits = min(len(eligible), int(budget.left // amount))
+    failure = ""
+    if fits < len(eligible):
+        failure = str(
+            funds.BudgetExceeded(
+                _("预算“%(budget)s”余额不足：本次需要 %(need)s 元，可用余额 %(left)s 元。请调整金额或申请追加预算。")
+                % {"budget": str(budget), "need": yuan(amount * len(eligible)), "left": yuan(budget.left)}
+            )
+        )
+        eligible = eligible[:fits]
+    if not eligible:
+        return 0, skipped, failure
+    total = amount * len(eligible)
+    ok = Budget.objects.filter(pk=budget.pk, amount__gte=F("reserved") + F("spent") + total).update(
+        reserved=F("reserved") + total
+    )
+    if not ok:  # cannot happen under the row lock; refuse rather than overspend
+        raise funds.BudgetExceeded(_("预算预留金额与该笔救助不符，请联系管理员核对台账。"))
+    kind = KIND_OF[campaign.kind]
+    actor = campaign.created_by
+    grants = Grant.objects.bulk_create(
+        [
+            Grant(
+                file=f,
+                org_path=f.org_path,
+                kind=kind,
+                amount=amount,
+                budget=budget,
+                period=f"c{campaign.pk}",
+                campaign=campaign,
+                status=GrantStatus.RESERVED,
+                created_by=actor,
+            )
+            for f in eligible
+        ]
+    )
+    LedgerEntry.objects.bulk_create(
+        [
+            LedgerEntry(
+                budget=budget, org_path=budget.org_path, kind=LedgerKind.RESERVED, amount=amount, grant=g, actor=actor
+            )
+            for g in grants
+        ]
+    )
+    ct = ContentType.objects.get_for_model(Grant)
+    label = funds.GRANT_STATES.label(GrantStatus.RESERVED)[:60]
+    TransitionRecord.objects.bulk_create(
+        [
+            TransitionRecord(
+                content_type=ct,
+                object_id=str(g.pk),
+                from_state="",
+                to_state=GrantStatus.RESERVED,
+                from_label="",
+                to_label=label,
+                actor=actor,
+                actor_label=str(actor.get_username())[:150],
+                reason=campaign.name[:200],
+                org_path=g.org_path,
+            )
+            for g in grants
+        ]
+    )
+    log_action(
+        actor=actor, action="aid.campaign_chunk", target=campaign, data={"grants": len(grants), "amount": str(total)}
+    )
+    return len(grants), skipped, failure
 
 
 def campaign_sheet_pdf(campaign: Campaign) -> bytes:
