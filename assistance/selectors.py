@@ -6,10 +6,11 @@ import datetime as dt
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Case, DecimalField, Q, Sum, Value, When
+from django.db.models import BigIntegerField, Case, DecimalField, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 
-from core.approvals import step_path
+from core.approvals import ORG_PATH_STEP
 from core.audit import log_action
 from core.crypto import decrypt
 from core.models import ApprovalRun
@@ -115,19 +116,26 @@ def campaigns_for(user):
 
 
 def approval_queue(user):
-    """Files waiting at a step this user may decide (AID_APPROVE at the step's level)."""
+    """Files waiting at a step this user may decide, in one query.
+
+    The user may decide a step when they hold its capability at the step's level of the
+    file's path (core.approvals.step_path): for a reach path p, the run's path starts with
+    p and the step's level is at or below p's depth.
+    """
     paths = reach_paths(user, AID_APPROVE)
     if not paths:
         return HardshipFile.objects.none()
     ct = ContentType.objects.get_for_model(HardshipFile)
-    runs = ApprovalRun.objects.filter(content_type=ct, status=ApprovalRun.Status.RUNNING).select_related("current_step")
-    runs = runs.filter(Q(*[Q(org_path__startswith=p) for p in paths], _connector=Q.OR))
-    ids = [
-        int(r.object_id)
-        for r in runs
-        if has_capability(user, r.current_step.capability, step_path(r.org_path, r.current_step))
-    ]
-    return files_for(user, status=FileStatus.APPROVING).filter(pk__in=ids)
+    may = Q()
+    for p in paths:
+        depth = len(p) // ORG_PATH_STEP
+        may |= Q(org_path__startswith=p) & (
+            Q(current_step__org_depth__isnull=True) | Q(current_step__org_depth__gte=depth)
+        )
+    runs = ApprovalRun.objects.filter(
+        may, content_type=ct, status=ApprovalRun.Status.RUNNING, current_step__capability=AID_APPROVE
+    ).values(file_id=Cast("object_id", BigIntegerField()))
+    return files_for(user, status=FileStatus.APPROVING).filter(pk__in=Subquery(runs))
 
 
 def budget_from_ledger(budget: Budget) -> dict[str, Decimal]:

@@ -405,3 +405,15 @@ def test_a_new_standard_never_changes_a_file_decided_under_the_old_one(tree, sta
     with pytest.raises(ValidationError) as exc:
         publish_standard(owner, effective_from=dt.date(2026, 12, 1), min_living_line="2000", low_income_line="1000")
     assert "low_income_line" in exc.value.message_dict
+
+
+def test_the_approval_queue_follows_the_step(tree, standard, budget, pd_aid, street_aid, city_aid, hp_aid):
+    from assistance.selectors import approval_queue
+
+    file = to_approving(pd_aid, open_file(pd_aid, tree["pd_union"], kind=AidKind.MEDICAL, amount="12000"), budget)
+    assert list(approval_queue(street_aid)) == [file] and list(approval_queue(hp_aid)) == []
+    assert list(approval_queue(pd_aid)) == [file]  # the district officer holds the street step's capability too
+    file = services.file_decide(actor=street_aid, file=file, decision="approve", opinion="同意")
+    assert list(approval_queue(street_aid)) == [] and list(approval_queue(pd_aid)) == [file]
+    file = services.file_decide(actor=pd_aid, file=file, decision="approve", opinion="同意")
+    assert list(approval_queue(pd_aid)) == [] and list(approval_queue(city_aid)) == [file]
