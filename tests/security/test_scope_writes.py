@@ -13,13 +13,10 @@ import pytest
 from django.apps import apps
 from drf_spectacular.generators import SchemaGenerator
 
-from core.scoping import ScopedQuerySet
-
 from .conftest import PD_MARK
 from .test_scope_leaks import PUBLIC_PREFIXES, _clients, _expand, _page_paths
 
 WRITE_METHODS = ("post", "put", "patch", "delete")
-_REAL_FOR_USER = ScopedQuerySet.for_user
 # Self-service, sign-in and language routes act on the signed-in person, not on staff objects.
 NOT_STAFF_WRITES = ("/me/", "/accounts/", "/i18n/")
 SNAPSHOT_APPS = ("organizations", "members", "activity", "reports", "core", "assistance")
@@ -54,14 +51,7 @@ def _out_of_reach_ids(sides, outsider):
         if model._meta.label == "activity.AuditEvent":
             continue
         if hasattr(model._default_manager, "for_user"):
-            # By the true rule, even while a test breaks for_user: a broken scope must not
-            # hide its own victims from the walk (and the ids must not pass vacuously).
-            qs = model._default_manager.all()
-            own = [
-                c.__dict__["for_user"] for c in type(qs).__mro__ if c is not ScopedQuerySet and "for_user" in c.__dict__
-            ]
-            for_user = own[0] if own else _REAL_FOR_USER
-            visible |= set(for_user(qs, outsider).values_list("pk", flat=True))
+            visible |= set(model._default_manager.for_user(outsider).values_list("pk", flat=True))
     return sorted({o.pk for o in sides["pd"] if isinstance(o.pk, int)} - visible)
 
 
@@ -163,9 +153,9 @@ def outsider_clients(outsider, sides):
     return _clients({"outsider": outsider})["outsider"]
 
 
-def check_api_writes(sides, outsider, api) -> tuple[int, int]:
+def check_api_writes(sides, outsider, api, ids=None) -> tuple[int, int]:
     """The API half of the harness; returns (object routes refused, body routes refused)."""
-    ids = _out_of_reach_ids(sides, outsider)
+    ids = _out_of_reach_ids(sides, outsider) if ids is None else ids
     assert len(ids) >= 3, ids
     before = snapshot()
     by_object, by_body = 0, 0
@@ -191,23 +181,27 @@ def test_the_outsider_can_write_nothing_of_the_other_subtree_through_the_api(sid
 
 
 def test_the_write_harness_catches_a_write_outside_the_reach(sides, outsider, outsider_clients, monkeypatch):
-    """Break scoping on purpose for one model: Member.objects.for_user forgets the reach. The
-    黄浦 clerk then finds 浦东's member and acts on it (or gets a 403 instead of the 404):
-    the same walk must fail."""
-    from assistance.models import HardshipFile
-    from members.models import Member
+    """Break the scoping rule on purpose in one capability: the `view` reach forgets the
+    assignments' paths (any staff user reaches the whole city). The 黄浦 clerk then finds
+    浦东's objects and is refused with 403 instead of 404, or acts on them: the same walk
+    must fail. (Breaking one model's for_user alone is not enough: services check the
+    reach again before writing, which is the point of asking the rule twice.)"""
+    from core import roles, scoping
 
-    real = ScopedQuerySet.for_user
-    # The member services re-check the reach themselves (a 404 either way), so a broken
-    # Member scope alone is invisible to the walk; the aid file's reveal trusts its selector.
-    broken_models = (Member, HardshipFile)
+    # The ids the harness aims at are chosen under the real rule.
+    ids = _out_of_reach_ids(sides, outsider)
+    real = scoping.reach_paths
 
-    def broken(self, user, capability="view"):
-        return self.all() if self.model in broken_models else real(self, user, capability)
+    def broken(user, capability=roles.VIEW):
+        if capability == roles.VIEW and real(user, capability):
+            return scoping.EVERYTHING
+        return real(user, capability)
 
-    monkeypatch.setattr(ScopedQuerySet, "for_user", broken)
-    with pytest.raises(AssertionError):
-        check_api_writes(sides, outsider, outsider_clients[0])
+    monkeypatch.setattr(scoping, "reach_paths", broken)
+    with pytest.raises(AssertionError) as failed:
+        check_api_writes(sides, outsider, outsider_clients[0], ids=ids)
+    # It fails on a route answering the outsider with something other than 404 (or changing a row).
+    assert "/api/v1/" in str(failed.value)
 
 
 def test_the_outsider_can_write_nothing_of_the_other_subtree_on_staff_pages(sides, outsider, outsider_clients):
