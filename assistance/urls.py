@@ -13,9 +13,11 @@ urlpatterns = [
     path("files/<int:pk>/decide/", views.file_decide, name="aid-file-decide"),
     path("files/<int:pk>/review/", views.file_review, name="aid-file-review"),
     path("files/<int:pk>/documents/", views.file_document, name="aid-file-document"),
+    path("grants/<int:pk>/pay/", views.grant_pay, name="aid-grant-pay"),
     path("approvals/", views.approval_queue, name="aid-approvals"),
     path("budgets/", views.budget_list, name="aid-budgets"),
     path("campaigns/", views.campaign_list, name="aid-campaigns"),
+    path("campaigns/<int:pk>/start/", views.campaign_start, name="aid-campaign-start"),
     path("campaigns/<int:pk>/sheet.pdf", views.campaign_sheet, name="aid-campaign-sheet"),
 ]
 

@@ -154,6 +154,24 @@ def file_review(request, pk):
 
 @staff_required
 @require_POST
+def grant_pay(request, pk):
+    grant = get_object_or_404(selectors.grants_for(request.user), pk=pk)
+    return _post_action(request, grant.file, lambda: services.grant_pay(actor=request.user, grant=grant), _("已发放"))
+
+
+@staff_required
+@require_POST
+def campaign_start(request, pk):
+    campaign = get_object_or_404(selectors.campaigns_for(request.user), pk=pk)
+    try:
+        services.campaign_start(actor=request.user, campaign=campaign)
+    except REFUSALS as exc:
+        messages.error(request, refusal(exc).text)
+    return redirect("aid-campaigns")
+
+
+@staff_required
+@require_POST
 def file_document(request, pk):
     file = selectors.file_get(request.user, pk)
     form = AttachmentUploadForm(request.POST, request.FILES, kinds=list(services.DOCUMENT_KINDS.items()))

@@ -132,3 +132,22 @@ def test_the_workers_personal_data_download_includes_their_aid_file(tree, standa
     data = json.loads(b"".join([c.post("/me/data/export/").content]))
     aid = data["hardship_aid"][0]
     assert aid["household"][0]["monthly_income"] == "1200.00" and aid["household"][0]["health"] == "慢性肾病"
+
+
+def test_pay_a_grant_and_start_a_campaign_from_the_pages(tree, standard, budget, pd_aid, hp_aid):
+    from assistance import services
+    from assistance.models import Campaign, Grant
+
+    file = registered(pd_aid, tree["pd_union"], budget)
+    grant = file.grants.get()
+    assert _client(hp_aid).post(f"/aid/grants/{grant.pk}/pay/").status_code == 404
+    r = _client(pd_aid).post(f"/aid/grants/{grant.pk}/pay/", follow=True)
+    assert Grant.objects.get(pk=grant.pk).status == "paid" and "已发放" in r.content.decode()
+    r = _client(pd_aid).post(f"/aid/grants/{grant.pk}/pay/", follow=True)
+    assert "不能变更为" in r.content.decode()
+    campaign = services.campaign_create(
+        actor=pd_aid, organization=tree["pudong"], kind="warmth", name="送温暖", budget=budget, amount_per_file="300"
+    )
+    assert _client(hp_aid).post(f"/aid/campaigns/{campaign.pk}/start/").status_code == 404
+    _client(pd_aid).post(f"/aid/campaigns/{campaign.pk}/start/")
+    assert Campaign.objects.get(pk=campaign.pk).status == "running"
