@@ -9,6 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import BigIntegerField, Case, DecimalField, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from core.approvals import ORG_PATH_STEP
 from core.audit import log_action
@@ -81,14 +82,17 @@ def household_row_view(user, row: HouseholdMember, *, reveal: bool = False) -> d
         "id_masked": row.id_masked,
         "schooling": row.get_schooling_display(),
         "monthly_income": decrypt(row.income_enc) if full else "****",
-        "health": (decrypt(row.health_enc) if full else ("有" if row.has_health_issue else "无"))
-        if row.health_enc or not full
-        else "",
-        "disability": (decrypt(row.disability_enc) if full else ("有" if row.has_disability else "无"))
-        if row.disability_enc or not full
-        else "",
+        "health": _revealed_or_flag(row.health_enc, row.has_health_issue, full),
+        "disability": _revealed_or_flag(row.disability_enc, row.has_disability, full),
         "revealed": full,
     }
+
+
+def _revealed_or_flag(token: str, present: bool, full: bool) -> str:
+    """The decrypted text when revealed, else only whether there is any (有 / 无)."""
+    if full:
+        return decrypt(token) if token else ""
+    return _("有") if present else _("无")
 
 
 def investigations_for(user):
