@@ -70,3 +70,13 @@ class HouseholdForm(BootstrapForm):
     schooling = forms.ChoiceField(label=_("在学情况"), choices=Schooling.choices, required=False)
     health = forms.CharField(label=_("患病情况"), max_length=200, required=False)
     disability = forms.CharField(label=_("残疾情况"), max_length=200, required=False)
+
+
+class ObjectionForm(BootstrapForm):
+    received_on = forms.DateField(label=_("收到日期"), widget=DATE)
+    content = forms.CharField(label=_("异议内容"), max_length=1000)
+
+
+class ObjectionResolveForm(BootstrapForm):
+    upheld = forms.BooleanField(label=_("异议成立"), required=False)
+    resolution = forms.CharField(label=_("处理结果"), max_length=1000)

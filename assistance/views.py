@@ -63,6 +63,8 @@ def _file_context(request, file: HardshipFile, **extra) -> dict:
         "investigation_form": forms.InvestigationForm(),
         "decision_form": forms.DecisionForm(),
         "review_form": forms.ReviewForm(),
+        "objection_form": forms.ObjectionForm(),
+        "resolve_form": forms.ObjectionResolveForm(),
         "upload_form": AttachmentUploadForm(kinds=list(services.DOCUMENT_KINDS.items())),
         **extra,
     }
@@ -150,6 +152,39 @@ def file_review(request, pk):
         services.file_review_finish(actor=request.user, file=HardshipFile.objects.get(pk=file.pk), **form.cleaned_data)
 
     return _post_action(request, file, act, _("复核已完成。"))
+
+
+@staff_required
+@require_POST
+def file_objection(request, pk):
+    file = selectors.file_get(request.user, pk)
+    notice = file.notices.filter(closed_at__isnull=True).order_by("-id").first()
+    form = forms.ObjectionForm(request.POST)
+
+    def act():
+        if notice is None:
+            raise DomainError(_("该档案不在公示中。"))
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        services.objection_record(actor=request.user, notice=notice, **form.cleaned_data)
+
+    return _post_action(request, file, act, _("登记公示异议"))
+
+
+@staff_required
+@require_POST
+def objection_resolve(request, pk):
+    from .models import Objection
+
+    objection = get_object_or_404(Objection.objects.for_user(request.user).select_related("notice__file"), pk=pk)
+    form = forms.ObjectionResolveForm(request.POST)
+
+    def act():
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        services.objection_resolve(actor=request.user, objection=objection, **form.cleaned_data)
+
+    return _post_action(request, objection.notice.file, act, _("处理公示异议"))
 
 
 @staff_required

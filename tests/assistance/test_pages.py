@@ -151,3 +151,16 @@ def test_pay_a_grant_and_start_a_campaign_from_the_pages(tree, standard, budget,
     assert _client(hp_aid).post(f"/aid/campaigns/{campaign.pk}/start/").status_code == 404
     _client(pd_aid).post(f"/aid/campaigns/{campaign.pk}/start/")
     assert Campaign.objects.get(pk=campaign.pk).status == "running"
+
+
+def test_objections_on_the_file_page(tree, standard, budget, pd_aid):
+    from .helpers import investigate, to_notice
+
+    file = to_notice(pd_aid, investigate(pd_aid, open_file(pd_aid, tree["pd_union"])), budget)
+    c = _client(pd_aid)
+    r = c.post(f"/aid/files/{file.pk}/objections/", {"received_on": "2026-11-01", "content": "逾期"}, follow=True)
+    assert "异议须在公示期" in r.content.decode()
+    c.post(f"/aid/files/{file.pk}/objections/", {"received_on": "2026-09-29", "content": "另有收入"})
+    objection = file.notices.get().objections.get()
+    r = c.post(f"/aid/objections/{objection.pk}/resolve/", {"resolution": "核实属实", "upheld": "on"}, follow=True)
+    assert HardshipFile.objects.get(pk=file.pk).status == FileStatus.INVESTIGATING
