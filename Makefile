@@ -34,7 +34,7 @@ seed: migrate
 run: seed
 	@echo ""
 	@echo "UnionPortal: http://$(HOST):$(PORT)/    (API docs: http://$(HOST):$(PORT)/api/docs/)"
-	@echo "Logins (password unionportal-demo): admin, city, pudong, huangpu, street, worker"
+	@echo "Logins (password unionportal-demo): admin, city, pudong, huangpu, street, worker, aidofficer, mediator, projects"
 	@echo ""
 	@trap 'kill 0' INT TERM EXIT; \
 	$(BIN)/celery -A unionportal worker --beat --loglevel=INFO --concurrency=1 --pool=solo >var/celery-worker.log 2>&1 & \

@@ -411,6 +411,11 @@ SPECTACULAR_SETTINGS = {
         "DisputeKindEnum": "disputes.models.DisputeKind",
         "DisputeCaseStatusEnum": "disputes.models.Case.Status",
         "DisputePartyRoleEnum": "disputes.models.CaseParty.Role",
+        "AidKindEnum": "assistance.models.AidKind",
+        "AidFileStatusEnum": "assistance.models.FileStatus",
+        "AidGrantStatusEnum": "assistance.models.GrantStatus",
+        "AidCampaignKindEnum": "assistance.models.Campaign.Kind",
+        "AidCampaignStatusEnum": "assistance.models.Campaign.Status",
     },
 }
 

@@ -5,6 +5,8 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from activity.api import api_urlpatterns as activity_api
+from assistance.api import api_urlpatterns as assistance_api
+from assistance.urls import selfservice_urlpatterns as assistance_selfservice
 from core.api import api_not_found
 from core.attachments.api import api_urlpatterns as attachments_api
 from disputes.api import api_urlpatterns as disputes_api
@@ -25,6 +27,7 @@ api_v1 = [
     *attachments_api,
     *projects_api,
     *disputes_api,
+    *assistance_api,
 ]
 
 urlpatterns = [
@@ -34,11 +37,13 @@ urlpatterns = [
     path("members/", include("members.urls")),
     path("projects/", include("projects.urls")),
     path("disputes/", include("disputes.urls")),
+    path("aid/", include("assistance.urls")),
     path("", include("core.attachments.urls")),
     *members_public,
     *members_selfservice,
     *projects_selfservice,
     *disputes_selfservice,
+    *assistance_selfservice,
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

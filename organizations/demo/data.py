@@ -263,4 +263,5 @@ DEMO_LOGINS = (
     DemoLogin("projects", "市总工会项目专员", "city", "project_officer"),
     # A mediator of the 陆家嘴 street mediation centre (disputes.demo makes the Mediator row).
     DemoLogin("mediator", "陆家嘴街道劳动争议调解中心调解员", "陆家嘴街道总工会", "mediator"),
+    DemoLogin("aidofficer", "浦东新区总工会帮扶专员", "310115", "aid_officer"),
 )

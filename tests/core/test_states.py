@@ -21,6 +21,7 @@ from core.models import ApprovalRun, TransitionRecord
 from core.states import StateMachine, machine_for, machines, transition
 from members import services
 from members.models import JoinApplication, Membership, Transfer
+from tests.assistance import factories as aid_factories
 from tests.factories import make_member
 from tests.members.pages_helpers import submit_application
 from tests.projects.machines import FACTORIES as PROJECT_FACTORIES
@@ -72,6 +73,7 @@ FACTORIES = {
     disputes.models.Case: _dispute_case,
 }
 FACTORIES.update(PROJECT_FACTORIES)
+FACTORIES.update(aid_factories.FACTORIES)
 CASES = [
     pytest.param(m.model, a, b, id=f"{m.model.__name__}:{a}->{b}")
     for m in sorted(machines(), key=lambda m: m.model.__name__)

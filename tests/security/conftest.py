@@ -183,12 +183,59 @@ def _populate_disputes(tree, side, mark, objects, actor):
     objects += [body, mediator, *cases, agreement, EnterpriseRisk.objects.get(enterprise=ent)]
 
 
+def _populate_assistance(tree, side, mark, objects, actor):
+    """A marked aid file in every kind of row: household, investigation, notice, grant, fund,
+    budget, campaign (the city's standard is shared, published once)."""
+    import datetime as dt
+
+    from assistance import services as aid
+    from assistance.models import AidStandard, Campaign, HardshipFile
+    from members.models import Member
+    from tests.assistance.helpers import publish_standard
+
+    if not AidStandard.objects.exists():
+        publish_standard(actor)
+    district = tree["pudong"] if side == "pd" else tree["huangpu"]
+    member = next(o for o in objects if isinstance(o, Member))
+    fund = aid.fund_create(actor=actor, organization=district, name=f"{mark}帮扶资金", source="donation")
+    budget = aid.budget_create(actor=actor, fund=fund, organization=district, year=2026, amount="50000")
+    file = aid.file_open(
+        actor=actor,
+        member=member,
+        causes=["illness"],
+        assets_note=f"{mark}住房",
+        requested_kind="living",
+        requested_amount="1500",
+    )
+    aid.household_member_add(actor=actor, file=file, name=f"{mark}本人", relation="self", age=45, monthly_income="900")
+    inv = aid.investigation_record(
+        actor=actor, file=file, visited_on=dt.date.today(), investigators=f"{mark}调查员", findings=f"{mark}调查情况"
+    )
+    notice = aid.notice_start(actor=actor, file=file, start=dt.date(2026, 9, 28), place=f"{mark}公示栏", budget=budget)
+    aid.objection_record(actor=actor, notice=notice, received_on=dt.date(2026, 9, 29), content=f"{mark}异议")
+    for o in notice.objections.all():
+        aid.objection_resolve(actor=actor, objection=o, upheld=False, resolution=f"{mark}不成立")
+    aid.notice_close(actor=actor, file=file)
+    # A second file waits in the approval queue; the first is registered with its grant.
+    file = aid.file_decide(actor=actor, file=HardshipFile.objects.get(pk=file.pk), decision="approve", opinion="同意")
+    campaign = aid.campaign_create(
+        actor=actor,
+        organization=district,
+        kind=Campaign.Kind.WARMTH,
+        name=f"{mark}送温暖",
+        budget=budget,
+        amount_per_file="300",
+    )
+    objects += [file, inv, notice, fund, budget, campaign, *file.grants.all()]
+
+
 POPULATORS = [
     _populate_organizations,
     _populate_members,
     _populate_attachments,
     _populate_projects,
     _populate_disputes,
+    _populate_assistance,
 ]
 
 

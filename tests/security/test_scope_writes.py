@@ -21,7 +21,7 @@ from .test_scope_leaks import PUBLIC_PREFIXES, _clients, _expand, _page_paths
 WRITE_METHODS = ("post", "put", "patch", "delete")
 # Self-service, sign-in and language routes act on the signed-in person, not on staff objects.
 NOT_STAFF_WRITES = ("/me/", "/accounts/", "/i18n/")
-SNAPSHOT_APPS = ("organizations", "members", "activity", "reports", "core", "projects")
+SNAPSHOT_APPS = ("organizations", "members", "activity", "reports", "core", "projects", "disputes", "assistance")
 # The true scoping rule, kept before any test breaks it on purpose: which ids the outsider
 # may legitimately see must not depend on the code under test (otherwise a broken for_user
 # hides its own leak by marking every id "visible").

@@ -82,6 +82,8 @@ FILE_ROUTES = [
     # The mediation agreement: names and claims, never the applicants' ID numbers.
     Route("dispute-agreement-pdf", "pdf", pk="dispute_case"),
     Route("api:dispute-case-agreement-pdf", "pdf", pk="dispute_case", api=True),
+    Route("aid-campaign-sheet", "pdf", pk="campaign"),
+    Route("api:aid-campaign-sheet", "pdf", pk="campaign", api=True),
 ]
 
 # Files written without a URL of their own (built by a service, sent or stored elsewhere).
@@ -157,6 +159,7 @@ def seeded(tree, owner, django_capture_on_commit_callbacks, tmp_path, settings):
         "code": code,
         "evaluation": evaluation,
         "dispute_case": _dispute_case_with_agreement(tree, owner),
+        "campaign": _aid_campaign(tree, owner),
     }
 
 
@@ -184,6 +187,21 @@ def _dispute_case_with_agreement(tree, owner):
     dispute_services.case_assign(case=case, actor=owner)
     dispute_services.agreement_make(case=case, actor=owner, signed_by_applicants=True, signed_by_respondent=True)
     return case
+
+
+def _aid_campaign(tree, owner):
+    """A 送温暖 campaign run over a registered file of a seeded (payload-named) member."""
+    from assistance import services as aid
+    from tests.assistance.helpers import make_budget, publish_standard, registered
+
+    publish_standard(owner)
+    budget = make_budget(owner, tree["pudong"])
+    registered(owner, tree["pd_union"], budget, member=Member.objects.get(name=PAYLOAD_NAMES[0]))
+    campaign = aid.campaign_create(
+        actor=owner, organization=tree["pudong"], kind="warmth", name="=送温暖", budget=budget, amount_per_file="300"
+    )
+    aid.campaign_start(actor=owner, campaign=campaign)
+    return aid.campaign_run(campaign.pk)
 
 
 @pytest.fixture

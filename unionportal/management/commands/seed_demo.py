@@ -8,6 +8,7 @@ import random
 
 from django.core.management.base import BaseCommand, CommandError
 
+from assistance.demo import seed_aid
 from disputes.demo import seed_disputes
 from members.demo import seed_members
 from organizations.demo import DEMO_LOGINS, DEMO_PASSWORD, MAX_SCALE, DemoBuilder
@@ -27,6 +28,7 @@ LABELS = {
     "projects": "服务项目",
     "demands": "职工需求",
     "dispute_cases": "调解案件",
+    "aid_files": "困难职工档案",
 }
 
 
@@ -61,6 +63,7 @@ class Command(BaseCommand):
         created.update(seed_disputes(rng=random.Random(2612)))
         if created.get("members"):
             coverage_refresh()  # the summaries the builder made counted no members yet
+        created.update(seed_aid())
         if any(created.values()):
             parts = "、".join(f"{LABELS.get(k, k)} {v}" for k, v in created.items() if v)
             self.stdout.write(self.style.SUCCESS(f"演示数据已建立（规模 {scale}，用时 {seconds} 秒）：新建 {parts}。"))

@@ -1,0 +1,82 @@
+"""Forms of the aid pages: each POST is carried out by a service (core.pages.service_form)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from organizations.forms import BootstrapForm
+
+from .models import AidKind, Cause, FileStatus, Relation, Schooling, Tier
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class FileFilterForm(BootstrapForm):
+    tier = forms.ChoiceField(label=_("困难档次"), required=False, choices=[("", _("全部")), *Tier.choices])
+    status = forms.ChoiceField(label=_("状态"), required=False, choices=[("", _("全部")), *FileStatus.choices])
+    cause = forms.ChoiceField(label=_("致困原因"), required=False, choices=[("", _("全部")), *Cause.choices])
+    review_due_before = forms.DateField(label=_("复核到期（截至）"), required=False, widget=DATE)
+
+
+class InvestigationForm(BootstrapForm):
+    visited_on = forms.DateField(label=_("调查日期"), widget=DATE)
+    investigators = forms.CharField(label=_("调查人"), max_length=200)
+    findings = forms.CharField(label=_("调查情况"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class NoticeForm(BootstrapForm):
+    start = forms.DateField(label=_("公示开始日期"), widget=DATE)
+    working_days = forms.IntegerField(label=_("公示工作日数"), required=False, min_value=1, max_value=60)
+    place = forms.CharField(label=_("公示地点"), max_length=200, required=False)
+    budget = forms.ModelChoiceField(label=_("支出预算"), queryset=None)
+
+    def __init__(self, *args, budgets, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["budget"].queryset = budgets
+
+
+class DecisionForm(BootstrapForm):
+    decision = forms.ChoiceField(
+        label=_("审批"), choices=[("approve", _("同意")), ("reject", _("不同意")), ("return", _("退回"))]
+    )
+    opinion = forms.CharField(label=_("审批意见"), max_length=500, required=False)
+
+
+class ReviewForm(BootstrapForm):
+    outcome = forms.ChoiceField(
+        label=_("复核结论"),
+        choices=[
+            (s.value, s.label)
+            for s in (FileStatus.REGISTERED, FileStatus.LIFTED, FileStatus.SAFETY_NET, FileStatus.CLOSED)
+        ],
+    )
+    reason = forms.CharField(label=_("复核意见"), max_length=300)
+
+
+class ApplyForm(BootstrapForm):
+    causes = forms.MultipleChoiceField(label=_("致困原因"), choices=Cause.choices, widget=forms.CheckboxSelectMultiple)
+    requested_kind = forms.ChoiceField(label=_("申请救助类别"), choices=AidKind.choices)
+    requested_amount = forms.DecimalField(label=_("申请救助金额（元）"), max_digits=12, decimal_places=2, min_value=0)
+    assets_note = forms.CharField(label=_("家庭资产情况"), max_length=500, required=False)
+
+
+class HouseholdForm(BootstrapForm):
+    name = forms.CharField(label=_("姓名"), max_length=50)
+    relation = forms.ChoiceField(label=_("与申请人关系"), choices=Relation.choices)
+    age = forms.IntegerField(label=_("年龄"))
+    monthly_income = forms.CharField(label=_("月收入（元）"), max_length=20)
+    id_number = forms.CharField(label=_("身份证号码"), max_length=30, required=False)
+    schooling = forms.ChoiceField(label=_("在学情况"), choices=Schooling.choices, required=False)
+    health = forms.CharField(label=_("患病情况"), max_length=200, required=False)
+    disability = forms.CharField(label=_("残疾情况"), max_length=200, required=False)
+
+
+class ObjectionForm(BootstrapForm):
+    received_on = forms.DateField(label=_("收到日期"), widget=DATE)
+    content = forms.CharField(label=_("异议内容"), max_length=1000)
+
+
+class ObjectionResolveForm(BootstrapForm):
+    upheld = forms.BooleanField(label=_("异议成立"), required=False)
+    resolution = forms.CharField(label=_("处理结果"), max_length=1000)

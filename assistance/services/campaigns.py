@@ -1,0 +1,285 @@
+"""Campaigns (送温暖 / 金秋助学): one grant per active file of a subtree, idempotent per (campaign, file)."""
+
+from __future__ import annotations
+
+import io
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit import log_action
+from core.roles import AID_APPROVE, AID_MANAGE
+from core.states import StateMachine, transition
+
+from ..models import ACTIVE_STATUSES, AidKind, Budget, Campaign, Grant, HardshipFile, Schooling
+from . import funds
+from .common import money, require, yuan
+
+CS = Campaign.Status
+CAMPAIGN_STATES = StateMachine(
+    Campaign,
+    {
+        CS.DRAFT: {CS.RUNNING},
+        CS.RUNNING: {CS.DONE, CS.FAILED},
+        # A failed run (the budget ran out) may run again after a top-up: done files are skipped.
+        CS.FAILED: {CS.RUNNING},
+        CS.DONE: set(),
+    },
+)
+KIND_OF = {Campaign.Kind.WARMTH: AidKind.WARMTH, Campaign.Kind.EDUCATION: AidKind.EDUCATION}
+PROGRESS_EVERY = 50
+RUN_CAMPAIGN_TASK = "assistance.tasks.run_campaign"
+
+
+@transaction.atomic
+def campaign_create(*, actor, organization, kind: str, name: str, budget: Budget, amount_per_file) -> Campaign:
+    require(actor, AID_MANAGE, organization.path)
+    if kind not in Campaign.Kind.values:
+        raise ValidationError({"kind": _("请选择活动类型：送温暖或金秋助学。")})
+    if not (name or "").strip():
+        raise ValidationError({"name": _("请填写活动名称。")})
+    if not organization.path.startswith(budget.org_path):
+        raise ValidationError({"budget": _("只能使用本组织或其上级组织的预算。")})
+    amount = money(amount_per_file, field="amount_per_file")
+    campaign = Campaign.objects.create(
+        name=name.strip()[:100],
+        kind=kind,
+        organization=organization,
+        org_path=organization.path,
+        budget=budget,
+        amount_per_file=amount,
+        created_by=actor,
+    )
+    log_action(actor=actor, action="aid.campaign_created", target=campaign, organization=organization)
+    return campaign
+
+
+def campaign_files(campaign: Campaign):
+    """The active files the campaign covers (助学: households with a child at school)."""
+    qs = HardshipFile.objects.filter(org_path__startswith=campaign.org_path, status__in=ACTIVE_STATUSES)
+    if campaign.kind == Campaign.Kind.EDUCATION:
+        qs = qs.filter(household__schooling__in=[s for s in Schooling.values if s]).distinct()
+    return qs.order_by("id")
+
+
+@transaction.atomic
+def campaign_start(*, actor, campaign: Campaign) -> Campaign:
+    """Approve the campaign and queue its run (Celery, after commit)."""
+    from core.outbox import enqueue
+
+    require(actor, AID_APPROVE, campaign.org_path)
+    campaign = transition(
+        campaign,
+        CS.RUNNING,
+        actor=actor,
+        action="aid.campaign_started",
+        fields={"progress_total": campaign_files(campaign).count(), "progress_done": 0, "message": ""},
+    )
+    # By name: the task module imports this one (no import cycle).
+    enqueue(RUN_CAMPAIGN_TASK, campaign.pk)
+    return campaign
+
+
+def campaign_run(campaign_id: int) -> Campaign:
+    """Create and reserve one grant per file, a chunk of files per transaction.
+
+    Idempotent: a file that already has the campaign's grant is skipped (a redelivered task,
+    or a second run after a budget top-up, pays nobody twice; the unique (campaign, file)
+    constraint holds it in the database). Each chunk takes its whole amount from the budget
+    with one conditional UPDATE (what is left covers it, else as many files as it covers and
+    the run stops), writes the grants, their ledger rows and history rows in bulk, and
+    stores the progress on the campaign for the progress bar. Runs of one campaign queue on
+    the campaign row.
+    """
+    campaign = Campaign.objects.select_related("budget").get(pk=campaign_id)
+    if campaign.status != CS.RUNNING:
+        return campaign
+    ids = list(campaign_files(campaign).values_list("id", flat=True))
+    processed = skipped = 0
+    failure = ""
+    for i in range(0, len(ids), CHUNK):
+        done, skip, failure = _campaign_chunk(campaign, ids[i : i + CHUNK])
+        processed += done + skip
+        skipped += skip
+        Campaign.objects.filter(pk=campaign.pk).update(progress_done=processed)
+        if failure:
+            break
+    with transaction.atomic():
+        if failure:
+            transition(
+                campaign,
+                CS.FAILED,
+                actor=campaign.created_by,
+                action="aid.campaign_failed",
+                fields={"message": failure[:300], "progress_done": processed},
+            )
+        else:
+            message = _("已完成 %(n)s 户") % {"n": processed - skipped}
+            if skipped:
+                message += _("，%(s)s 户因已达年度上限或已发放而跳过") % {"s": skipped}
+            transition(
+                campaign,
+                CS.DONE,
+                actor=campaign.created_by,
+                action="aid.campaign_done",
+                fields={"progress_done": processed, "message": message},
+            )
+    return Campaign.objects.get(pk=campaign.pk)
+
+
+CHUNK = 500
+
+
+@transaction.atomic
+def _campaign_chunk(campaign: Campaign, file_ids: list[int]) -> tuple[int, int, str]:
+    """(files granted, files skipped, failure message) for one chunk, all or nothing."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import F, Sum
+
+    from core.models import TransitionRecord
+
+    from ..models import Budget, GrantStatus, LedgerEntry, LedgerKind
+
+    Campaign.objects.select_for_update().filter(pk=campaign.pk).first()  # one run at a time
+    have = set(Grant.objects.filter(campaign=campaign, file_id__in=file_ids).values_list("file_id", flat=True))
+    files = list(
+        HardshipFile.objects.filter(pk__in=[f for f in file_ids if f not in have])
+        .select_related("standard")
+        .order_by("id")
+    )
+    year = timezone.localdate().year
+    used = dict(
+        Grant.objects.filter(file_id__in=[f.pk for f in files], created_at__year=year)
+        .exclude(status__in=(GrantStatus.CANCELLED, GrantStatus.REJECTED))
+        .values_list("file_id")
+        .annotate(s=Sum("amount"))
+    )
+    amount = campaign.amount_per_file
+    eligible = [f for f in files if used.get(f.pk, 0) + amount <= f.standard.yearly_cap]
+    skipped = len(have) + len(files) - len(eligible)
+    if not eligible:
+        return 0, skipped, ""
+    budget = Budget.objects.select_for_update().get(pk=campaign.budget_id)
+    fits = min(len(eligible), int(budget.left // amount))
+    failure = ""
+    if fits < len(eligible):
+        failure = str(
+            funds.BudgetExceeded(
+                _("预算“%(budget)s”余额不足：本次需要 %(need)s 元，可用余额 %(left)s 元。请调整金额或申请追加预算。")
+                % {"budget": str(budget), "need": yuan(amount * len(eligible)), "left": yuan(budget.left)}
+            )
+        )
+        eligible = eligible[:fits]
+    if not eligible:
+        return 0, skipped, failure
+    total = amount * len(eligible)
+    ok = Budget.objects.filter(pk=budget.pk, amount__gte=F("reserved") + F("spent") + total).update(
+        reserved=F("reserved") + total
+    )
+    if not ok:  # cannot happen under the row lock; refuse rather than overspend
+        raise funds.BudgetExceeded(_("预算预留金额与该笔救助不符，请联系管理员核对台账。"))
+    kind = KIND_OF[campaign.kind]
+    actor = campaign.created_by
+    grants = Grant.objects.bulk_create(
+        [
+            Grant(
+                file=f,
+                org_path=f.org_path,
+                kind=kind,
+                amount=amount,
+                budget=budget,
+                period=f"c{campaign.pk}",
+                campaign=campaign,
+                status=GrantStatus.RESERVED,
+                created_by=actor,
+            )
+            for f in eligible
+        ]
+    )
+    LedgerEntry.objects.bulk_create(
+        [
+            LedgerEntry(
+                budget=budget, org_path=budget.org_path, kind=LedgerKind.RESERVED, amount=amount, grant=g, actor=actor
+            )
+            for g in grants
+        ]
+    )
+    ct = ContentType.objects.get_for_model(Grant)
+    label = funds.GRANT_STATES.label(GrantStatus.RESERVED)[:60]
+    TransitionRecord.objects.bulk_create(
+        [
+            TransitionRecord(
+                content_type=ct,
+                object_id=str(g.pk),
+                from_state="",
+                to_state=GrantStatus.RESERVED,
+                from_label="",
+                to_label=label,
+                actor=actor,
+                actor_label=str(actor.get_username())[:150],
+                reason=campaign.name[:200],
+                org_path=g.org_path,
+            )
+            for g in grants
+        ]
+    )
+    log_action(
+        actor=actor, action="aid.campaign_chunk", target=campaign, data={"grants": len(grants), "amount": str(total)}
+    )
+    return len(grants), skipped, failure
+
+
+def campaign_sheet_pdf(campaign: Campaign) -> bytes:
+    """The sign-off sheet 签收表: one line per grant, a column for the signature."""
+    from core.documents import pdf_canvas
+
+    buf = io.BytesIO()
+    c = pdf_canvas(buf, title=_("%(name)s 签收表") % {"name": campaign.name}, author=campaign.organization.name)
+    width, height = c._pagesize
+    rows = (
+        Grant.objects.filter(campaign=campaign)
+        .exclude(status__in=("cancelled", "rejected"))
+        .select_related("file__member", "file__union")
+        .order_by("file__org_path", "id")
+    )
+
+    def header(y):
+        c.setFont(c._fontname, 14)
+        c.drawString(40, height - 50, _("%(name)s 签收表") % {"name": campaign.name})
+        c.setFont(c._fontname, 9)
+        c.drawString(
+            40,
+            height - 68,
+            _("组织：%(org)s　每户：%(amt)s 元") % {"org": campaign.organization.name, "amt": campaign.amount_per_file},
+        )
+        cols = [_("序号"), _("档案编号"), _("姓名"), _("所在工会"), _("金额（元）"), _("签收")]
+        for x, text in zip((40, 75, 170, 240, 420, 480), cols, strict=True):
+            c.drawString(x, height - 90, text)
+        return height - 108
+
+    y = header(height)
+    for i, g in enumerate(rows, start=1):
+        if y < 50:
+            c.showPage()
+            y = header(height)
+        c.setFont(c._fontname, 9)
+        for x, text in zip(
+            (40, 75, 170, 240, 420),
+            (str(i), g.file.number, g.file.member.name, g.file.union.name[:16], str(g.amount)),
+            strict=True,
+        ):
+            c.drawString(x, y, text)
+        c.line(480, y - 2, 560, y - 2)
+        y -= 18
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def campaign_progress(campaign: Campaign) -> int:
+    """Percent done (0–100) for the progress bar."""
+    if not campaign.progress_total:
+        return 100 if campaign.status == CS.DONE else 0
+    return min(100, campaign.progress_done * 100 // campaign.progress_total)
