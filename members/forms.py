@@ -122,6 +122,42 @@ class MemberRegisterForm(NamedErrorsForm):
         pin_bound(self, "union")
 
 
+class MemberCorrectForm(NamedErrorsForm):
+    """Identity and contact corrections; an empty ID number or mobile leaves it as it is.
+
+    The full ID number and mobile are not pre-filled: the page would show them to anyone
+    who opens it. The clerk types the corrected value (the masked one is shown beside).
+    """
+
+    name = forms.CharField(label=_("姓名"), max_length=50, required=False, help_text=_("与身份证一致。"))
+    id_number = forms.CharField(
+        label=_("身份证号码"),
+        max_length=30,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    mobile = forms.CharField(
+        label=_("手机号码"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+    employer_name = forms.CharField(label=_("工作单位"), max_length=120, required=False)
+    reason = forms.CharField(
+        label=_("更正原因"),
+        max_length=200,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("必填，记入审计日志，例如“登记时身份证号抄错一位，已核对原件”。"),
+    )
+
+    def __init__(self, *args, member, **kwargs):
+        kwargs.setdefault("initial", {"name": member.name, "employer_name": member.employer_name})
+        super().__init__(*args, **kwargs)
+        self.fields["id_number"].help_text = _("现为 %(m)s；不改请留空。") % {"m": member.id_masked}
+        self.fields["mobile"].help_text = _("现为 %(m)s；不改请留空。") % {"m": member.mobile_masked}
+
+
 class MembershipEndForm(NamedErrorsForm):
     ACTIONS = {"leave": _("退会"), "retire": _("退休")}
 

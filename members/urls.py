@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/", roll.member_detail, name="member-detail"),
     path("<int:pk>/reveal/", roll.member_reveal, name="member-reveal"),
     path("<int:pk>/end/", roll.member_end, name="member-end"),
+    path("<int:pk>/correct/", roll.member_correct, name="member-correct"),
     path("<int:pk>/honours/", roll.member_honour_add, name="member-honour-add"),
     path("<int:pk>/transfer/", transfers.member_transfer, name="member-transfer"),
     path("honours/", roll.honour_list, name="member-honours"),

@@ -17,6 +17,7 @@ from .common import (
     allocate_member_numbers,
     reserve_member_numbers,
 )
+from .corrections import CORRECTABLE_FIELDS, member_correct
 from .joining import (
     join_application_approve,
     join_application_reject,
@@ -54,6 +55,7 @@ from .transfers import (
 )
 
 __all__ = [
+    "CORRECTABLE_FIELDS",
     "CURRENT_NOTICE_VERSION",
     "JOIN_CODE_SALT",
     "MAX_SEQ",
@@ -72,6 +74,7 @@ __all__ = [
     "join_code_resolve",
     "join_code_revoke",
     "join_identity_claim_refuse",
+    "member_correct",
     "member_data_export",
     "member_register",
     "member_reveal",

@@ -211,6 +211,31 @@ def member_end(request, pk: int):
 
 
 @staff_required
+def member_correct(request, pk: int):
+    """Correct a member's name, ID number, mobile or employer, with a reason (audited)."""
+    user = request.user
+    member = selectors.member_get(user, pk)
+    _require_manage(user, member)
+    form = forms.MemberCorrectForm(posted(request), member=member)
+
+    def save(data):
+        services.member_correct(
+            actor=user,
+            member=member,
+            reason=data.get("reason", ""),
+            name=data.get("name"),
+            id_number=data.get("id_number", ""),
+            mobile=data.get("mobile", ""),
+            employer_name=data.get("employer_name"),
+        )
+        return _("已更正“%(name)s”的信息。") % {"name": data.get("name") or member.name}, ("member-detail", member.pk)
+
+    return private(
+        service_form(request, form, template="members/member_correct.html", context={"member": member}, save=save)
+    )
+
+
+@staff_required
 @require_POST
 def member_honour_add(request, pk: int):
     user = request.user
