@@ -211,9 +211,7 @@ def clean_person_name(value, *, field: str = "name", label=None) -> str:
     label = label or _("姓名")
     name = (value or "").strip() if isinstance(value, str) else ("" if value is None else str(value).strip())
     if not name:
-        raise ValidationError(
-            {field: _("请填写“%(label)s”（与身份证一致）。") % {"label": label}}, code="name_required"
-        )
+        raise ValidationError({field: _("请填写%(label)s（与身份证一致）。") % {"label": label}}, code="name_required")
     if _NAME_OK.fullmatch(name) and _HAS_LETTER.search(name) and _UNDERSCORE not in name:
         return name
     bad = _BAD_TEXT.search(name)
