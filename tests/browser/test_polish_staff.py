@@ -83,3 +83,69 @@ def test_forms_list_every_error_at_once_in_either_language(demo, desktop):
     assert "This field is required" not in body and "---------" not in body
     shot(page, "polish-enterprise-errors-en")
     assert not page.console.errors
+
+
+def test_a_clerk_fixes_a_failed_import_and_uploads_the_error_workbook(demo, desktop):
+    import io
+
+    import openpyxl
+
+    from members.models import ImportJob, Membership
+    from tests.factories import make_id_number
+
+    from .test_member_journeys import _union_under
+
+    page = desktop
+    union = _union_under("陆家嘴街道总工会")
+    good = [("钱一", make_id_number(), "13500000001"), ("孙二", make_id_number(), "13500000002")]
+    csv = "姓名,身份证号码,手机号码\n" + "".join(f"{n},{i},{m}\n" for n, i, m in good)
+    csv += "周三,310115199001011230,13500000003\n"  # a wrong check character
+    login(page, demo, "pudong")
+    page.goto(f"{demo.url}/members/imports/")
+    page.get_by_role("combobox", name="导入到工会").select_option(value=str(union.pk))
+    page.get_by_label("名册文件").set_input_files(
+        files=[{"name": "名册.csv", "mimeType": "text/csv", "buffer": csv.encode("utf-8")}]
+    )
+    page.get_by_label("全部正确才导入").check()
+    page.get_by_role("button", name="上传并导入").click()
+    expect(page.get_by_role("progressbar", name="导入进度")).to_have_attribute("aria-valuenow", "100", timeout=20_000)
+    progress = page.locator("#import-progress")
+    expect(progress).to_contain_text("未导入")
+    expect(progress).to_contain_text("无误（未导入）")
+    expect(progress).not_to_contain_text("新增")
+    shot(page, "polish-import-failed")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="下载错误清单（Excel）").click()
+    wb = openpyxl.load_workbook(io.BytesIO(open(info.value.path(), "rb").read()))
+    ws = wb.active
+    header = [c.value for c in ws[1]]
+    assert ws.cell(row=2, column=header.index("身份证号码") + 1).value == "310115199001011230"
+    assert ws.max_row == 4, [[c.value for c in r] for r in ws.iter_rows()]  # every row of the batch
+    # Fix the one wrong row in the workbook and upload it as it is (行号, 错误说明 stay).
+    ws.cell(row=2, column=header.index("身份证号码") + 1, value=make_id_number())
+    buf = io.BytesIO()
+    wb.save(buf)
+    page.goto(f"{demo.url}/members/imports/")
+    page.get_by_role("combobox", name="导入到工会").select_option(value=str(union.pk))
+    page.get_by_label("名册文件").set_input_files(
+        files=[
+            {
+                "name": "错误清单.xlsx",
+                "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "buffer": buf.getvalue(),
+            }
+        ]
+    )
+    page.get_by_label("全部正确才导入").check()
+    page.get_by_role("button", name="上传并导入").click()
+    expect(page.get_by_role("progressbar", name="导入进度")).to_have_attribute("aria-valuenow", "100", timeout=20_000)
+    shot(page, "polish-import-fixed")
+    expect(page.get_by_text("导入完成：新增 3 人")).to_be_visible()
+    shot(page, "polish-import-fixed")
+    assert ImportJob.objects.filter(status="succeeded").count() >= 1
+    names = ["周三", "钱一", "孙二"]
+    assert Membership.objects.filter(union=union, member__name__in=names, status="active").count() == 3
+    page.goto(f"{demo.url}/members/imports/")
+    expect(page.get_by_text("未导入：2 行无误，1 行有误")).to_be_visible()
+    shot(page, "polish-import-list")
+    assert not page.console.errors, page.console.errors
