@@ -7,6 +7,11 @@ class MembersConfig(AppConfig):
     verbose_name = _("会员")
 
     def ready(self):
+        from core.audit import register_action_labels
+
+        from . import audit_labels
+
+        register_action_labels(audit_labels.ACTION_LABELS, areas=audit_labels.AREAS)
         from core.crypto import register_encrypted_field
         from organizations.services import register_member_counter, register_merge_hook, register_path_copy
 
