@@ -18,6 +18,7 @@ urlpatterns = [
     path("<int:pk>/transfer/", transfers.member_transfer, name="member-transfer"),
     path("honours/", roll.honour_list, name="member-honours"),
     path("applications/", queue.application_list, name="member-applications"),
+    path("applications/bulk/", queue.application_bulk, name="member-applications-bulk"),
     path("applications/<int:pk>/", queue.application_detail, name="member-application-detail"),
     path("applications/<int:pk>/approve/", queue.application_approve, name="member-application-approve"),
     path("applications/<int:pk>/reject/", queue.application_reject, name="member-application-reject"),
