@@ -32,5 +32,5 @@ class MembersConfig(AppConfig):
         # ID numbers and mobiles are Fernet tokens: rotate_field_keys re-encrypts these.
         register_encrypted_field(Member, "id_number_enc", "mobile_enc")
         register_encrypted_field(JoinApplication, "id_number_enc", "mobile_enc")
-        register_member_counter(services.active_members_by_path)
+        register_member_counter(services.active_members_by_path, at_paths=services.active_members_at)
         register_merge_hook(services.memberships_follow_merge)

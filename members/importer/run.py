@@ -18,7 +18,7 @@ from core import crypto, documents, roles
 from core.audit import log_action
 from core.errors import DomainError
 from organizations.models import Organization, User
-from organizations.services import require
+from organizations.services import coverage_mark_dirty, require
 
 from ..models import ImportJob
 from ..services.common import _check_union
@@ -100,6 +100,7 @@ def import_rows(
         if stale and mode == ImportJob.Mode.ALL_OR_NOTHING:
             raise _Rollback(stale)
         lost_created, lost_updated = _stale_counts(files, stale)
+        coverage_mark_dirty([union.pk])  # written: the union's figures follow (issue 15)
         log_action(
             actor=actor,
             action="member.imported",

@@ -31,6 +31,7 @@ from .joining import (
     member_register,
 )
 from .records import (
+    active_members_at,
     active_members_by_path,
     honour_add,
     join_applications_purge_expired,
@@ -61,6 +62,7 @@ __all__ = [
     "MAX_SEQ",
     "PROFILE_FIELDS",
     "SEQ_DIGITS",
+    "active_members_at",
     "active_members_by_path",
     "allocate_member_numbers",
     "honour_add",

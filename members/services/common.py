@@ -14,6 +14,7 @@ from core.errors import DomainError
 from core.sms import send_sms_on_commit
 from core.states import StateMachine
 from organizations.models import MEMBER_HOLDING_KINDS, REGION_KINDS, Enterprise, Organization
+from organizations.services import coverage_mark_dirty
 
 from ..models import (
     Education,
@@ -225,6 +226,7 @@ def _start_membership(*, member: Member, union: Organization, joined_on: dt.date
     member.current_membership = membership
     member.org_path = union.path
     member.save(update_fields=["current_membership", "org_path", "updated_at"])
+    coverage_mark_dirty([union.pk])  # the union's figures follow within seconds (issue 15)
     return membership
 
 

@@ -184,6 +184,17 @@ def active_members_by_path() -> dict[str, int]:
     return dict(out)
 
 
+def active_members_at(paths: list[str]) -> dict[str, int]:
+    """{union path: active members held directly} for a few unions (an indexed equality each)."""
+    rows = (
+        Membership.objects.filter(status=MS.ACTIVE, org_path__in=paths)
+        .order_by()
+        .values("org_path")
+        .annotate(n=Count("id"))
+    )
+    return {row["org_path"]: row["n"] for row in rows}
+
+
 def memberships_follow_merge(*, source: Organization, target: Organization, actor: User) -> None:
     """When a union is merged, its active members, open applications and codes move to the target.
 
