@@ -601,9 +601,8 @@ def coverage_mark_dirty(union_ids: Iterable[int]) -> None:
     if not ids:
         return
     CoverageDirty.objects.bulk_create([CoverageDirty(union_id=i) for i in ids], ignore_conflicts=True)
-    from .tasks import refresh_dirty_coverage
-
-    enqueue(refresh_dirty_coverage)
+    # By name: organizations.tasks imports this module (no import cycle).
+    enqueue("organizations.tasks.refresh_dirty_coverage")
 
 
 def coverage_refresh_dirty(*, limit: int = 500) -> int:
