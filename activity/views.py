@@ -13,7 +13,7 @@ from core.audit import action_choices
 from core.pages import keyset_page, staff_required
 from core.roles import AUDIT_VIEW
 from core.scoping import has_capability_anywhere
-from organizations.forms import BootstrapForm, OrgChoiceField, date_widget, options_url
+from organizations.forms import BootstrapForm, OrgChoiceField, date_widget, options_url, top_of_reach
 from organizations.selectors import organizations_for_user
 
 from .selectors import audit_events_for_user
@@ -34,6 +34,7 @@ class AuditFilterForm(BootstrapForm):
         self.fields["action"].choices = [("", _("（全部）")), *action_choices()]
         self.fields["under"] = OrgChoiceField(
             organizations_for_user(user, AUDIT_VIEW),
+            option_queryset=top_of_reach(organizations_for_user(user, AUDIT_VIEW)),
             options_url=options_url("audit"),
             label=gettext_lazy("组织（含下级）"),
             required=False,

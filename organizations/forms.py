@@ -12,6 +12,7 @@ from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
+from django.db.models import Min
 from django.forms.models import ModelChoiceIterator, fields_for_model
 from django.urls import reverse
 from django.utils import timezone
@@ -219,6 +220,16 @@ class OrgChoiceField(forms.ModelChoiceField):
             return
         if obj is not None:
             self.pinned.append(obj)
+
+
+def top_of_reach(queryset):
+    """The first two levels of what `queryset` holds: what a picker lists before anyone types.
+
+    A city federation's reach is hundreds of unions (≈70 KB of <option>s on every list
+    page); the rest is one search away (the options endpoint), and a chosen one is pinned.
+    """
+    top = queryset.order_by().aggregate(top=Min("depth"))["top"]
+    return queryset if top is None else queryset.filter(depth__lte=top + 1)
 
 
 def pin_bound(form: forms.Form, *names: str) -> None:
