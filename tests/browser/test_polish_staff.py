@@ -149,3 +149,35 @@ def test_a_clerk_fixes_a_failed_import_and_uploads_the_error_workbook(demo, desk
     expect(page.get_by_text("未导入：2 行无误，1 行有误")).to_be_visible()
     shot(page, "polish-import-list")
     assert not page.console.errors, page.console.errors
+
+
+def test_the_approval_queue_on_a_phone_and_in_bulk(demo, phone, desktop):
+    from members.models import JoinApplication
+
+    login(phone, demo, "city")
+    phone.goto(f"{demo.url}/members/applications/")
+    filters = phone.locator("#queue-filters")
+    expect(filters).to_be_hidden()  # folded on a phone: the queue comes first
+    shot(phone, "polish-queue-phone")
+    phone.get_by_role("button", name="筛选条件").click()
+    expect(filters).to_be_visible()
+
+    login(desktop, demo, "city")
+    desktop.goto(f"{demo.url}/members/applications/")
+    cell = desktop.locator("td.col-union").first
+    line = float(cell.evaluate("el => parseFloat(getComputedStyle(el).lineHeight)"))
+    text_height = float(
+        cell.evaluate(
+            "el => { const r = document.createRange(); r.selectNodeContents(el); return r.getBoundingClientRect().height; }"
+        )
+    )
+    assert text_height <= 2 * line + 2, (text_height, line)  # at most two lines of a union's name, not four
+    boxes = desktop.locator('input[name="ids"]')
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    desktop.get_by_role("button", name="批准所选").click()
+    expect(desktop.get_by_role("heading", level=1)).to_have_text("批量审批结果")
+    expect(desktop.locator(".bulk-result")).to_have_count(2)
+    shot(desktop, "polish-queue-bulk-result")
+    assert JoinApplication.objects.filter(status="approved").count() >= 2
+    assert not desktop.console.errors and not phone.console.errors
