@@ -9,6 +9,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.routers import SimpleRouter
 
 from core.api import DefaultCursorPagination, error_responses
+from core.audit import action_label
 from core.roles import AUDIT_VIEW
 from core.scoping import has_capability_anywhere
 from organizations.api_fields import InReachOrgField
@@ -50,12 +51,16 @@ class AuditEventViewSet(viewsets.GenericViewSet):
         created_at = serializers.DateTimeField()
         actor = serializers.CharField(source="actor_label", help_text=_("操作人用户名（账号删除后仍保留）"))
         action = serializers.CharField(help_text=_("操作代码，如 organization.moved"))
+        action_label = serializers.SerializerMethodField(help_text=_("操作名称，如“移动组织”"))
         target_type = serializers.CharField()
         target_id = serializers.CharField()
         target_label = serializers.CharField()
         organization = InReachOrgField(allow_null=True)
         ip_address = serializers.IPAddressField(allow_null=True)
         data = serializers.JSONField()
+
+        def get_action_label(self, event) -> str:
+            return action_label(event.action)
 
     serializer_class = OutputSerializer
 

@@ -9,30 +9,32 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from core.audit import action_choices
 from core.pages import keyset_page, staff_required
 from core.roles import AUDIT_VIEW
 from core.scoping import has_capability_anywhere
-from organizations.forms import BootstrapForm, OrgChoiceField, date_widget, options_url
+from organizations.forms import BootstrapForm, OrgChoiceField, date_widget, options_url, top_of_reach
 from organizations.selectors import organizations_for_user
 
 from .selectors import audit_events_for_user
 
 PAGE_SIZE = 50
-# Prefixes offered as suggestions; any prefix may be typed.
-ACTION_PREFIXES = ("organization.", "enterprise.", "officer.", "station.", "role.", "member.")
 
 
 class AuditFilterForm(BootstrapForm):
-    action = forms.CharField(label=gettext_lazy("操作（前缀）"), required=False, max_length=80)
+    # Readable names grouped by area (an area's "（全部）" is its code prefix); built per
+    # form, so apps that register names later and the active language are both honoured.
+    action = forms.ChoiceField(label=gettext_lazy("操作"), required=False)
     actor = forms.CharField(label=gettext_lazy("操作人"), required=False, max_length=150)
     date_from = forms.DateField(label=gettext_lazy("开始日期"), required=False, widget=date_widget())
     date_to = forms.DateField(label=gettext_lazy("结束日期"), required=False, widget=date_widget())
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["action"].widget.attrs.update({"list": "audit-action-prefixes", "placeholder": "organization."})
+        self.fields["action"].choices = [("", _("（全部）")), *action_choices()]
         self.fields["under"] = OrgChoiceField(
             organizations_for_user(user, AUDIT_VIEW),
+            option_queryset=top_of_reach(organizations_for_user(user, AUDIT_VIEW)),
             options_url=options_url("audit"),
             label=gettext_lazy("组织（含下级）"),
             required=False,
@@ -75,7 +77,6 @@ def audit_list(request):
     context = {
         "form": form,
         "page": page,
-        "prefixes": ACTION_PREFIXES,
         "is_continuation": bool(request.GET.get("cursor")),
         "filtered": bool(filters and any(filters.values())),
     }

@@ -1,6 +1,8 @@
 """Django admin for the member roll: scoped, read-only views; changes go through the services.
 
-Personal data appears masked only (no encrypted or hashed column is ever shown). The
+Personal data appears masked only (no encrypted or hashed column is ever shown). A
+member's change page is the correction service (name, ID number, mobile, employer, with
+a reason); the full ID number and mobile are typed, never shown. The
 admin search uses the roll's search rule (exact blind-index match for ID numbers and
 mobiles, name prefix), not Django's `icontains`, which would scan 10M rows. The only
 writes offered are admin actions that call the services (approve/reject applications,
@@ -9,12 +11,13 @@ revoke join codes); refusals come back as messages.
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core import roles
-from core.admin import SERVICE_ERRORS, ScopedAdminMixin
+from core.admin import SERVICE_ERRORS, ScopedAdminMixin, ServiceAdminMixin
 from core.errors import refusal
 from organizations.admin_filters import ReachListFilter
 
@@ -33,8 +36,28 @@ class ReadOnlyScopedAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return False
 
 
+class MemberCorrectionAdminForm(forms.ModelForm):
+    """The admin's change page is the correction service's form (issue 15 item 1)."""
+
+    id_number = forms.CharField(
+        label=gettext_lazy("更正身份证号码"), max_length=30, required=False, help_text=gettext_lazy("不改请留空。")
+    )
+    mobile = forms.CharField(
+        label=gettext_lazy("更正手机号码"), max_length=20, required=False, help_text=gettext_lazy("不改请留空。")
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("更正原因"), max_length=200, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    class Meta:
+        model = Member
+        fields = ("name", "employer_name")
+
+
 @admin.register(Member)
-class MemberAdmin(ReadOnlyScopedAdmin):
+class MemberAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    change_capability = roles.MEMBER_MANAGE
+    form = MemberCorrectionAdminForm
     list_display = ("name", "id_masked", "mobile_masked", "sex", "employment_form", "current_union", "status")
     list_filter = (ReachListFilter, "employment_form", "is_migrant_worker")
     list_select_related = ("current_membership__union",)
@@ -43,7 +66,9 @@ class MemberAdmin(ReadOnlyScopedAdmin):
     fields = (
         "name",
         "id_masked",
+        "id_number",
         "mobile_masked",
+        "mobile",
         "sex",
         "birth_date",
         "employer_name",
@@ -52,9 +77,35 @@ class MemberAdmin(ReadOnlyScopedAdmin):
         "education",
         "skill_level",
         "created_at",
+        "reason",
     )
-    readonly_fields = fields
+    readonly_fields = (
+        "id_masked",
+        "mobile_masked",
+        "sex",
+        "birth_date",
+        "employment_form",
+        "is_migrant_worker",
+        "education",
+        "skill_level",
+        "created_at",
+    )
     ordering = ("-id",)
+
+    def has_add_permission(self, request):
+        return False  # members join through registration, import or the join form
+
+    def service_save(self, request, form, change):
+        data = form.cleaned_data
+        return services.member_correct(
+            actor=request.user,
+            member=form.instance,
+            reason=data.get("reason", ""),
+            name=data.get("name"),
+            id_number=data.get("id_number", ""),
+            mobile=data.get("mobile", ""),
+            employer_name=data.get("employer_name", ""),
+        )
 
     def get_search_results(self, request, queryset, search_term):
         return member_search(queryset, search_term), False

@@ -7,6 +7,11 @@ class MembersConfig(AppConfig):
     verbose_name = _("会员")
 
     def ready(self):
+        from core.audit import register_action_labels
+
+        from . import audit_labels
+
+        register_action_labels(audit_labels.ACTION_LABELS, areas=audit_labels.AREAS)
         from core.crypto import register_encrypted_field
         from organizations.services import register_member_counter, register_merge_hook, register_path_copy
 
@@ -34,5 +39,5 @@ class MembersConfig(AppConfig):
         from .auth import pending_application_hint
 
         register_sign_in_hint(pending_application_hint)
-        register_member_counter(services.active_members_by_path)
+        register_member_counter(services.active_members_by_path, at_paths=services.active_members_at)
         register_merge_hook(services.memberships_follow_merge)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxLengthValidator
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -22,7 +21,7 @@ from organizations.models import MEMBER_HOLDING_KINDS, Organization
 from organizations.selectors import organizations_for_user, stations_for_user
 
 from .models import Education, EmploymentForm, Honour, ImportJob, SkillLevel
-from .validators import check_join_age, parse_id_number, parse_mobile
+from .validators import check_join_age, clean_person_name, clean_plain_text, parse_id_number, parse_mobile
 
 
 def _raise(message):
@@ -56,32 +55,25 @@ def union_field(user, *, label, help_text="", required=True) -> OrgChoiceField:
 
 
 class NamedErrorsForm(BootstrapForm):
-    """Every built-in message names its field ("请填写“姓名”。"), in Chinese."""
+    """Every built-in message names its field ("请填写“姓名”。"), in Chinese (now BootstrapForm's rule)."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            label = field.label or ""
-            if isinstance(field, forms.ChoiceField | forms.ModelChoiceField):
-                field.error_messages["required"] = _("请选择“%(label)s”。") % {"label": label}
-                field.error_messages["invalid_choice"] = _("“%(label)s”的选项无效，请从列表中选择。") % {"label": label}
-            else:
-                field.error_messages["required"] = _("请填写“%(label)s”。") % {"label": label}
-            if isinstance(field, forms.DateField):
-                field.error_messages["invalid"] = _("“%(label)s”不是有效日期，请按 2024-05-01 的格式填写。") % {
-                    "label": label
-                }
-            if isinstance(field, forms.IntegerField):
-                field.error_messages["invalid"] = _("“%(label)s”应为整数。") % {"label": label}
-            max_length = getattr(field, "max_length", None)
-            if max_length:
-                field.validators = [v for v in field.validators if not isinstance(v, MaxLengthValidator)]
-                field.validators.append(
-                    MaxLengthValidator(
-                        max_length,
-                        message=_("“%(label)s”最多 %(n)s 个字，请删减。") % {"label": label, "n": max_length},
-                    )
-                )
+
+def check_every_field(form, checks: dict) -> None:
+    """Run the services' own validators on every field at once (a service stops at the
+    first problem), so the user sees all that needs fixing in one go; adds the errors."""
+    data = form.cleaned_data
+    for name, check in checks.items():
+        if name in form.errors:
+            continue
+        try:
+            check(data.get(name) or ("" if name != "consent" else False))
+        except ValidationError as exc:
+            for message in exc.message_dict.get(name, exc.messages) if hasattr(exc, "error_dict") else exc.messages:
+                form.add_error(name, message)
+
+
+def _employer(value):
+    return clean_plain_text(value, field="employer_name", label=_("工作单位"))
 
 
 def _choices(choices, empty=True):
@@ -120,6 +112,55 @@ class MemberRegisterForm(NamedErrorsForm):
         )
         self.order_fields(["union"])
         pin_bound(self, "union")
+
+    def clean(self):
+        data = super().clean()
+        check_every_field(
+            self,
+            {
+                "name": clean_person_name,
+                "id_number": lambda v: check_join_age(parse_id_number(v)),
+                "mobile": parse_mobile,
+                "employer_name": _employer,
+            },
+        )
+        return data
+
+
+class MemberCorrectForm(NamedErrorsForm):
+    """Identity and contact corrections; an empty ID number or mobile leaves it as it is.
+
+    The full ID number and mobile are not pre-filled: the page would show them to anyone
+    who opens it. The clerk types the corrected value (the masked one is shown beside).
+    """
+
+    name = forms.CharField(label=_("姓名"), max_length=50, required=False, help_text=_("与身份证一致。"))
+    id_number = forms.CharField(
+        label=_("身份证号码"),
+        max_length=30,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    mobile = forms.CharField(
+        label=_("手机号码"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+    employer_name = forms.CharField(label=_("工作单位"), max_length=120, required=False)
+    reason = forms.CharField(
+        label=_("更正原因"),
+        max_length=200,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("必填，记入审计日志，例如“登记时身份证号抄错一位，已核对原件”。"),
+    )
+
+    def __init__(self, *args, member, **kwargs):
+        kwargs.setdefault("initial", {"name": member.name, "employer_name": member.employer_name})
+        super().__init__(*args, **kwargs)
+        self.fields["id_number"].help_text = _("现为 %(m)s；不改请留空。") % {"m": member.id_masked}
+        self.fields["mobile"].help_text = _("现为 %(m)s；不改请留空。") % {"m": member.mobile_masked}
 
 
 class MembershipEndForm(NamedErrorsForm):
@@ -313,21 +354,17 @@ class JoinForm(NamedErrorsForm):
         """Check every field at once (the service stops at the first problem), with the
         service's own validators, so a phone user sees all that needs fixing in one go."""
         data = super().clean()
-        checks = {
-            "name": lambda v: v.strip() or _raise(_("请填写姓名（与身份证一致）。")),
-            "id_number": lambda v: check_join_age(parse_id_number(v)),
-            "mobile": parse_mobile,
-            "employment_form": lambda v: v or _raise(_("请选择就业形态。")),
-            "consent": lambda v: v or _raise(_("请阅读并勾选同意《个人信息处理告知书》后再提交。")),
-        }
-        for name, check in checks.items():
-            if name in self.errors:
-                continue
-            try:
-                check(data.get(name) or ("" if name != "consent" else False))
-            except ValidationError as exc:
-                for message in exc.message_dict.get(name, exc.messages) if hasattr(exc, "error_dict") else exc.messages:
-                    self.add_error(name, message)
+        check_every_field(
+            self,
+            {
+                "name": clean_person_name,
+                "id_number": lambda v: check_join_age(parse_id_number(v)),
+                "mobile": parse_mobile,
+                "employment_form": lambda v: v or _raise(_("请选择就业形态。")),
+                "consent": lambda v: v or _raise(_("请阅读并勾选同意《个人信息处理告知书》后再提交。")),
+                **({"employer_name": _employer} if "employer_name" in self.fields else {}),
+            },
+        )
         password, password2 = data.get("password") or "", data.get("password2") or ""
         if not password:
             self.add_error("password", _("请设置“登录密码”，审核通过后用手机号码和此密码登录。"))

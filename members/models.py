@@ -486,6 +486,9 @@ class ImportJob(models.Model):
     upload_path = models.CharField(max_length=255, blank=True)
     report_path = models.CharField(max_length=255, blank=True)
     error_path = models.CharField(max_length=255, blank=True)
+    # The uploader's own error workbook with the numbers they typed, encrypted at rest
+    # (members.importer.import_job_errors serves it to them only).
+    error_full_path = models.CharField(max_length=255, blank=True)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
     phase = models.CharField(max_length=12, blank=True)
     total_rows = models.PositiveIntegerField(default=0)

@@ -181,3 +181,80 @@ def validation_message(exc: ValidationError) -> str:
             for e in errors:
                 return str(next(iter(e.messages)))
     return str(exc.messages[0]) if exc.messages else ""
+
+
+# --- names (issue 15 item 5) ---------------------------------------------------------------
+# What real names hold: Han characters and letters of any script (with their combining
+# marks), the middle dot of transliterated foreign and minority names (· and the forms
+# Chinese input methods type: ・ ‧ ･), spaces (also the ideographic one) and hyphens.
+# Digits are let through: legacy rolls number namesakes (张伟2), and refusing a harmless
+# character would fail a whole all-or-nothing import. Anything else, markup in
+# particular, is refused rather than stored and escaped for ever.
+_NAME_OK = re.compile(r"(?:\w|[\u0300-\u036f\u00b7\u30fb\u2027\uff65 \u3000\-\u2010\uff0d])+")
+_UNDERSCORE = "_"
+_HAS_LETTER = re.compile(r"[^\W\d_]")
+# Control and format characters (C0, DEL, C1, zero-width and direction marks) and markup.
+_BAD_TEXT = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff<>]")
+
+
+def _shown(ch: str) -> str:
+    """A refused character as the message names it (control characters have no glyph)."""
+    return ch if ch.isprintable() and not ch.isspace() else f"U+{ord(ch):04X}"
+
+
+def clean_person_name(value, *, field: str = "name", label=None) -> str:
+    """A person's name, stripped; refuses markup, control characters and other symbols.
+
+    The one rule for member names: registration, the join form, corrections and the
+    importer all call it, so a name refused at one door is refused at every door.
+    """
+    label = label or _("姓名")
+    name = (value or "").strip() if isinstance(value, str) else ("" if value is None else str(value).strip())
+    if not name:
+        raise ValidationError({field: _("请填写%(label)s（与身份证一致）。") % {"label": label}}, code="name_required")
+    if _NAME_OK.fullmatch(name) and _HAS_LETTER.search(name) and _UNDERSCORE not in name:
+        return name
+    bad = _BAD_TEXT.search(name)
+    if bad is not None:
+        raise ValidationError(
+            {
+                field: _("“%(label)s”不能包含标记符号（< >）或控制字符（发现“%(c)s”），请按身份证上的姓名重新填写。")
+                % {"label": label, "c": _shown(bad.group())}
+            },
+            code="name_markup",
+        )
+    if not _HAS_LETTER.search(name):
+        raise ValidationError(
+            {field: _("“%(label)s”应至少包含一个汉字或字母，请核对。") % {"label": label}}, code="name_no_letter"
+        )
+    for ch in name:
+        if ch == _UNDERSCORE or not _NAME_OK.fullmatch(ch):
+            raise ValidationError(
+                {
+                    field: _(
+                        "“%(label)s”只能包含汉字、字母、数字、间隔号（·）、空格和连字符（-），“%(c)s”不可用，请删除或改正。"
+                    )
+                    % {"label": label, "c": _shown(ch)}
+                },
+                code="name_chars",
+            )
+    return name  # pragma: no cover - every refused name is caught above
+
+
+def clean_plain_text(value, *, field: str, label) -> str:
+    """Free text such as an employer's name, stripped; refuses markup and control characters.
+
+    Employer names legitimately hold digits, brackets and "&", so only what has no place
+    in any name is refused.
+    """
+    text = (value or "").strip() if isinstance(value, str) else ("" if value is None else str(value).strip())
+    bad = _BAD_TEXT.search(text)
+    if bad is not None:
+        raise ValidationError(
+            {
+                field: _("“%(label)s”不能包含标记符号（< >）或控制字符（发现“%(c)s”），请删除后重新填写。")
+                % {"label": label, "c": _shown(bad.group())}
+            },
+            code="text_markup",
+        )
+    return text

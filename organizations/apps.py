@@ -7,6 +7,11 @@ class OrganizationsConfig(AppConfig):
     verbose_name = _("组织与权限")
 
     def ready(self):
+        from core.audit import register_action_labels
+
+        from . import audit_labels
+
+        register_action_labels(audit_labels.ACTION_LABELS, areas=audit_labels.AREAS)
         from core.admin import register_fk_choices, register_reach_list_filter
         from core.scoping import register_assignment_source
 

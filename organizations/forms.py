@@ -11,6 +11,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
+from django.db.models import Min
 from django.forms.models import ModelChoiceIterator, fields_for_model
 from django.urls import reverse
 from django.utils import timezone
@@ -77,8 +79,84 @@ def date_widget() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+EMPTY_CHOICE = _("（请选择）")
+_DASHES = "---------"  # Django's empty choice, which means nothing to a clerk
+
+
+def _stock_messages(field) -> dict:
+    """Django's own error messages of a field's class (the ones the portal rewords)."""
+    out: dict = {}
+    for cls in reversed(type(field).__mro__):
+        if cls.__module__.startswith("django."):  # a portal field's own defaults are chosen on purpose
+            out.update(cls.__dict__.get("default_error_messages", {}))
+    return out
+
+
+def name_field_errors(field) -> None:
+    """Give a form field the portal's wording: each message names the field and the fix.
+
+    Only Django's stock messages are replaced; a message a form sets on purpose stays.
+    Django's "---------" empty choice becomes "（请选择）". Idempotent.
+    """
+    if getattr(field, "_portal_named", False):
+        return
+    field._portal_named = True
+    label = field.label or ""
+    stock = _stock_messages(field)
+    mine = {}
+    if isinstance(field, forms.ChoiceField | forms.ModelChoiceField | forms.MultipleChoiceField):
+        mine["required"] = _("请选择“%(label)s”。") % {"label": label}
+        mine["invalid_choice"] = _("“%(label)s”的选项无效，请从列表中选择。") % {"label": label}
+    else:
+        mine["required"] = _("请填写“%(label)s”。") % {"label": label}
+    if isinstance(field, forms.DateField):
+        mine["invalid"] = _("“%(label)s”不是有效日期，请按 2024-05-01 的格式填写。") % {"label": label}
+    elif isinstance(field, forms.IntegerField):
+        mine["invalid"] = _("“%(label)s”应为整数。") % {"label": label}
+    elif isinstance(field, forms.DecimalField | forms.FloatField):
+        mine["invalid"] = _("“%(label)s”应为数字。") % {"label": label}
+    elif isinstance(field, forms.EmailField):
+        mine["invalid"] = _("“%(label)s”不是有效的电子邮箱地址，请核对。") % {"label": label}
+    elif isinstance(field, forms.URLField):
+        mine["invalid"] = _("“%(label)s”不是有效的网址，请核对。") % {"label": label}
+    for key, message in mine.items():
+        if key not in field.error_messages or field.error_messages[key] == stock.get(key):
+            field.error_messages[key] = message
+    validators = []
+    for v in field.validators:
+        if isinstance(v, MaxLengthValidator) and v.message == MaxLengthValidator.message:
+            v = MaxLengthValidator(
+                v.limit_value, message=_("“%(label)s”最多 %(n)s 个字，请删减。") % {"label": label, "n": v.limit_value}
+            )
+        elif isinstance(v, MinValueValidator) and v.message == MinValueValidator.message:
+            v = MinValueValidator(
+                v.limit_value, message=_("“%(label)s”不能小于 %(n)s。") % {"label": label, "n": v.limit_value}
+            )
+        elif isinstance(v, MaxValueValidator) and v.message == MaxValueValidator.message:
+            v = MaxValueValidator(
+                v.limit_value, message=_("“%(label)s”不能大于 %(n)s。") % {"label": label, "n": v.limit_value}
+            )
+        validators.append(v)
+    field.validators = validators
+    if isinstance(field, forms.ModelChoiceField):
+        if field.empty_label == _DASHES:
+            field.empty_label = EMPTY_CHOICE
+    elif isinstance(field, forms.ChoiceField):
+        choices = list(field.choices)
+        if any(label == _DASHES for _v, label in choices):
+            field.choices = [(v, EMPTY_CHOICE if label == _DASHES else label) for v, label in choices]
+    widget_choices = getattr(field.widget, "choices", None)
+    if isinstance(widget_choices, list) and any(label == _DASHES for _v, label in widget_choices):
+        field.widget.choices = [(v, EMPTY_CHOICE if label == _DASHES else label) for v, label in widget_choices]
+
+
 class BootstrapForm(forms.Form):
-    """A plain form whose widgets carry Bootstrap's classes."""
+    """A plain form whose widgets carry Bootstrap's classes and whose messages are the portal's.
+
+    Fields added after __init__ (organisation pickers) are named when first rendered or
+    validated, so every form of the portal says "请填写“名称”。" rather than Django's
+    "该字段是必填项。" (issue 15).
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -93,6 +171,18 @@ class BootstrapForm(forms.Form):
             widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
             if isinstance(widget, forms.Textarea):
                 widget.attrs.setdefault("rows", 3)
+
+    def _name_fields(self) -> None:
+        for field in self.fields.values():
+            name_field_errors(field)
+
+    def __getitem__(self, name):
+        self._name_fields()
+        return super().__getitem__(name)
+
+    def full_clean(self):
+        self._name_fields()
+        return super().full_clean()
 
 
 def _model_fields(model, names, **overrides):
@@ -160,6 +250,16 @@ class OrgChoiceField(forms.ModelChoiceField):
             self.pinned.append(obj)
 
 
+def top_of_reach(queryset):
+    """The first two levels of what `queryset` holds: what a picker lists before anyone types.
+
+    A city federation's reach is hundreds of unions (≈70 KB of <option>s on every list
+    page); the rest is one search away (the options endpoint), and a chosen one is pinned.
+    """
+    top = queryset.order_by().aggregate(top=Min("depth"))["top"]
+    return queryset if top is None else queryset.filter(depth__lte=top + 1)
+
+
 def pin_bound(form: forms.Form, *names: str) -> None:
     """Keep the submitted (or initial) value of these capped organisation selects among their options."""
     for name in names:
@@ -223,13 +323,13 @@ class OrganizationForm(BootstrapForm):
         super().__init__(*args, **kwargs)
         allowed = ALLOWED_CHILD_KINDS[parent.kind] if parent is not None else ROOT_KINDS
         # A new list for the widget only: the field itself still accepts every kind.
-        self.fields["kind"].widget.choices = [("", "---------"), *_kind_choices(allowed)]
+        self.fields["kind"].widget.choices = [("", EMPTY_CHOICE), *_kind_choices(allowed)]
 
 
 OrganizationForm.base_fields = _model_fields(
     Organization,
     ORG_FIELDS,
-    kind=forms.ChoiceField(label=_("类型"), choices=[("", "---------"), *OrgKind.choices]),
+    kind=forms.ChoiceField(label=_("类型"), choices=[("", EMPTY_CHOICE), *OrgKind.choices]),
 )
 OrganizationForm.declared_fields = {}
 

@@ -372,6 +372,26 @@ class RoleAssignment(models.Model):
         return f"{self.user} · {self.organization} · {self.get_role_display()}"
 
 
+class CoverageDirty(models.Model):
+    """A union whose members changed since its summaries were last brought up to date.
+
+    Marked in the same transaction as the change; organizations.services.
+    coverage_refresh_dirty claims and clears the marks (issue 15: figures followed the
+    roll only every 30 minutes). One row per union, however many changes: a burst of
+    registrations is coalesced into one refresh.
+    """
+
+    union = models.OneToOneField(Organization, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    marked_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("待刷新的会员统计")
+        verbose_name_plural = _("待刷新的会员统计")
+
+    def __str__(self) -> str:
+        return f"{self.union_id}"
+
+
 class CoverageSummary(models.Model):
     """Subtree totals per organisation, so dashboards never COUNT(*) a whole district.
 

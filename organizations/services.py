@@ -27,6 +27,7 @@ from .models import (
     ALLOWED_CHILD_KINDS,
     REGION_KINDS,
     ROOT_KINDS,
+    CoverageDirty,
     CoverageSummary,
     Enterprise,
     Officer,
@@ -55,9 +56,17 @@ def register_path_copy(model: type, field: str) -> None:
         PATH_COPIES.append((model, field))
 
 
-def register_member_counter(counter: Callable[[], dict[str, int]]) -> None:
+def register_member_counter(
+    counter: Callable[[], dict[str, int]], *, at_paths: Callable[[list[str]], dict[str, int]] | None = None
+) -> None:
+    """`counter()` gives {union path: members held directly}; `at_paths(paths)` the same for a few paths."""
     if counter not in MEMBER_COUNTERS:
         MEMBER_COUNTERS.append(counter)
+    if at_paths is not None and at_paths not in MEMBER_PATH_COUNTERS:
+        MEMBER_PATH_COUNTERS.append(at_paths)
+
+
+MEMBER_PATH_COUNTERS: list[Callable[[list[str]], dict[str, int]]] = []
 
 
 # --- guards ---------------------------------------------------------------------------
@@ -574,6 +583,82 @@ def coverage_refresh() -> int:
             update_fields=[*COVERAGE_FIGURES, "refreshed_at"],
         )
     return len(rows)
+
+
+# --- figures that follow the roll (issue 15 item 6) -------------------------------------------
+
+
+def coverage_mark_dirty(union_ids: Iterable[int]) -> None:
+    """Note that these unions' members changed; a refresh is queued when the transaction commits.
+
+    Call inside the transaction of the change. Debounced: the mark is one row per union,
+    and the task drains every mark at once, so a burst of changes costs one refresh and
+    the extra tasks find nothing to do.
+    """
+    from core.outbox import enqueue
+
+    ids = sorted({int(i) for i in union_ids if i})
+    if not ids:
+        return
+    CoverageDirty.objects.bulk_create([CoverageDirty(union_id=i) for i in ids], ignore_conflicts=True)
+    # By name: organizations.tasks imports this module (no import cycle).
+    enqueue("organizations.tasks.refresh_dirty_coverage")
+
+
+def coverage_refresh_dirty(*, limit: int = 500) -> int:
+    """Bring the member figures of the marked unions and their ancestors up to date; returns the unions done.
+
+    Incremental, no COUNT(*) of a subtree: for each marked union, the members it holds
+    directly are counted (an indexed equality on its path) and compared with what its
+    summary implies (its total minus its children's totals); the difference is added to
+    the union and every ancestor. Safe to run concurrently: marks are claimed with
+    SKIP LOCKED, a union's own total and its children's are read in one statement, the
+    additions are atomic (members = members + delta) and applied root first, one row at a
+    time, so two runs lock rows in the same order and never deadlock. The periodic full
+    rebuild (coverage_refresh) remains the reference; a difference left by a race is
+    corrected by the next mark of that union.
+    """
+    done = 0
+    with transaction.atomic():
+        claimed = list(
+            CoverageDirty.objects.select_for_update(skip_locked=True)
+            .order_by("union_id")[:limit]
+            .values_list("union_id", flat=True)
+        )
+        if not claimed:
+            return 0
+        unions = list(Organization.objects.filter(pk__in=claimed).only("pk", "path", "depth"))
+        direct: dict[str, int] = defaultdict(int)
+        for counter in MEMBER_PATH_COUNTERS:
+            for path, n in counter([u.path for u in unions]).items():
+                direct[path] += n
+        now = timezone.now()
+        steplen = Organization.steplen
+        for union in unions:
+            summaries = {
+                s.organization_id: s
+                for s in CoverageSummary.objects.filter(
+                    Q(organization=union)
+                    | Q(organization__path__startswith=union.path, organization__depth=union.depth + 1)
+                )
+            }
+            own = summaries.pop(union.pk, None)
+            if own is None:
+                continue  # no summary yet: the next full rebuild creates it with the right figure
+            implied = own.members - sum(s.members for s in summaries.values())
+            delta = direct.get(union.path, 0) - implied
+            if delta:
+                ancestors = [union.path[:i] for i in range(steplen, len(union.path) + 1, steplen)]
+                ids = dict(Organization.objects.filter(path__in=ancestors).values_list("path", "pk"))
+                for path in ancestors:  # root first: the same lock order in every run
+                    CoverageSummary.objects.filter(organization_id=ids[path]).update(
+                        members=F("members") + delta, refreshed_at=now
+                    )
+            else:
+                CoverageSummary.objects.filter(organization_id=union.pk).update(refreshed_at=now)
+            done += 1
+        CoverageDirty.objects.filter(union_id__in=claimed).delete()
+    return done
 
 
 def coverage_fresh_since(moment: dt.datetime) -> bool:

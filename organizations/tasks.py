@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.utils.dateparse import parse_datetime
 
-from .services import coverage_fresh_since, coverage_refresh
+from .services import coverage_fresh_since, coverage_refresh, coverage_refresh_dirty
 
 
 @shared_task(name="organizations.tasks.refresh_coverage_summaries")
@@ -16,3 +16,9 @@ def refresh_coverage_summaries(requested_at: str | None = None) -> int:
     if moment is not None and coverage_fresh_since(moment):
         return 0
     return coverage_refresh()
+
+
+@shared_task(name="organizations.tasks.refresh_dirty_coverage")
+def refresh_dirty_coverage() -> int:
+    """Bring the member figures of unions whose roll changed up to date (queued on commit)."""
+    return coverage_refresh_dirty()

@@ -112,11 +112,21 @@ class ImportJobViewSet(ScopedViewSet):
         job = self._get(pk)
         return self._download(job.report_path, f"import-{job.pk}-report.csv")
 
-    @extend_schema(summary=_("下载错误清单"), responses={**XLSX_FILE, **DETAIL_ERRORS})
+    @extend_schema(
+        summary=_("下载错误清单（上传人得到完整号码，可改正后直接重新上传；他人得到脱敏版本；记录审计）"),
+        responses={**XLSX_FILE, **DETAIL_ERRORS},
+    )
     @action(detail=True, methods=["get"])
     def errors(self, request, pk=None):
         job = self._get(pk)
-        return self._download(job.error_path, f"import-{job.pk}-errors.xlsx")
+        body = importer.import_job_errors(actor=request.user, job=job)
+        if body is None:
+            raise Http404
+        return file_response(
+            f"import-{job.pk}-errors.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            body,
+        )
 
     @extend_schema(
         summary=_("下载导入模板"), parameters=[TemplateQuerySerializer], responses={**FILE_RESPONSE, **READ_ERRORS}

@@ -57,6 +57,16 @@ class MemberViewSet(ScopedViewSet):
         mobile = serializers.CharField(max_length=20, required=False, label=_("手机号码"))
         employer_name = serializers.CharField(max_length=120, required=False, allow_blank=True, label=_("工作单位"))
 
+    @extend_schema_serializer(component_name="MemberCorrection")
+    class CorrectInputSerializer(serializers.Serializer):
+        reason = serializers.CharField(
+            max_length=200, required=False, allow_blank=True, default="", label=_("更正原因")
+        )
+        name = serializers.CharField(max_length=50, required=False, label=_("姓名"))
+        id_number = serializers.CharField(max_length=30, required=False, allow_blank=True, label=_("身份证号码"))
+        mobile = serializers.CharField(max_length=20, required=False, allow_blank=True, label=_("手机号码"))
+        employer_name = serializers.CharField(max_length=120, required=False, allow_blank=True, label=_("工作单位"))
+
     @extend_schema_serializer(component_name="MembershipEnd")
     class EndInputSerializer(serializers.Serializer):
         on = serializers.DateField(required=False, allow_null=True, label=_("日期"), help_text=_("默认今天"))
@@ -123,6 +133,18 @@ class MemberViewSet(ScopedViewSet):
         member = self._get(pk)
         data = self.valid_input(self.ContactInputSerializer)
         services.member_update_contact(actor=request.user, member=member, **data)
+        return Response(self.output(self._get(pk)))
+
+    @extend_schema(
+        summary=_("更正姓名、身份证号码、手机号码或工作单位（须填原因，记录审计）"),
+        request=CorrectInputSerializer,
+        responses={200: MemberOutputSerializer, **WRITE_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def correct(self, request, pk=None):
+        member = self._get(pk)
+        data = self.valid_input(self.CorrectInputSerializer)
+        services.member_correct(actor=request.user, member=member, **data)
         return Response(self.output(self._get(pk)))
 
     @extend_schema(

@@ -22,7 +22,7 @@ the valid rows and reports the others.
 """
 
 from .files import COLUMNS, HEADER_ALIASES, ImportFileError, detect_format, estimate_rows, read_rows
-from .jobs import import_job_create, import_job_run
+from .jobs import import_job_create, import_job_errors, import_job_run
 from .plan import ImportResult
 from .run import import_rows
 from .template import template_csv, template_xlsx
@@ -35,6 +35,7 @@ __all__ = [
     "detect_format",
     "estimate_rows",
     "import_job_create",
+    "import_job_errors",
     "import_job_run",
     "import_rows",
     "read_rows",

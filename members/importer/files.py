@@ -44,8 +44,17 @@ HEADER_ALIASES = {
     "技能等级": "skill_level",
     "入会日期": "joined_on",
 }
+# The error workbook's explanation columns: ignored on upload, so that a clerk can fix the
+# rows in the workbook and upload it as it is (issue 15).
+EXPLANATION_HEADERS = ("行号", "错误说明")
 REPORT_HEADER = ["行号", "姓名", "身份证号码（已脱敏）", "结果", "说明"]
-OUTCOME_LABELS = {"created": "新增", "updated": "更新", "skipped": "跳过", "error": "错误"}
+OUTCOME_LABELS = {
+    "created": "新增",
+    "updated": "更新",
+    "skipped": "跳过",
+    "error": "错误",
+    "not_imported": "未导入",
+}
 TRUE_WORDS = frozenset({"是", "y", "yes", "true", "1", "√"})
 FALSE_WORDS = frozenset({"否", "n", "no", "false", "0", "", "×"})
 
@@ -191,6 +200,9 @@ def read_rows(path: str, fmt: str) -> tuple[dict[str, int], Iterator[tuple[int, 
     if header_row is None:
         raise ImportFileError(_("文件是空的：第一行应为表头（姓名、身份证号码、手机号码……），请使用导入模板。"))
     header = _check_headers(header_row)
+    ignored = frozenset(
+        i for i, cell in enumerate(header_row) if re.sub(r"[\s*＊]", "", str(cell or "")) in EXPLANATION_HEADERS
+    )
 
     def rows() -> Iterator[tuple[int, tuple]]:
         n = row_no
@@ -198,6 +210,8 @@ def read_rows(path: str, fmt: str) -> tuple[dict[str, int], Iterator[tuple[int, 
         count = 0
         for cells in it:
             n += 1
+            if ignored:  # an explanation alone (the error workbook's notes) is a blank line
+                cells = tuple(None if i in ignored else c for i, c in enumerate(cells))
             if not any(cells) and not any(c not in (None, "") for c in cells):
                 continue  # a blank line (a 0 in a cell is not blank)
             count += 1
@@ -216,6 +230,8 @@ def _check_headers(cells) -> dict[str, int]:
         if not text:
             continue
         key = HEADER_ALIASES.get(text)
+        if key is None and text in EXPLANATION_HEADERS:
+            continue
         if key is None:
             unknown.append(text)
         elif key in header:

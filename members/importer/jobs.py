@@ -11,10 +11,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import roles
+from core import crypto, roles
 from core.audit import log_action
 from core.errors import DomainError
 from core.outbox import enqueue
+from core.scoping import has_capability
 from organizations.models import Organization, User
 from organizations.services import require
 
@@ -91,6 +92,7 @@ def import_job_run(job_id: int) -> bool:
         upload_path="",
         report_path=job.report_path,
         error_path=job.error_path,
+        error_full_path=job.error_full_path,
         total_rows=res.rows,
         processed_rows=res.rows,
         created_count=res.created,
@@ -100,6 +102,39 @@ def import_job_run(job_id: int) -> bool:
         finished_at=timezone.now(),
     )
     return True
+
+
+def import_job_errors(*, actor: User, job: ImportJob) -> bytes | None:
+    """The job's error workbook for `actor` (audited), or None when there is none.
+
+    The uploader gets back the ID numbers and mobiles they typed, so they can fix the rows
+    and upload the workbook as it is: it exposes nothing they did not already have. Anyone
+    else in reach (a colleague, a supervisor) gets the masked workbook, as the roll shows
+    them; seeing full numbers is a personal_data.full matter with its own audited door.
+    The uploader must still manage members there (a role taken away takes this too).
+    """
+    full = (
+        job.created_by_id == actor.pk
+        and has_capability(actor, roles.MEMBER_MANAGE, job.org_path)
+        and bool(job.error_full_path)
+        and default_storage.exists(job.error_full_path)
+    )
+    if full:
+        with default_storage.open(job.error_full_path, "rb") as fh:
+            body = crypto.fernet().decrypt(fh.read())
+    elif job.error_path and default_storage.exists(job.error_path):
+        with default_storage.open(job.error_path, "rb") as fh:
+            body = fh.read()
+    else:
+        return None
+    log_action(
+        actor=actor,
+        action="member.import_errors_downloaded",
+        target=job,
+        organization=job.union,
+        data={"full": bool(full), "rows": job.error_count},
+    )
+    return body
 
 
 # Defined here, next to the service it calls, so that the importer never imports

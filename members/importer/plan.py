@@ -89,10 +89,20 @@ class _Files:
         self.report_csv = csv.writer(self.report)
         self.error_file = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
         self.error_csv = csv.writer(self.error_file)
+        # All-or-nothing only: the correct rows as uploaded, so that the error workbook of a
+        # failed batch holds every row and can be uploaded again as it is.
+        self.ok_file = None
+        self.ok_csv = None
+
+    def keep_correct_rows(self) -> None:
+        self.ok_file = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
+        self.ok_csv = csv.writer(self.ok_file)
 
     def close(self):
         self.report.close()
         self.error_file.close()
+        if self.ok_file is not None:
+            self.ok_file.close()
 
 
 SPOOL_COLUMNS = (
@@ -128,6 +138,8 @@ def _plan_batch(state: _State, checked: list[tuple], files: _Files) -> _Batch:
         seen_mobiles[mh] = rn
         tokens[rn] = (item[4], item[5])
         parsed.append((rn, cells, row, h, mh))
+        if files.ok_csv is not None:
+            files.ok_csv.writerow([rn, *(_text(c) for c in cells)])
     if not parsed:
         return _Batch()
     # One query per batch for the people already on the roll (exact blind-index match).
@@ -403,8 +415,6 @@ def _error(state: _State, files: _Files, rn: int, cells: tuple, message: str) ->
     name_i = state.header.get("name")
     name = _text(cells[name_i]) if name_i is not None and name_i < len(cells) else ""
     files.report_csv.writerow([rn, name, masked, "error", message])
-    row = [_text(c) for c in cells]
-    id_i = state.header.get("id_number")
-    if id_i is not None and id_i < len(row):
-        row[id_i] = masked
-    files.error_csv.writerow([rn, message, *row])
+    # The row as uploaded, in a private temporary spool: run._save_files writes a masked
+    # workbook for everyone in reach and an encrypted full one for the uploader.
+    files.error_csv.writerow([rn, message, *(_text(c) for c in cells)])

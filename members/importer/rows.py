@@ -13,7 +13,17 @@ from django.utils.translation import gettext_lazy
 from core import crypto
 
 from ..models import Education, EmploymentForm, SkillLevel
-from ..validators import MIN_JOIN_AGE, age_on, normalize_id_number, parse_id_number_fast, parse_mobile
+from ..validators import (
+    _HAS_LETTER,
+    _NAME_OK,
+    MIN_JOIN_AGE,
+    age_on,
+    clean_person_name,
+    clean_plain_text,
+    normalize_id_number,
+    parse_id_number_fast,
+    parse_mobile,
+)
 from .files import COLUMNS, FALSE_WORDS, TRUE_WORDS, _choice_map
 
 
@@ -114,6 +124,7 @@ def _date(value, today: dt.date) -> dt.date:
 
 
 _LABEL_EMPLOYMENT = gettext_lazy("就业形态")
+_LABEL_EMPLOYER = gettext_lazy("工作单位")
 _LABEL_EDUCATION = gettext_lazy("文化程度")
 _LABEL_SKILL = gettext_lazy("技能等级")
 
@@ -135,6 +146,17 @@ def _parse_row(state: _RowContext, cells) -> dict:
         raise _RowError(_("姓名为空，请填写与身份证一致的姓名。"))
     if len(name) > 50:
         raise _RowError(_("姓名超过 50 个字，请核对。"))
+    if not _NAME_OK.fullmatch(name) or not _HAS_LETTER.search(name) or "_" in name:
+        try:
+            clean_person_name(name)  # the same rule as every other door, for its message
+        except ValidationError as exc:
+            raise _RowError(exc.message_dict["name"][0]) from None
+    employer = _text(cells[i_emp])[:120] if "employer_name" in state.present else None
+    if employer:
+        try:
+            employer = clean_plain_text(employer, field="employer_name", label=_LABEL_EMPLOYER)
+        except ValidationError as exc:
+            raise _RowError(exc.message_dict["employer_name"][0]) from None
     raw_id = cells[i_id]
     raw_mobile = cells[i_mobile]
     try:
@@ -152,7 +174,7 @@ def _parse_row(state: _RowContext, cells) -> dict:
         "name": name,
         "info": info,
         "mobile": mobile,
-        "employer_name": _text(cells[i_emp])[:120] if "employer_name" in present else None,
+        "employer_name": employer,
         "employment_form": _choice(cells[i_form], _EMPLOYMENT, _LABEL_EMPLOYMENT, EmploymentForm.FULL_TIME)
         if "employment_form" in present
         else None,

@@ -14,15 +14,24 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import documents, roles
+from core import crypto, documents, roles
 from core.audit import log_action
 from core.errors import DomainError
 from organizations.models import Organization, User
-from organizations.services import require
+from organizations.services import coverage_mark_dirty, require
 
 from ..models import ImportJob
 from ..services.common import _check_union
-from .files import COLUMNS, OUTCOME_LABELS, REPORT_HEADER, ImportFileError, detect_format, read_rows
+from ..validators import normalize_id_number, normalize_mobile
+from .files import (
+    COLUMNS,
+    EXPLANATION_HEADERS,
+    OUTCOME_LABELS,
+    REPORT_HEADER,
+    ImportFileError,
+    detect_format,
+    read_rows,
+)
 from .plan import ImportResult, _Batch, _Files, _plan_batch, _State
 from .rows import _check_rows
 from .write import _TMP, _abort, _create_tmp, _PipelinedWriter, _Rollback, _write_any
@@ -57,6 +66,8 @@ def import_rows(
         source = ((i + 2, tuple(r.get(k) for k, _h, _r in COLUMNS)) for i, r in enumerate(rows or []))
     state = _State(union=union, header=header, today=timezone.localdate(), mode=mode)
     files = _Files(header)
+    if mode == ImportJob.Mode.ALL_OR_NOTHING:
+        files.keep_correct_rows()
     res = state.result
     now = timezone.now()
     vendor = connection.vendor
@@ -89,6 +100,7 @@ def import_rows(
         if stale and mode == ImportJob.Mode.ALL_OR_NOTHING:
             raise _Rollback(stale)
         lost_created, lost_updated = _stale_counts(files, stale)
+        coverage_mark_dirty([union.pk])  # written: the union's figures follow (issue 15)
         log_action(
             actor=actor,
             action="member.imported",
@@ -159,6 +171,10 @@ def import_rows(
             ) from None
         if isinstance(outcome, _Rollback):
             stale = outcome.stale
+            # Nothing was written: say so. The correct rows are counted as "not imported"
+            # (kept in skipped_count), never as created or updated.
+            res.skipped = max(res.rows - res.errors, 0)
+            res.created = res.updated = 0
             if stale and not res.errors:
                 res.message = _(
                     "导入过程中有 %(n)s 人已被他人登记入会，按“全部正确才导入”的选择，未导入任何数据，请重新上传。"
@@ -232,8 +248,8 @@ def _save_files(job: ImportJob, writer: _Files, res: ImportResult, stale: list[i
             outcome, reason = rec[3], rec[4]
             if rn in stale_set:
                 outcome, reason = "error", _("导入过程中已被他人登记入会，请核对后重新导入该行。")
-            elif failed_whole and outcome in ("created", "updated"):
-                outcome, reason = "skipped", _("整批未导入，请先改正错误行。")
+            elif failed_whole and outcome != "error":
+                outcome, reason = "not_imported", _("本行无误，但整批未导入：请改正错误行后重新上传。")
             yield [rn, rec[1], rec[2], OUTCOME_LABELS.get(outcome, outcome), reason]
 
     # Names and cells come from the uploaded file: the shared writers escape formula text.
@@ -241,25 +257,62 @@ def _save_files(job: ImportJob, writer: _Files, res: ImportResult, stale: list[i
         f"{folder}/report.csv", _ContentFile(documents.csv_bytes(REPORT_HEADER, report_rows()))
     )
     if res.errors or stale:
-        job.error_path = default_storage.save(f"{folder}/errors.xlsx", _ContentFile(_error_xlsx(writer, stale_set)))
+        job.error_path = default_storage.save(
+            f"{folder}/errors.xlsx", _ContentFile(_error_xlsx(writer, stale_set, masked=True, whole=failed_whole))
+        )
+        # The uploader's own copy, with the numbers they typed, so the rows can be fixed and
+        # the workbook uploaded again. Encrypted at rest (the upload itself is deleted).
+        full = crypto.fernet().encrypt(_error_xlsx(writer, stale_set, masked=False, whole=failed_whole))
+        job.error_full_path = default_storage.save(f"{folder}/errors-full.xlsx.enc", _ContentFile(full))
 
 
-def _error_xlsx(writer: _Files, stale: set[int]) -> bytes:
-    headers = [""] * (max(writer.header.values()) + 1 if writer.header else 0)
+def _masked_cell(key: str | None, value: str) -> str:
+    if key == "id_number":
+        return crypto.mask_id(normalize_id_number(value)) if value else ""
+    if key == "mobile":
+        return crypto.mask_mobile(normalize_mobile(value)) if value else ""
+    return value
+
+
+def _error_xlsx(writer: _Files, stale: set[int], *, masked: bool, whole: bool = False) -> bytes:
+    """The error rows as a workbook: 行号, 错误说明, then the uploaded columns in their order.
+
+    `whole` (an all-or-nothing batch that was not written): the correct rows follow, so
+    the fixed workbook is the whole roster again. Masked: ID numbers and mobiles alike
+    (what the roll shows anyone in reach).
+    """
+    width = max(writer.header.values()) + 1 if writer.header else 0
+    headers = [""] * width
+    keys: list[str | None] = [None] * width
     labels = {k: h for k, h, _r in COLUMNS}
     for key, idx in writer.header.items():
         headers[idx] = labels[key]
+        keys[idx] = key
     writer.error_file.flush()
     writer.error_file.seek(0)
 
+    def shown(cells):
+        if masked:
+            return [_masked_cell(keys[i] if i < width else None, v) for i, v in enumerate(cells)]
+        return cells
+
     def rows():
+        wrong: set[int] = set()
         for rec in csv.reader(writer.error_file):
-            yield [int(rec[0]), *rec[1:]]
+            wrong.add(int(rec[0]))
+            yield [int(rec[0]), rec[1], *shown(rec[2:])]
+        if whole and writer.ok_file is not None:
+            writer.ok_file.flush()
+            writer.ok_file.seek(0)
+            note = _("本行无误（整批未导入），重新上传时一并导入。")
+            for rec in csv.reader(writer.ok_file):
+                if int(rec[0]) not in wrong and int(rec[0]) not in stale:
+                    yield [int(rec[0]), note, *shown(rec[1:])]
         if stale:
             yield []
             yield ["", _("另有 %(n)s 行在导入过程中已被他人登记入会，见导入报告。") % {"n": len(stale)}]
 
-    sheet = documents.Sheet(title="错误清单", header=["行号", "错误说明", *headers], rows=rows())
+    sheet = documents.Sheet(title="错误清单", header=list(EXPLANATION_HEADERS) + headers, rows=rows())
     return documents.xlsx_bytes([sheet])
 
 

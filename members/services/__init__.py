@@ -17,6 +17,7 @@ from .common import (
     allocate_member_numbers,
     reserve_member_numbers,
 )
+from .corrections import CORRECTABLE_FIELDS, member_correct
 from .joining import (
     join_application_approve,
     join_application_reject,
@@ -31,6 +32,7 @@ from .joining import (
 )
 from .password_reset import password_reset_confirm, password_reset_request
 from .records import (
+    active_members_at,
     active_members_by_path,
     honour_add,
     join_applications_purge_expired,
@@ -57,11 +59,13 @@ from .transfers import (
 __all__ = [
     "password_reset_confirm",
     "password_reset_request",
+    "CORRECTABLE_FIELDS",
     "CURRENT_NOTICE_VERSION",
     "JOIN_CODE_SALT",
     "MAX_SEQ",
     "PROFILE_FIELDS",
     "SEQ_DIGITS",
+    "active_members_at",
     "active_members_by_path",
     "allocate_member_numbers",
     "honour_add",
@@ -75,6 +79,7 @@ __all__ = [
     "join_code_resolve",
     "join_code_revoke",
     "join_identity_claim_refuse",
+    "member_correct",
     "member_data_export",
     "member_register",
     "member_reveal",

@@ -14,6 +14,7 @@ from core.errors import DomainError
 from core.sms import send_sms_on_commit
 from core.states import StateMachine
 from organizations.models import MEMBER_HOLDING_KINDS, REGION_KINDS, Enterprise, Organization
+from organizations.services import coverage_mark_dirty
 
 from ..models import (
     Education,
@@ -26,7 +27,7 @@ from ..models import (
     Transfer,
 )
 from ..names import name_initials
-from ..validators import IdInfo, check_join_age, parse_id_number, parse_mobile
+from ..validators import IdInfo, check_join_age, clean_person_name, clean_plain_text, parse_id_number, parse_mobile
 
 MS = Membership.Status
 # The state tables: which status may follow which (core.states refuses anything else).
@@ -161,9 +162,7 @@ def _personal_fields(info: IdInfo, mobile: str) -> dict:
 
 def _checked_person(name: str, id_number: str, mobile: str) -> tuple[str, IdInfo, str]:
     """Name, ID number (checksum, old enough to join) and mobile as registration and the join form take them."""
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError({"name": _("请填写姓名（与身份证一致）。")})
+    name = clean_person_name(name)
     info = parse_id_number(id_number)
     check_join_age(info)
     return name, info, parse_mobile(mobile)
@@ -227,6 +226,7 @@ def _start_membership(*, member: Member, union: Organization, joined_on: dt.date
     member.current_membership = membership
     member.org_path = union.path
     member.save(update_fields=["current_membership", "org_path", "updated_at"])
+    coverage_mark_dirty([union.pk])  # the union's figures follow within seconds (issue 15)
     return membership
 
 
@@ -263,6 +263,10 @@ def _clean_profile(fields: dict) -> dict:
         raise TypeError(f"unknown member fields: {sorted(unknown)}")
     _check_choices(fields)
     profile = {k: v for k, v in fields.items() if v is not None}
+    if profile.get("employer_name"):
+        profile["employer_name"] = clean_plain_text(
+            profile["employer_name"], field="employer_name", label=_("工作单位")
+        )
     employer = profile.get("employer")
     if employer is not None and not isinstance(employer, Enterprise):
         raise TypeError("employer must be an Enterprise")

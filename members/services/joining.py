@@ -25,7 +25,7 @@ from organizations.services import require
 
 from ..models import JoinApplication, JoinCode, Member, Membership
 from ..names import name_initials
-from ..validators import parse_id_number
+from ..validators import clean_plain_text, parse_id_number
 from .common import (
     CURRENT_NOTICE_VERSION,
     JA,
@@ -186,6 +186,7 @@ def join_application_submit(
     if not consent:
         raise ValidationError({"consent": _("请阅读并勾选同意《个人信息处理告知书》后再提交。")})
     name, info, mobile = _checked_person(name, id_number, mobile)
+    employer_name = clean_plain_text(employer_name, field="employer_name", label=_("工作单位"))
     if not employment_form:
         raise ValidationError({"employment_form": _("请选择就业形态。")})
     _check_choices({"employment_form": employment_form})
@@ -233,7 +234,7 @@ def join_application_submit(
         union=join_code.union,
         org_path=join_code.union.path,
         name=name,
-        employer_name=(employer_name or "").strip()[:120],
+        employer_name=employer_name[:120],
         employment_form=employment_form,
         is_migrant_worker=bool(is_migrant_worker),
         consent=True,

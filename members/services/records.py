@@ -21,7 +21,7 @@ from core.sms import send_sms_on_commit
 from organizations.models import Organization, User
 
 from ..models import Honour, JoinApplication, JoinCode, Member, Membership, Transfer
-from ..validators import parse_mobile
+from ..validators import clean_plain_text, parse_mobile
 from .common import JA, MS, _change_login_mobile, _clean_profile
 from .transfers import _is_self
 
@@ -89,7 +89,7 @@ def member_update_contact(
         if _change_login_mobile(member, number, keep_session_key=keep_session_key):
             changed["mobile"] = [before, member.mobile_masked]
     if employer_name is not None:
-        employer_name = employer_name.strip()[:120]
+        employer_name = clean_plain_text(employer_name, field="employer_name", label=_("工作单位"))[:120]
         if employer_name != member.employer_name:
             changed["employer_name"] = [member.employer_name, employer_name]
             member.employer_name = employer_name
@@ -182,6 +182,17 @@ def active_members_by_path() -> dict[str, int]:
     for row in rows:
         out[row["org_path"]] += row["n"]
     return dict(out)
+
+
+def active_members_at(paths: list[str]) -> dict[str, int]:
+    """{union path: active members held directly} for a few unions (an indexed equality each)."""
+    rows = (
+        Membership.objects.filter(status=MS.ACTIVE, org_path__in=paths)
+        .order_by()
+        .values("org_path")
+        .annotate(n=Count("id"))
+    )
+    return {row["org_path"]: row["n"] for row in rows}
 
 
 def memberships_follow_merge(*, source: Organization, target: Organization, actor: User) -> None:

@@ -17,7 +17,7 @@ from core.errors import NOT_IN_REACH, DomainError, TransitionError
 from core.scoping import has_capability, path_in_reach
 from core.states import record_created, transition
 from organizations.models import Organization, User
-from organizations.services import require
+from organizations.services import coverage_mark_dirty, require
 
 from ..models import Member, Membership, Transfer
 from ..validators import parse_id_number
@@ -201,6 +201,7 @@ def transfer_accept(*, actor: User, transfer: Transfer, note: str = "") -> Membe
             _("转出会籍已不是在册状态（%(s)s），本次转接不能接收。") % {"s": old.get_status_display()}
         )
     today = timezone.localdate()
+    coverage_mark_dirty([old.union_id])
     old = transition(
         old,
         MS.TRANSFERRED_OUT,
@@ -292,6 +293,7 @@ def _end_membership(*, actor: User, membership: Membership, status: str, on, rea
         if on > timezone.localdate():
             raise ValidationError({"ended_on": _("结束日期不能晚于今天。")})
 
+    coverage_mark_dirty([m.union_id])  # the union's figures follow within seconds (issue 15)
     return transition(
         m,
         status,

@@ -27,6 +27,7 @@ OUTCOME_CLASSES = {
     "新增": "text-bg-success",
     "更新": "text-bg-info",
     "跳过": "text-bg-secondary",
+    "未导入": "text-bg-warning",
     "错误": "text-bg-danger",
 }
 
@@ -85,7 +86,7 @@ def _report_rows(job: ImportJob) -> tuple[list[list[str]], bool]:
         for n, rec in enumerate(reader):
             if len(rec) < 5:
                 continue
-            bucket = problems if rec[3] in ("错误", "跳过") else others
+            bucket = problems if rec[3] in ("错误", "跳过", "未导入") else others
             if len(bucket) < REPORT_ROWS_SHOWN:
                 bucket.append(rec)
             else:
@@ -148,5 +149,9 @@ def import_report(request, pk: int):
 @staff_required
 @require_GET
 def import_errors(request, pk: int):
+    """The error workbook: the uploader's own numbers in full, masked for others (audited)."""
     job = selectors.import_job_get(request.user, pk)
-    return _download(job.error_path, f"import-{job.pk}-errors.xlsx", XLSX)
+    body = importer.import_job_errors(actor=request.user, job=job)
+    if body is None:
+        raise Http404
+    return file_response(f"import-{job.pk}-errors.xlsx", XLSX, body)

@@ -7,7 +7,8 @@ JavaScript the forms post normally and the page comes back with a message.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -117,6 +118,68 @@ def application_reject(request, pk: int):
         return with_toast(_row(request, app), request, done)
     messages.success(request, done)
     return redirect("member-applications")
+
+
+BULK_LIMIT = 100
+
+
+@staff_required
+@require_POST
+def application_bulk(request):
+    """Approve or reject the ticked applications, each on its own, with a result per row.
+
+    Every application goes through the same service as the row buttons, in its own
+    transaction: one refusal (already decided, out of reach) does not undo the others.
+    An application outside the reach is reported by its number only, never by name.
+    """
+    user = request.user
+    decision = request.POST.get("decision")
+    reason = (request.POST.get("reason") or "").strip()
+    ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit() and len(v) < 19][:BULK_LIMIT]
+    error = ""
+    if decision not in ("approve", "reject"):
+        error = _("请选择“批准所选”或“驳回所选”。")
+    elif not ids:
+        error = _("请先勾选要审批的入会申请。")
+    elif decision == "reject" and not reason:
+        error = _("批量驳回须填写驳回理由（对所选申请人都可见）。")
+    elif decision == "reject" and len(reason) > 200:
+        error = _("驳回理由最多 200 个字，请删减。")
+    if error:
+        return private(render(request, "members/application_bulk.html", {"error": error, "results": []}, status=400))
+    found = {app.pk: app for app in selectors.join_applications_for_user(user).filter(pk__in=ids)}
+    results = []
+    for pk in ids:
+        app = found.get(pk)
+        if app is None:
+            results.append(
+                {
+                    "pk": pk,
+                    "name": "",
+                    "ok": False,
+                    "text": _("第 %(pk)s 号申请不存在或不在您的管辖范围内。") % {"pk": pk},
+                }
+            )
+            continue
+        try:
+            if decision == "approve":
+                membership = services.join_application_approve(actor=user, application=app)
+                text = _("已批准，会员编号 %(no)s。") % {"no": membership.member_number}
+            else:
+                services.join_application_reject(actor=user, application=app, reason=reason)
+                text = _("已驳回。")
+        except (ValidationError, DomainError, PermissionDenied, Http404) as exc:
+            results.append({"pk": pk, "name": app.name, "ok": False, "text": refusal(exc).text})
+        else:
+            results.append({"pk": pk, "name": app.name, "ok": True, "text": text})
+    done = sum(r["ok"] for r in results)
+    context = {
+        "results": results,
+        "decision": decision,
+        "summary": _("共 %(n)s 项：办理成功 %(ok)s 项，未办理 %(bad)s 项。")
+        % {"n": len(results), "ok": done, "bad": len(results) - done},
+    }
+    return private(render(request, "members/application_bulk.html", context))
 
 
 @staff_required

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -15,7 +16,7 @@ from core.errors import DomainError, refusal
 from core.pages import file_response, keyset_page, private, service_form, staff_required
 from core.roles import MEMBER_MANAGE, PERSONAL_DATA_FULL
 from core.scoping import has_capability, has_capability_anywhere
-from organizations.forms import OPTION_LIMIT, org_label
+from organizations.forms import OPTION_LIMIT, org_label, top_of_reach
 from organizations.otp import MSG_FULL_DATA, full_data_needs_second_factor
 from organizations.selectors import organizations_for_user
 
@@ -38,13 +39,16 @@ def _tidy_filter_form(filterset) -> None:
     fields["q"].widget.attrs["placeholder"] = _("姓名、拼音首字母，或完整的会员编号、手机号、身份证号")
     fields["q"].help_text = ""
     fields["employment_form"].widget.attrs["size"] = 4
-    fields["employment_form"].help_text = _("按住 Ctrl 可多选")
+    # Shown from the md breakpoint up only: on a phone the native picker selects several by tapping.
+    fields["employment_form"].help_text = format_html(
+        '<span class="d-none d-md-inline">{}</span>', _("按住 Ctrl 可多选")
+    )
 
 
 def subtree_options(request, field: str = "under") -> tuple[list[tuple[int, str]], object]:
     """Options for the "union subtree" select (capped; the chosen one always listed)."""
     user = request.user
-    orgs = list(organizations_for_user(user).filter(status="active").order_by("path")[:OPTION_LIMIT])
+    orgs = list(top_of_reach(organizations_for_user(user).filter(status="active")).order_by("path")[:OPTION_LIMIT])
     options = [(o.pk, org_label(o)) for o in orgs]
     value = request.GET.get(field, "")
     chosen = None
@@ -208,6 +212,31 @@ def member_end(request, pk: int):
 
     context = {"member": member, "current_ms": current, "action_label": forms.MembershipEndForm.ACTIONS[action]}
     return service_form(request, form, template="members/member_end.html", context=context, save=save)
+
+
+@staff_required
+def member_correct(request, pk: int):
+    """Correct a member's name, ID number, mobile or employer, with a reason (audited)."""
+    user = request.user
+    member = selectors.member_get(user, pk)
+    _require_manage(user, member)
+    form = forms.MemberCorrectForm(posted(request), member=member)
+
+    def save(data):
+        services.member_correct(
+            actor=user,
+            member=member,
+            reason=data.get("reason", ""),
+            name=data.get("name"),
+            id_number=data.get("id_number", ""),
+            mobile=data.get("mobile", ""),
+            employer_name=data.get("employer_name"),
+        )
+        return _("已更正“%(name)s”的信息。") % {"name": data.get("name") or member.name}, ("member-detail", member.pk)
+
+    return private(
+        service_form(request, form, template="members/member_correct.html", context={"member": member}, save=save)
+    )
 
 
 @staff_required

@@ -12,6 +12,15 @@ from core.scoping import has_capability, has_capability_anywhere, org_in_reach
 
 register = template.Library()
 
+
+@register.filter
+def action_name(code: str) -> str:
+    """An audit action code as people read it: "member.join_approved" -> 批准入会申请."""
+    from core.audit import action_label
+
+    return action_label(code or "")
+
+
 KIND_BADGES = {
     "city": "text-bg-danger",
     "district": "text-bg-primary",

@@ -94,6 +94,8 @@ def org_options(request):
         "any": lambda: forms.any_org_options(user),
         # The audit page's "under" filter: where the user may read the audit log.
         "audit": lambda: organizations_for_user(user, AUDIT_VIEW),
+        # The list filters' "under" (members, applications, honours): the view reach.
+        "view": lambda: organizations_for_user(user).filter(status=Organization.Status.ACTIVE),
     }
     if purpose not in builders:
         raise Http404
@@ -105,7 +107,12 @@ def org_options(request):
     return render(
         request,
         "organizations/_org_options.html",
-        {"options": options, "allow_empty": purpose in ("union", "any", "audit"), "q": q},
+        {
+            "options": options,
+            "allow_empty": purpose in ("union", "any", "audit", "view"),
+            "empty_label": _("全部（管辖范围内）") if purpose in ("view", "audit") else "",
+            "q": q,
+        },
     )
 
 

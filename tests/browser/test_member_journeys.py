@@ -102,8 +102,8 @@ def test_a_clerk_registers_a_member_and_finds_them_again(demo, desktop):
     shot(page, "journey-member-registered")
 
     page.goto(f"{demo.url}/members/")
-    page.get_by_label("搜索").fill("赵登记")
-    page.get_by_label("搜索").press("Enter")
+    page.get_by_label("搜索", exact=True).fill("赵登记")
+    page.get_by_label("搜索", exact=True).press("Enter")
     expect(page.get_by_role("link", name="赵登记")).to_be_visible()
     shot(page, "journey-member-list")
 

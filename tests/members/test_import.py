@@ -243,7 +243,7 @@ def test_a_file_of_several_batches_gives_the_same_results(tree, clerk, tmp_path,
 
     monkeypatch.setattr(run, "BATCH_SIZE", 4)
     dup = make_id_number()
-    rows = [[f"人{i}", make_id_number(), make_mobile()] for i in range(9)]
+    rows = [[f"人{'甲乙丙丁戊己庚辛壬'[i]}", make_id_number(), make_mobile()] for i in range(9)]
     rows[3] = ["错", "310115199001011230", make_mobile()]
     rows[5][1] = dup
     rows[8][1] = dup

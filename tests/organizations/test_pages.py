@@ -556,7 +556,10 @@ def test_a_required_field_left_empty_is_named(client, tree, clerk):
     client.force_login(clerk)
     response = client.post(reverse("org-dissolve", args=[tree["pd_union"].pk]), {"on": "", "reason": ""})
     assert response.status_code == 400
-    assert response.content.decode().count("该字段是必填项") == 2
+    page = response.content.decode()
+    # Named in the portal's wording (issue 15), not Django's "该字段是必填项。"
+    assert "该字段是必填项" not in page
+    assert "请填写“撤销日期”" in page and "请填写“撤销原因”" in page
 
 
 # --- the forms that work ---------------------------------------------------------------

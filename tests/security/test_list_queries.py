@@ -25,7 +25,7 @@ from tests.querycount import assert_list_queries
 from .test_scope_leaks import PUBLIC_PREFIXES, _api_get_paths, _page_paths
 
 # Not lists: files, templates, option fragments, forms, the caller's own records.
-NOT_LISTS = ("export", "template", "options", "/new/", "/me/", "destinations", "/focus/", "/accounts/")
+NOT_LISTS = ("export", "template", "options", "/new/", "/me/", "destinations", "/focus/", "/accounts/", "/bulk/")
 
 
 @pytest.fixture
