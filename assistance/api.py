@@ -48,7 +48,7 @@ WRITE_ERRORS = error_responses(400, 403, 404, 409)
 PDF_FILE = {(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description=_("PDF 文件"))}
 
 
-class HistorySerializer(serializers.Serializer):
+class AidHistorySerializer(serializers.Serializer):
     at = serializers.DateTimeField()
     by = serializers.CharField(source="actor_label")
     from_state = serializers.CharField()
@@ -105,9 +105,9 @@ class FileDetailSerializer(FileOutputSerializer):
         reveal = self.context.get("reveal", False)
         return [selectors.household_row_view(user, r, reveal=reveal) for r in selectors.household_for(user, f)]
 
-    @extend_schema_field(HistorySerializer(many=True))
+    @extend_schema_field(AidHistorySerializer(many=True))
     def get_history(self, f) -> list:
-        return HistorySerializer(core_selectors.transition_history(f), many=True).data
+        return AidHistorySerializer(core_selectors.transition_history(f), many=True).data
 
 
 class FileFilterSerializer(serializers.Serializer):

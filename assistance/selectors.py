@@ -15,7 +15,7 @@ from core.approvals import ORG_PATH_STEP
 from core.audit import log_action
 from core.crypto import decrypt
 from core.models import ApprovalRun
-from core.roles import AID_APPROVE, PERSONAL_DATA_FULL, VIEW
+from core.roles import AID_APPROVE, AID_MANAGE, PERSONAL_DATA_FULL, VIEW
 from core.scoping import has_capability, reach_paths
 
 from .models import (
@@ -113,6 +113,19 @@ def funds_for(user):
 
 def budgets_for(user):
     return Budget.objects.for_user(user, capability=VIEW).select_related("organization", "fund")
+
+
+def budgets_for_file(user, file):
+    """Budgets that may fund `file`: those of its organisation or one above it, within the
+    user's aid.manage reach (a write's choices list the reach of the capability that writes,
+    never the plain view reach of a user who also holds roles elsewhere)."""
+    path = file.org_path
+    ancestors = [path[:i] for i in range(ORG_PATH_STEP, len(path) + 1, ORG_PATH_STEP)]
+    return (
+        Budget.objects.for_user(user, capability=AID_MANAGE)
+        .filter(org_path__in=ancestors)
+        .select_related("organization", "fund")
+    )
 
 
 def campaigns_for(user):

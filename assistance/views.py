@@ -94,7 +94,7 @@ def file_investigation(request, pk):
 @staff_required
 def file_notice(request, pk):
     file = selectors.file_get(request.user, pk)
-    form = forms.NoticeForm(request.POST or None, budgets=selectors.budgets_for(request.user))
+    form = forms.NoticeForm(request.POST or None, budgets=selectors.budgets_for_file(request.user, file))
 
     def save(data):
         services.notice_start(actor=request.user, file=file, **data)

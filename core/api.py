@@ -51,6 +51,29 @@ def _flatten(detail):
     return [str(detail)]
 
 
+def _field_errors(detail, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's error tree as {field: [messages]}, nested fields named by dotted paths.
+
+    A nested serializer or list field reports {"claims": {"1": {"description": [...]}}};
+    the published error shape (ErrorBody.fields) is one level of lists, so that becomes
+    {"claims.1.description": [...]}: still naming the field and the row to fix.
+    """
+    if isinstance(detail, dict):
+        out: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            out.update(_field_errors(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    key = prefix or api_settings.NON_FIELD_ERRORS_KEY
+    if isinstance(detail, list):
+        if all(not isinstance(x, dict | list) for x in detail):
+            return {key: [str(x) for x in detail]} if detail else {}
+        out = {}
+        for i, item in enumerate(detail):
+            out.update(_field_errors(item, f"{prefix}.{i}" if prefix else str(i)))
+        return out
+    return {key: [str(detail)]}
+
+
 def exception_handler(exc, context):
     """Every API error as {"error": {"code", "message", "fields"?}}, never a bare 500 for input."""
     if isinstance(exc, DjangoValidationError | DomainError):
@@ -69,12 +92,12 @@ def exception_handler(exc, context):
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        detail = _flatten(exc.detail)
-        if isinstance(detail, dict):
-            first = next(iter(detail.values()), [_("输入有误。")])
-            message = first[0] if isinstance(first, list) and first else _("输入有误。")
-            return error_response("invalid", message, detail, status_code=response.status_code)
-        return error_response("invalid", "；".join(detail), status_code=response.status_code)
+        if isinstance(exc.detail, dict):
+            fields = _field_errors(exc.detail)
+            first = next(iter(fields.values()), [_("输入有误。")])
+            message = first[0] if first else _("输入有误。")
+            return error_response("invalid", message, fields, status_code=response.status_code)
+        return error_response("invalid", "；".join(_flatten(exc.detail)), status_code=response.status_code)
     detail = exc.detail if isinstance(exc, exceptions.APIException) else response.data
     code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
     if not isinstance(code, str):

@@ -56,6 +56,8 @@ register_action_labels(
         "auth.logout": _("退出登录"),
         "auth.login_failed": _("登录失败"),
         "auth.password_changed": _("修改密码"),
+        "auth.password_reset_requested": _("申请短信验证码重设密码"),
+        "auth.password_reset": _("凭短信验证码重设密码"),
         "auth.otp_verified": _("通过二次验证"),
         "auth.otp_failed": _("二次验证失败"),
         "auth.totp_enrolment_started": _("开始绑定验证器"),

@@ -38,7 +38,7 @@ class OrgRef(serializers.Serializer):
     name = serializers.CharField()
 
 
-class HistorySerializer(serializers.Serializer):
+class ProjectHistorySerializer(serializers.Serializer):
     from_label = serializers.CharField()
     to_label = serializers.CharField()
     actor_label = serializers.CharField()
@@ -188,9 +188,9 @@ class ProjectDetailSerializer(ProjectSerializer):
             "explanation": ev.explanation,
         }
 
-    @extend_schema_field(HistorySerializer(many=True))
+    @extend_schema_field(ProjectHistorySerializer(many=True))
     def get_history(self, p) -> list:
-        return HistorySerializer(core_selectors.transition_history(p), many=True).data
+        return ProjectHistorySerializer(core_selectors.transition_history(p), many=True).data
 
 
 @extend_schema(tags=["projects"])
