@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+from django.conf import settings
+
 from .validators import id_check_char
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
@@ -201,11 +203,14 @@ def _member_targets(unions, scale: int) -> dict[int, int]:
         .values_list("union", "n")
     )
     share = max(1, (3000 * scale) // len(unions))
+    # The browser tests reseed the demo for every test; they need every state, not every
+    # member, so they seed a sample (DEMO_MEMBER_FRACTION, 1 everywhere else).
+    fraction = getattr(settings, "DEMO_MEMBER_FRACTION", 1)
     out = {}
     for union in unions:
         n = employees.get(union.pk)
         rate = random.Random(f"rate-{union.path}").uniform(0.7, 0.9)
-        out[union.pk] = max(1, round(n * rate)) if n else share
+        out[union.pk] = max(1, round((n * rate if n else share) * fraction))
     return out
 
 

@@ -600,7 +600,17 @@ def coverage_mark_dirty(union_ids: Iterable[int]) -> None:
     ids = sorted({int(i) for i in union_ids if i})
     if not ids:
         return
-    CoverageDirty.objects.bulk_create([CoverageDirty(union_id=i) for i in ids], ignore_conflicts=True)
+    # ON CONFLICT DO UPDATE, not DO NOTHING: an existing mark may be claimed right now by a
+    # refresh that counted before this change commits and will delete the mark. Updating
+    # the row waits for that refresh's lock, then finds the row gone and inserts it again,
+    # so the change is never left unmarked (DO NOTHING would skip it without waiting).
+    now = timezone.now()
+    CoverageDirty.objects.bulk_create(
+        [CoverageDirty(union_id=i, marked_at=now) for i in ids],
+        update_conflicts=True,
+        unique_fields=["union"],
+        update_fields=["marked_at"],
+    )
     # By name: organizations.tasks imports this module (no import cycle).
     enqueue("organizations.tasks.refresh_dirty_coverage")
 

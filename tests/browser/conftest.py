@@ -66,10 +66,12 @@ def browser():
 
 
 @pytest.fixture
-def demo(live_server):
+def demo(live_server, settings):
     """The seeded demo city (logins admin, city, pudong, huangpu, street) and a worker."""
     from organizations.models import User
 
+    # Every state and every login, a tenth of the members: seeded again for each test.
+    settings.DEMO_MEMBER_FRACTION = 0.1
     call_command("seed_demo", verbosity=0)
     worker = User(username=WORKER_USERNAME, display_name="张小明", kind=User.Kind.WORKER)
     worker.set_password(DEMO_PASSWORD)

@@ -53,7 +53,7 @@ def test_a_case_runs_from_receipt_to_the_return_visit(demo, desktop):
     shot(page, "disputes-agreement-form")
     page.get_by_label("申请人已签字", exact=True).check()
     page.get_by_role("button", name="保存").click()
-    expect(page.get_by_text("调解协议须经双方当事人签字")).to_be_visible()  # the respondent has not signed
+    expect(page.locator("#id_signed_by_respondent_errors")).to_contain_text("调解协议须经双方当事人签字")  # not signed
     page.get_by_label("被申请人已签字").check()
     page.get_by_role("button", name="保存").click()
     expect(page.get_by_text("调解协议已登记。")).to_be_visible()

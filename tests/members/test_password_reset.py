@@ -85,7 +85,7 @@ def test_a_code_works_once(member_worker, sms_outbox, django_capture_on_commit_c
     code = _code(sms_outbox)
     services.password_reset_confirm(mobile=MOBILE, code=code, new_password=NEW, ip_address="10.0.0.1")
     with pytest.raises(Exception) as exc:
-        services.password_reset_confirm(mobile=MOBILE, code=code, new_password="Another-pass-2026", ip_address="1")
+        services.password_reset_confirm(mobile=MOBILE, code=code, new_password="Another-pass-2026", ip_address="192.0.2.1")
     assert "验证码" in str(exc.value)
     member_worker.refresh_from_db()
     assert member_worker.check_password(NEW)
@@ -96,7 +96,7 @@ def test_a_code_expires(member_worker, sms_outbox, settings, django_capture_on_c
         _request()
     PasswordResetCode.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
     with pytest.raises(Exception, match="验证码"):
-        services.password_reset_confirm(mobile=MOBILE, code=_code(sms_outbox), new_password=NEW, ip_address="1")
+        services.password_reset_confirm(mobile=MOBILE, code=_code(sms_outbox), new_password=NEW, ip_address="192.0.2.1")
 
 
 def test_wrong_guesses_use_up_the_code(member_worker, sms_outbox, settings, django_capture_on_commit_callbacks):
@@ -106,9 +106,9 @@ def test_wrong_guesses_use_up_the_code(member_worker, sms_outbox, settings, djan
     wrong = "000000" if code != "000000" else "111111"
     for _ in range(settings.PASSWORD_RESET_MAX_ATTEMPTS):
         with pytest.raises(Exception, match="验证码"):
-            services.password_reset_confirm(mobile=MOBILE, code=wrong, new_password=NEW, ip_address="1")
+            services.password_reset_confirm(mobile=MOBILE, code=wrong, new_password=NEW, ip_address="192.0.2.1")
     with pytest.raises(Exception, match="验证码"):  # now even the right one is refused
-        services.password_reset_confirm(mobile=MOBILE, code=code, new_password=NEW, ip_address="1")
+        services.password_reset_confirm(mobile=MOBILE, code=code, new_password=NEW, ip_address="192.0.2.1")
     member_worker.refresh_from_db()
     assert not member_worker.check_password(NEW)
 
@@ -122,8 +122,8 @@ def test_a_new_code_replaces_the_old_one(member_worker, sms_outbox, django_captu
     second = _code(sms_outbox)
     if first != second:
         with pytest.raises(Exception, match="验证码"):
-            services.password_reset_confirm(mobile=MOBILE, code=first, new_password=NEW, ip_address="1")
-    services.password_reset_confirm(mobile=MOBILE, code=second, new_password=NEW, ip_address="1")
+            services.password_reset_confirm(mobile=MOBILE, code=first, new_password=NEW, ip_address="192.0.2.1")
+    services.password_reset_confirm(mobile=MOBILE, code=second, new_password=NEW, ip_address="192.0.2.1")
 
 
 def test_a_weak_password_is_refused_without_using_up_the_code(
@@ -133,9 +133,9 @@ def test_a_weak_password_is_refused_without_using_up_the_code(
         _request()
     code = _code(sms_outbox)
     with pytest.raises(Exception) as exc:
-        services.password_reset_confirm(mobile=MOBILE, code=code, new_password="123", ip_address="1")
+        services.password_reset_confirm(mobile=MOBILE, code=code, new_password="123", ip_address="192.0.2.1")
     assert "new_password" in str(exc.value.message_dict)
-    services.password_reset_confirm(mobile=MOBILE, code=code, new_password=NEW, ip_address="1")
+    services.password_reset_confirm(mobile=MOBILE, code=code, new_password=NEW, ip_address="192.0.2.1")
 
 
 def test_requests_are_throttled_per_number(member_worker, sms_outbox, settings, django_capture_on_commit_callbacks):
@@ -215,7 +215,7 @@ def test_a_reset_lifts_the_lock_out_of_the_number(
             Client().post(reverse("login"), {"username": MOBILE, "password": "wrong-password"})
         with django_capture_on_commit_callbacks(execute=True):
             _request()
-        services.password_reset_confirm(mobile=MOBILE, code=_code(sms_outbox), new_password=NEW, ip_address="1")
+        services.password_reset_confirm(mobile=MOBILE, code=_code(sms_outbox), new_password=NEW, ip_address="192.0.2.1")
         client = Client()
         client.post(reverse("login"), {"username": MOBILE, "password": NEW})
         assert "_auth_user_id" in client.session
