@@ -85,7 +85,9 @@ def test_a_code_works_once(member_worker, sms_outbox, django_capture_on_commit_c
     code = _code(sms_outbox)
     services.password_reset_confirm(mobile=MOBILE, code=code, new_password=NEW, ip_address="10.0.0.1")
     with pytest.raises(Exception) as exc:
-        services.password_reset_confirm(mobile=MOBILE, code=code, new_password="Another-pass-2026", ip_address="192.0.2.1")
+        services.password_reset_confirm(
+            mobile=MOBILE, code=code, new_password="Another-pass-2026", ip_address="192.0.2.1"
+        )
     assert "验证码" in str(exc.value)
     member_worker.refresh_from_db()
     assert member_worker.check_password(NEW)
