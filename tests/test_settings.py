@@ -1,5 +1,6 @@
 """Production settings pass Django's deployment checks; the schedule names real tasks."""
 
+import json
 import os
 import subprocess
 import sys
@@ -52,3 +53,40 @@ def test_every_scheduled_task_exists():
     app.loader.import_default_modules()
     for entry in app.conf.beat_schedule.values():
         assert entry["task"] in app.tasks, entry["task"]
+
+
+def test_replica_urls_add_read_aliases_the_router_and_the_pin_middleware():
+    probe = (
+        "import json, django; from django.conf import settings; django.setup();"
+        "print(json.dumps({'aliases': sorted(settings.DATABASES), 'routers': settings.DATABASE_ROUTERS,"
+        " 'mw': 'core.replicas.ReadYourWritesMiddleware' in settings.MIDDLEWARE,"
+        " 'port': settings.DATABASES['replica2']['PORT'], 'mirror': settings.DATABASES['replica1']['TEST']['MIRROR']}))"
+    )
+    env = {
+        **_production_env(),
+        "DJANGO_SETTINGS_MODULE": "unionportal.settings",
+        "DATABASE_URL": "postgres://app@db1:5432/unionportal",
+        "DATABASE_REPLICA_URLS": "postgres://app@db2:5432/unionportal, postgres://app@db3:6432/unionportal",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["aliases"] == ["default", "replica1", "replica2"]
+    assert seen["routers"] == ["core.replicas.ReplicaRouter"]
+    assert seen["mw"] is True
+    assert seen["port"] == 6432
+    assert seen["mirror"] == "default"
+
+
+def test_tasks_are_routed_to_their_workload_queue():
+    from unionportal.celery import app
+
+    route = app.amqp.router.route
+    assert route({}, "members.tasks.run_member_import")["queue"].name == "imports"
+    assert route({}, "reports.tasks.build_report")["queue"].name == "reports"
+    assert route({}, "activity.reminders.sweep")["queue"].name == "reminders"
+    assert route({}, "disputes.risk_recompute")["queue"].name == "default"
+    # A worker started without -Q (the demo, the tests) consumes every queue.
+    assert {queue.name for queue in app.conf.task_queues} == {"default", "imports", "reports", "reminders"}

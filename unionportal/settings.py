@@ -13,6 +13,7 @@ import dj_database_url
 from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -150,6 +151,28 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
 
+# Read replicas (PostgreSQL streaming standbys): heavy reads marked with
+# core.replicas.heavy_reads go to a healthy one; everything else to the primary.
+DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URLS")
+REPLICA_MAX_LAG_SECONDS = env_int("REPLICA_MAX_LAG_SECONDS", 30)
+REPLICA_HEALTH_SECONDS = env_int("REPLICA_HEALTH_SECONDS", 5)
+REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 15)
+DATABASE_ROUTERS = []
+for _n, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
+    _replica = dj_database_url.parse(_url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+    _replica["CONN_HEALTH_CHECKS"] = True
+    _replica.setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    # Tests use one database: a replica alias mirrors the primary's test database.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica{_n}"] = _replica
+if DATABASE_REPLICA_URLS:
+    DATABASE_ROUTERS = ["core.replicas.ReplicaRouter"]
+    # Read-your-writes: a browser that just wrote reads from the primary for a while.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+        "core.replicas.ReadYourWritesMiddleware",
+    )
+
 # --- cache, Redis, Celery -------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
@@ -197,6 +220,23 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "Asia/Shanghai"
+# Queues per workload, so a month-end report run or a big import never delays a reminder.
+# A worker started without -Q consumes every queue (the embedded default, the tests);
+# production runs one worker per queue (deploy/, README "Production").
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = [Queue(name) for name in ("default", "imports", "reports", "reminders")]
+CELERY_TASK_ROUTES = [
+    {
+        "members.tasks.run_member_import": {"queue": "imports"},
+        "assistance.tasks.run_campaign": {"queue": "imports"},
+    },
+    [
+        ("reports.*", {"queue": "reports"}),
+        ("organizations.tasks.refresh_coverage_summaries", {"queue": "reports"}),
+        ("*.reminders.*", {"queue": "reminders"}),
+        ("activity.tasks.deliver*", {"queue": "reminders"}),
+    ],
+]
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 # --- auth and security ----------------------------------------------------------------
