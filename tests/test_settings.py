@@ -90,3 +90,28 @@ def test_tasks_are_routed_to_their_workload_queue():
     assert route({}, "disputes.risk_recompute")["queue"].name == "default"
     # A worker started without -Q (the demo, the tests) consumes every queue.
     assert {queue.name for queue in app.conf.task_queues} == {"default", "imports", "reports", "reminders"}
+
+
+def test_the_pgbouncer_mode_turns_off_server_side_cursors():
+    probe = (
+        "import json, django; from django.conf import settings; django.setup();"
+        "print(json.dumps({a: d.get('DISABLE_SERVER_SIDE_CURSORS', False) for a, d in settings.DATABASES.items()}))"
+    )
+    env = {
+        **_production_env(),
+        "DATABASE_URL": "postgres://app@127.0.0.1:6432/unionportal",
+        "DATABASE_REPLICA_URLS": "postgres://app@db2:6432/unionportal",
+        "DATABASE_POOLER": "pgbouncer",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"default": True, "replica1": True}
+
+    env["DATABASE_POOLER"] = "pgpool"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert "DATABASE_POOLER" in result.stderr

@@ -172,6 +172,14 @@ if DATABASE_REPLICA_URLS:
         MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
         "core.replicas.ReadYourWritesMiddleware",
     )
+# Behind PgBouncer in transaction mode a server-side cursor (QuerySet.iterator()) would
+# outlive the transaction that holds its server connection: fetch client-side instead.
+DATABASE_POOLER = env_str("DATABASE_POOLER")
+if DATABASE_POOLER not in ("", "pgbouncer"):
+    raise ImproperlyConfigured(f"DATABASE_POOLER must be empty or 'pgbouncer', got {DATABASE_POOLER!r}")
+if DATABASE_POOLER == "pgbouncer":
+    for _alias in DATABASES:
+        DATABASES[_alias]["DISABLE_SERVER_SIDE_CURSORS"] = True
 
 # --- cache, Redis, Celery -------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
