@@ -115,3 +115,23 @@ def test_the_pgbouncer_mode_turns_off_server_side_cursors():
     )
     assert result.returncode != 0
     assert "DATABASE_POOLER" in result.stderr
+
+
+def test_sentinels_drive_the_broker_and_the_cache():
+    probe = (
+        "import json, django; from django.conf import settings; django.setup();"
+        "print(json.dumps({'broker': settings.CELERY_BROKER_URL,"
+        " 'master': settings.CELERY_BROKER_TRANSPORT_OPTIONS['master_name'],"
+        " 'pool': settings.CACHES['default']['OPTIONS']['pool_class'],"
+        " 'sentinels': settings.CACHES['default']['OPTIONS']['sentinels']}))"
+    )
+    env = {**_production_env(), "REDIS_URL": "redis:///3", "REDIS_SENTINELS": "10.0.0.11:26379, 10.0.0.12:26380"}
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["broker"] == "sentinel://10.0.0.11:26379/3;sentinel://10.0.0.12:26380/3"
+    assert seen["master"] == "unionportal"
+    assert seen["pool"] == "unionportal.cache.SentinelPool"
+    assert seen["sentinels"] == [["10.0.0.11", 26379], ["10.0.0.12", 26380]]

@@ -94,3 +94,24 @@ class ResilientRedisCache(RedisCache):
             _warn(exc)
             return False
         return True
+
+
+class SentinelPool:
+    """Connection pool factory for the cache when Redis is reached through Sentinel.
+
+    Django's Redis cache builds its pool with `pool_class.from_url(LOCATION, **OPTIONS)`;
+    here LOCATION only names the database (`redis:///0`) and OPTIONS carry the sentinels
+    and the monitored name. The pool asks the sentinels for the current primary on every
+    new connection, so after a failover the next connection goes to the promoted one.
+    """
+
+    @classmethod
+    def from_url(cls, url, *, sentinels, service_name, **options):
+        from urllib.parse import urlparse
+
+        from redis.sentinel import Sentinel, SentinelConnectionPool
+
+        db = int((urlparse(url).path or "/0").strip("/") or 0)
+        timeouts = {key: options[key] for key in ("socket_timeout", "socket_connect_timeout") if key in options}
+        manager = Sentinel(sentinels, sentinel_kwargs=timeouts, **timeouts)
+        return SentinelConnectionPool(service_name, manager, db=db, **options)

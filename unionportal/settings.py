@@ -183,6 +183,14 @@ if DATABASE_POOLER == "pgbouncer":
 
 # --- cache, Redis, Celery -------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+# Redis through Sentinel: "host:port,host:port,..." of the sentinels and the name they
+# monitor; REDIS_URL then names only the database (redis:///0), its host is ignored.
+REDIS_SENTINELS = [
+    (host, int(port)) for host, _, port in (item.rpartition(":") for item in env_list("REDIS_SENTINELS"))
+]
+REDIS_SENTINEL_MASTER = env_str("REDIS_SENTINEL_MASTER", "unionportal")
+if REDIS_SENTINELS and not REDIS_URL:
+    REDIS_URL = "redis:///0"
 if REDIS_URL:
     # Degrades to "nothing cached" while Redis is down: pages must not depend on it.
     CACHES = {
@@ -195,6 +203,14 @@ if REDIS_URL:
         }
     }
     CELERY_BROKER_URL = REDIS_URL
+    if REDIS_SENTINELS:
+        CACHES["default"]["OPTIONS"].update(
+            pool_class="unionportal.cache.SentinelPool",
+            sentinels=REDIS_SENTINELS,
+            service_name=REDIS_SENTINEL_MASTER,
+        )
+        _db = REDIS_URL.rpartition("/")[2] or "0"
+        CELERY_BROKER_URL = ";".join(f"sentinel://{host}:{port}/{_db}" for host, port in REDIS_SENTINELS)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # A message taken by a worker that then died is handed out again after this many seconds.
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
@@ -205,6 +221,9 @@ if REDIS_URL:
         "interval_step": 0.2,
         "interval_max": 0.5,
     }
+    if REDIS_SENTINELS:
+        CELERY_BROKER_TRANSPORT_OPTIONS["master_name"] = REDIS_SENTINEL_MASTER
+        CELERY_BROKER_TRANSPORT_OPTIONS["sentinel_kwargs"] = {"socket_timeout": 1, "socket_connect_timeout": 1}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # Embedded default: kombu's filesystem transport. A real worker (with embedded beat)
