@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from . import partitions
 from .models import AuditEvent
 
 _current_ip: dict[str, str | None] = {}
@@ -60,7 +61,16 @@ def _organization_of(target):
 def audit_purge_expired(*, now=None) -> int:
     """Delete audit events older than AUDIT_RETENTION_DAYS (never less than six months)."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.AUDIT_RETENTION_DAYS)
+    # On PostgreSQL whole expired months go at once (DROP of their partition); what is
+    # left older than the cutoff (the month the cutoff falls in, the default partition)
+    # is deleted row by row.
+    dropped = partitions.drop_expired(cutoff)
     # Bypass the append-only guard of AuditEventQuerySet on purpose: retention is the one
     # sanctioned deletion, and the PostgreSQL trigger still refuses anything younger than 183 days.
     deleted, _ = models.QuerySet.delete(AuditEvent.objects.filter(created_at__lt=cutoff))
-    return deleted
+    return dropped + deleted
+
+
+def audit_partitions_ensure() -> list[str]:
+    """Create the audit table's partitions of this month and the next three (PostgreSQL)."""
+    return partitions.ensure_partitions()

@@ -5,7 +5,7 @@ from celery.signals import worker_ready
 
 from core import outbox
 
-from .services import audit_purge_expired
+from .services import audit_partitions_ensure, audit_purge_expired
 
 logger = logging.getLogger(__name__)
 
@@ -13,6 +13,11 @@ logger = logging.getLogger(__name__)
 @shared_task(name="activity.tasks.purge_expired_audit_events")
 def purge_expired_audit_events() -> int:
     return audit_purge_expired()
+
+
+@shared_task(name="activity.tasks.ensure_audit_partitions")
+def ensure_audit_partitions() -> list[str]:
+    return audit_partitions_ensure()
 
 
 @shared_task(name="activity.tasks.resend_outbox")

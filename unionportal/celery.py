@@ -26,6 +26,10 @@ app.conf.beat_schedule = {
         "task": "activity.tasks.purge_expired_audit_events",
         "schedule": crontab(hour=3, minute=17),
     },
+    "activity-ensure-audit-partitions": {
+        "task": "activity.tasks.ensure_audit_partitions",
+        "schedule": crontab(hour=2, minute=47),
+    },
     "activity-resend-task-outbox": {
         "task": "activity.tasks.resend_outbox",
         "schedule": crontab(minute="*"),
