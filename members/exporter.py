@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from core import crypto, documents
 from core.audit import log_action
+from core.replicas import heavy_reads
 from core.roles import PERSONAL_DATA_FULL
 from core.scoping import has_capability, reach_paths
 from organizations.models import Organization, User
@@ -43,7 +44,8 @@ def _rows(user: User, queryset: QuerySet[Member], full: bool) -> Iterator[list]:
     last = 0
     fernet = crypto.fernet()
     while True:
-        chunk = list(qs.filter(id__gt=last)[:CHUNK])
+        with heavy_reads():  # a replica may serve the chunk (core.replicas)
+            chunk = list(qs.filter(id__gt=last)[:CHUNK])
         if not chunk:
             return
         for m in chunk:
