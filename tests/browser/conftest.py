@@ -4,11 +4,12 @@ Screenshots of key pages land in screenshots/ (git-ignored) for a reviewer to lo
 `make screenshots` runs only these tests. Skipped with a reason where /usr/bin/chromium
 is not installed (CI installs it).
 
-Each test gets the demo city freshly seeded (under a second: bulk inserts, one password
-hash) in a database the live server thread can see. pytest-django's live_server needs
-committed rows, so these tests run as transactional tests and the tables are emptied
-after each one: nothing leaks into other tests, and `-n 2` (xdist) works because every
-worker has its own test database and its own live server.
+The demo city is seeded once per process (xdist worker) in a database the live server
+thread can see, snapshotted (tests/snapshot.py), and put back before each later test: a
+test sees exactly the seeded city, never another test's rows. pytest-django's live_server
+needs committed rows, so these tests run as transactional tests and the tables are
+emptied after each one: nothing leaks into other tests, and `-n 2` (xdist) works because
+every worker has its own test database, its own snapshot and its own live server.
 """
 
 from __future__ import annotations
@@ -20,7 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from django.core.cache import caches
 from django.core.management import call_command
+from django.db import connection
+
+from tests.snapshot import Snapshot
 
 # playwright's sync API runs an event loop in this thread; the Django calls the tests make
 # around it (fixtures, the ORM) are ordinary synchronous code.
@@ -65,17 +70,33 @@ def browser():
         browser.close()
 
 
+# The seeded demo city of this process (one per xdist worker: each has its own database).
+_DEMO: dict[str, Snapshot] = {}
+
+
 @pytest.fixture
 def demo(live_server, settings):
-    """The seeded demo city (logins admin, city, pudong, huangpu, street) and a worker."""
+    """The seeded demo city (logins admin, city, pudong, huangpu, street) and a worker.
+
+    Seeded once per process and snapshotted; each later test gets the snapshot put back
+    (every table emptied and refilled, caches cleared): the same city, none of the rows
+    an earlier test wrote.
+    """
+    # Every state and every login, a tenth of the members.
+    settings.DEMO_MEMBER_FRACTION = 0.1
+    for cache in caches.all():
+        cache.clear()
+    snapshot = _DEMO.get(connection.settings_dict["NAME"])
+    if snapshot is not None:
+        snapshot.restore()
+        return live_server
     from organizations.models import User
 
-    # Every state and every login, a tenth of the members: seeded again for each test.
-    settings.DEMO_MEMBER_FRACTION = 0.1
     call_command("seed_demo", verbosity=0)
     worker = User(username=WORKER_USERNAME, display_name="张小明", kind=User.Kind.WORKER)
     worker.set_password(DEMO_PASSWORD)
     worker.save()
+    _DEMO[connection.settings_dict["NAME"]] = Snapshot().take()
     return live_server
 
 
