@@ -30,7 +30,7 @@ class _Org(serializers.Serializer):
 
 
 class _Period(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["month", "year"])
+    kind = serializers.CharField(help_text=_("month：月；year：年"))
     key = serializers.CharField(help_text=_("“2026-05”或“2026”"))
     label = serializers.CharField()
     start = serializers.DateField()
@@ -109,7 +109,7 @@ class _Figures(serializers.Serializer):
     organization = _Org()
     period = _Period()
     as_of = serializers.DateTimeField(allow_null=True, help_text=_("数据统计时间"))
-    source = serializers.ChoiceField(choices=["summary", "live"])
+    source = serializers.CharField(help_text=_("summary：统计汇总；live：实时统计"))
     members = _Members()
     coverage = _Coverage()
     aid = _Aid()
@@ -136,6 +136,7 @@ def _answer(request, org):
 class StatisticsView(APIView):
     @extend_schema(
         tags=["statistics"],
+        operation_id="statistics_top",
         summary=_("本人最高一级组织的统计数据"),
         parameters=[PERIOD],
         responses={200: FiguresSerializer, **ERRORS},
@@ -154,6 +155,7 @@ class StatisticsView(APIView):
 class OrganizationStatisticsView(APIView):
     @extend_schema(
         tags=["statistics"],
+        operation_id="statistics_organization",
         summary=_("某组织（含下级）的统计数据"),
         parameters=[PERIOD],
         responses={200: FiguresSerializer, **ERRORS},
