@@ -1,9 +1,15 @@
 """The statistics dashboards and API inside the scope-leak harness: discovered, and never crossing districts."""
 
+import pytest
 from django.urls import reverse
 
 from .conftest import HP_MARK, PD_MARK
-from .test_scope_leaks import _api_get_paths, _body, _page_paths, actors  # noqa: F401 (fixture)
+from .test_scope_leaks import _api_get_paths, _body, _clients, _page_paths
+
+
+@pytest.fixture
+def actors(owner, outsider):
+    return _clients({"owner": owner, "outsider": outsider})
 
 
 def test_the_harness_walks_the_dashboard_routes():
