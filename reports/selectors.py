@@ -152,15 +152,21 @@ def report_children(user, org: Organization) -> QuerySet[Organization]:
     )
 
 
-def summary_rows(user, orgs: list[Organization], months: list[dt.date]):
-    """({org id: {month: data}}, as_of) from the summary rows of these organisations and months (one query)."""
+def summary_rows(
+    user, org: Organization, own_months: list[dt.date], kids: list[Organization], kid_months: list[dt.date]
+):
+    """({org id: {month: data}}, as_of) from the summary rows: the organisation's months and its
+    children's (usually fewer: the period only), in one query."""
     from .models import MonthlyFigures
 
-    rows: dict[int, dict[dt.date, dict]] = {o.pk: {} for o in orgs}
+    rows: dict[int, dict[dt.date, dict]] = {o.pk: {} for o in (org, *kids)}
+    wanted = Q(organization_id=org.pk, month__in=own_months)
+    if kids and kid_months:
+        wanted |= Q(organization_id__in=[k.pk for k in kids], month__in=kid_months)
     as_of = None
     for oid, month, data, computed_at in (
         MonthlyFigures.objects.for_user(user, REPORT_VIEW)
-        .filter(organization_id__in=[o.pk for o in orgs], month__in=months)
+        .filter(wanted)
         .values_list("organization_id", "month", "data", "computed_at")
     ):
         rows[oid][month] = data

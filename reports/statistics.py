@@ -60,6 +60,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from assistance.models import FileStatus, Tier
 from core.roles import REPORT_VIEW
@@ -77,11 +78,11 @@ _MONTH = re.compile(r"(\d{4})-(\d{1,2})")
 _YEAR = re.compile(r"(\d{4})")
 
 OUTCOMES = (
-    ("agreed", "达成协议"),
-    ("failed", "调解不成"),
-    ("withdrawn", "已撤回"),
-    ("declined", "不予受理"),
-    ("open", "办理中"),
+    ("agreed", gettext_lazy("达成协议")),
+    ("failed", gettext_lazy("调解不成")),
+    ("withdrawn", gettext_lazy("已撤回")),
+    ("declined", gettext_lazy("不予受理")),
+    ("open", gettext_lazy("办理中")),
 )
 
 
@@ -414,7 +415,7 @@ def subtree_figures(
     wanted = set(period.months()) | set(trend_months) | (set(prev.months()) if prev else set())
     kids = list(selectors.report_children(user, organization)) if children else []
     if summary:
-        rows, as_of = selectors.summary_rows(user, [organization, *kids], sorted(wanted))
+        rows, as_of = selectors.summary_rows(user, organization, sorted(wanted), kids, period.months())
         source = "summary"
     else:
         rows = selectors.live_rows(user, organization, kids, min(wanted), max(wanted), today=today)
