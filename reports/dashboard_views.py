@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import NOT_IN_REACH
+from core.outbox import enqueue
 from core.pages import staff_required
 from core.roles import REPORT_VIEW
 from core.scoping import path_in_reach
@@ -92,6 +93,9 @@ def dashboard(request, pk: int | None = None):
     except ValidationError as exc:
         error, status = " ".join(exc.message_dict.get("period", exc.messages)), 400
         figures = subtree_figures(user=user, organization=org, period=today)
+    if figures.source == "summary" and figures.as_of is None:
+        # No summary was ever built (a fresh install): ask for one; the page says the figures are missing.
+        enqueue("reports.tasks.refresh_statistics")
     ancestors = [
         a
         for a in Organization.objects.filter(path__in=org.ancestor_paths()).order_by("depth")
