@@ -31,6 +31,7 @@
 - `coverage` (`CoverageFigures`): enterprises, unionized_enterprises, formation_rate
   (建会率), employees, membership_rate (入会率: members / employees), None where the
   denominator is 0; enterprises and employees are as of the last refresh in that month;
+  members_now: active members this moment (the live coverage summary), current period only;
 - `aid` (`AidFigures`): files opened in the period (new_files), by_tier and by_status of
   those files (status as it is now), on_register (files registered or under review,
   by tier in register_by_tier), paid in the period (yuan, Decimal), budget of the
@@ -204,6 +205,9 @@ class CoverageFigures:
     formation_rate: float | None = None
     employees: int | None = None
     membership_rate: float | None = None
+    # Active members right now (organizations.CoverageSummary, kept current seconds after each
+    # change of the roll); only for the current period, else None.
+    members_now: int | None = None
 
 
 @dataclass
@@ -433,6 +437,9 @@ def subtree_figures(
         as_of, source = timezone.now(), "live"
     own = rows.get(organization.pk, {})
     figures = build(organization, period, combine(own, period), as_of=as_of, source=source)
+    if period.end == today:
+        coverage = selectors.coverage_of(user, organization)
+        figures.coverage.members_now = coverage.members if coverage is not None else None
     if prev is not None:
         figures.previous = build(organization, prev, combine(own, prev), as_of=as_of, source=source)
     for kid in kids:
