@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from .models import AuditEvent
+from ..models import AuditEvent
 
 _current_ip: dict[str, str | None] = {}
 
