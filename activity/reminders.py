@@ -23,8 +23,12 @@ from .registry import Due, ReminderKind, register_reminders
 APPROVAL_WAIT_DAYS = 3  # a step without a decision for this many days is reminded to its level
 
 APPROVAL_WAITING = "approvals.waiting"
+NOTICE = "activity.notice"  # a notice from the portal itself (the demo's welcome, announcements)
 
-KINDS = [ReminderKind(APPROVAL_WAITING, gettext_lazy("审批等待过久"))]
+KINDS = [
+    ReminderKind(APPROVAL_WAITING, gettext_lazy("审批等待过久")),
+    ReminderKind(NOTICE, gettext_lazy("系统通知"), channels=("in_app",)),
+]
 
 
 def _object_url(run) -> str:
@@ -69,4 +73,5 @@ def scan(today: dt.date):
 
 
 def register() -> None:
-    register_reminders("approvals", kinds=KINDS, scan=scan)
+    register_reminders("approvals", kinds=KINDS[:1], scan=scan)
+    register_reminders("notices", kinds=KINDS[1:])

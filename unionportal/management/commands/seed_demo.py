@@ -8,6 +8,7 @@ import random
 
 from django.core.management.base import BaseCommand, CommandError
 
+from activity.demo import seed_notifications
 from assistance.demo import seed_aid
 from disputes.demo import seed_disputes
 from members.demo import seed_members
@@ -29,6 +30,7 @@ LABELS = {
     "demands": "职工需求",
     "dispute_cases": "调解案件",
     "aid_files": "困难职工档案",
+    "notifications": "站内消息",
 }
 
 
@@ -64,6 +66,7 @@ class Command(BaseCommand):
         if created.get("members"):
             coverage_refresh()  # the summaries the builder made counted no members yet
         created.update(seed_aid())
+        created.update(seed_notifications())  # last: today's reminders come from the data above
         if any(created.values()):
             parts = "、".join(f"{LABELS.get(k, k)} {v}" for k, v in created.items() if v)
             self.stdout.write(self.style.SUCCESS(f"演示数据已建立（规模 {scale}，用时 {seconds} 秒）：新建 {parts}。"))
