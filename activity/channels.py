@@ -30,10 +30,28 @@ class NoAddress(Exception):
 
 
 _RESOLVERS: dict[str, list[Callable]] = {}
+_REACHABLE: dict[str, list[Callable]] = {}
 
 
-def register_address_resolver(channel: str, resolver: Callable) -> None:
+def register_address_resolver(channel: str, resolver: Callable, *, reachable: Callable | None = None) -> None:
+    """`resolver(user) -> address`; `reachable(user_ids) -> the ids that have one` (one query for a sweep's batch)."""
     _RESOLVERS.setdefault(channel, []).append(resolver)
+    if reachable is not None:
+        _REACHABLE.setdefault(channel, []).append(reachable)
+
+
+def reachable(channel: str, user_ids: set[int]) -> set[int]:
+    """The users of `user_ids` with an address for `channel` (a sweep writes no delivery it could never send)."""
+    from organizations.models import User
+
+    if channel == Channel.IN_APP:
+        return set(user_ids)
+    found = set()
+    if channel == Channel.EMAIL:
+        found |= set(User.objects.filter(pk__in=user_ids).exclude(email="").values_list("pk", flat=True))
+    for check in _REACHABLE.get(channel, []):
+        found |= set(check(user_ids))
+    return found
 
 
 def address(channel: str, user) -> str:

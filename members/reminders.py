@@ -81,6 +81,15 @@ def worker_mobile(user) -> str:
     return crypto.decrypt(token) if token else ""
 
 
+def workers_with_mobile(user_ids) -> set[int]:
+    """Which of `user_ids` are workers with a mobile on their member record (one query)."""
+    return set(
+        Member.objects.filter(user_id__in=user_ids, user__kind="worker")
+        .exclude(mobile_enc="")
+        .values_list("user_id", flat=True)
+    )
+
+
 def register() -> None:
     register_reminders("members", kinds=KINDS, scan=scan)
-    register_address_resolver("sms", worker_mobile)
+    register_address_resolver("sms", worker_mobile, reachable=workers_with_mobile)

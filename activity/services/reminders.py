@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from .. import recipients as recipient_lookup
 from .. import registry
-from ..channels import NoAddress, channel
+from ..channels import NoAddress, channel, reachable
 from ..inbox import forget_unread
 from ..models import Channel, Delivery, DeliveryStatus, Notification, Reminder
 from ..routing import channels_for
@@ -108,7 +108,10 @@ def _record(chunk: list[registry.Due]) -> int:
         due_on__in={d.due_on for d in chunk},
     ).values_list("id", "target_type", "target_id", "kind", "due_on"):
         ids[(target_type, target_id, kind, due_on)] = pk
-    chosen = channels_for({uid for d in chunk for uid in d.recipients}, {d.kind for d in chunk})
+    everyone = {uid for d in chunk for uid in d.recipients}
+    chosen = channels_for(everyone, {d.kind for d in chunk})
+    wanted = {ch for options in chosen.values() for ch in options}
+    has_address = {ch: reachable(ch, everyone) for ch in wanted}
     rows = []
     for d in chunk:
         reminder_id = ids.get((d.target_type, d.target_id, d.kind, d.due_on))
@@ -116,7 +119,8 @@ def _record(chunk: list[registry.Due]) -> int:
             continue
         for uid in d.recipients:
             for ch in chosen[(uid, d.kind)]:
-                rows.append(Delivery(reminder_id=reminder_id, recipient_id=uid, channel=ch, org_path=d.org_path))
+                if uid in has_address[ch]:
+                    rows.append(Delivery(reminder_id=reminder_id, recipient_id=uid, channel=ch, org_path=d.org_path))
     Delivery.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
 

@@ -218,10 +218,21 @@ def test_a_claimed_delivery_is_left_alone_until_its_lease_runs_out_then_sent_onc
     assert delivery.status == DeliveryStatus.SENT and delivery.attempts == 2
 
 
-def test_a_user_without_an_address_is_skipped_not_retried(case, mediators):
+def test_no_email_is_queued_for_a_user_without_an_address_and_one_lost_since_is_skipped(case, mediators):
+    wages = mediators["wages"].user
     reminders_sweep(source="disputes", today=D(2026, 11, 12))
-    email = Delivery.objects.get(recipient=mediators["wages"].user, channel="email")
+    assert not Delivery.objects.filter(channel="email").exists()  # nobody has an address yet
+    wages.email = "wages@example.org"
+    wages.save()
+    reminders_sweep(source="disputes", today=D(2026, 11, 13), send=False)  # the same reminder: adds the email
+    wages.email = ""
+    wages.save()
+    deliveries_send_due()
+    email = Delivery.objects.get(recipient=wages, channel="email")
     assert email.status == DeliveryStatus.SKIPPED and email.last_error
+    deliveries_send_due()
+    email.refresh_from_db()
+    assert email.attempts == 1
 
 
 def test_notify_is_idempotent_per_object_kind_and_day(tree, worker):
