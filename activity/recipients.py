@@ -28,39 +28,43 @@ def nearest_holders(path: str, capability: str) -> tuple[int, ...]:
     """Active users holding `capability` at the nearest level at or above `path` (sorted ids)."""
     if not path:
         return ()
-    return _nearest_holders(path, capability)
+    holders = _holders_by_path(capability)
+    for level in reversed(ancestors(path)):
+        found = holders.get(level)
+        if found:
+            return found
+    return ()
 
 
-@lru_cache(maxsize=8192)
-def _nearest_holders(path: str, capability: str) -> tuple[int, ...]:
-    rows = list(
-        RoleAssignment.objects.filter(
-            role__in=_roles_with(capability), organization__path__in=ancestors(path), user__is_active=True
-        ).values_list("user_id", "organization__path")
-    )
-    if not rows:
-        return ()
-    nearest = max(len(p) for _, p in rows)
-    return tuple(sorted({uid for uid, p in rows if len(p) == nearest}))
+@lru_cache(maxsize=64)
+def _holders_by_path(capability: str) -> dict[str, tuple[int, ...]]:
+    """{organisation path: active holders assigned there}: one query per capability and sweep.
+
+    Staff role assignments number in the thousands even for a city of 10M members, so
+    one read of them all beats a query per due item.
+    """
+    out: dict[str, set[int]] = {}
+    for user_id, path in RoleAssignment.objects.filter(
+        role__in=_roles_with(capability), user__is_active=True
+    ).values_list("user_id", "organization__path"):
+        out.setdefault(path, set()).add(user_id)
+    return {path: tuple(sorted(ids)) for path, ids in out.items()}
 
 
 def district_path(path: str) -> str:
     """The path of the district (区县总工会) above or at `path`; "" when there is none."""
-    return _district_path(path) if path else ""
+    if not path:
+        return ""
+    districts = _district_paths()
+    return next((level for level in reversed(ancestors(path)) if level in districts), "")
 
 
-@lru_cache(maxsize=4096)
-def _district_path(path: str) -> str:
-    found = (
-        Organization.objects.filter(path__in=ancestors(path), kind=OrgKind.DISTRICT)
-        .order_by("-depth")
-        .values_list("path", flat=True)
-        .first()
-    )
-    return found or ""
+@lru_cache(maxsize=1)
+def _district_paths() -> frozenset[str]:
+    return frozenset(Organization.objects.filter(kind=OrgKind.DISTRICT).values_list("path", flat=True))
 
 
 def forget() -> None:
     """Drop the cached answers (each sweep starts afresh: roles change during the day)."""
-    _nearest_holders.cache_clear()
-    _district_path.cache_clear()
+    _holders_by_path.cache_clear()
+    _district_paths.cache_clear()
