@@ -7,11 +7,12 @@ from django.http import Http404
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import ScopedAdminMixin
 from core.errors import NOT_IN_REACH
 from core.roles import AUDIT_VIEW
 from core.scoping import has_capability_anywhere, path_in_reach
 
-from .models import AuditEvent
+from .models import AuditEvent, Delivery, Notification, Reminder
 from .selectors import audit_events_for_user
 
 
@@ -76,3 +77,76 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- notifications: the ledger, its deliveries and the inboxes, read-only and scoped ------
+
+
+class _ReadOnlyNotifyAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Rows in the user's audit reach (messages name people and cases: an auditor's view, not every clerk's)."""
+
+    list_per_page = 100
+
+    def get_queryset(self, request):
+        qs = self.model._default_manager.for_user(request.user, AUDIT_VIEW)
+        ordering = self.get_ordering(request)
+        return qs.order_by(*ordering) if ordering else qs
+
+    def has_module_permission(self, request):
+        return request.user.is_active and has_capability_anywhere(request.user, AUDIT_VIEW)
+
+    def has_view_permission(self, request, obj=None):
+        if not self.has_module_permission(request):
+            return False
+        return obj is None or path_in_reach(request.user, obj.org_path, AUDIT_VIEW)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Reminder)
+class ReminderAdmin(_ReadOnlyNotifyAdmin):
+    list_display = ("created_at", "kind", "target_type", "target_id", "due_on", "title")
+    list_filter = ("kind", ("due_on", admin.DateFieldListFilter))
+    search_fields = ("kind", "target_id", "title")
+    ordering = ("-created_at", "-id")
+    readonly_fields = ("kind", "target_type", "target_id", "due_on", "title", "body", "url", "created_at")
+    fields = readonly_fields
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(_ReadOnlyNotifyAdmin):
+    list_display = ("created_at", "reminder", "recipient", "channel", "status", "attempts", "sent_at", "last_error")
+    list_filter = ("status", "channel")
+    list_select_related = ("reminder", "recipient")
+    ordering = ("-id",)
+    readonly_fields = (
+        "reminder",
+        "recipient",
+        "channel",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "claimed_until",
+        "last_error",
+        "sent_at",
+        "created_at",
+        "updated_at",
+    )
+    fields = readonly_fields
+
+
+@admin.register(Notification)
+class NotificationAdmin(_ReadOnlyNotifyAdmin):
+    list_display = ("created_at", "recipient", "kind", "title", "read_at")
+    list_filter = ("kind", ("created_at", admin.DateFieldListFilter))
+    list_select_related = ("recipient",)
+    ordering = ("-created_at", "-id")
+    readonly_fields = ("recipient", "kind", "title", "body", "url", "target_type", "target_id", "created_at", "read_at")
+    fields = readonly_fields

@@ -5,18 +5,22 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
-from rest_framework import serializers, viewsets
+from rest_framework import permissions, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from core.api import DefaultCursorPagination, error_responses
+from core.api import DefaultCursorPagination, ScopedViewSet, error_responses
 from core.audit import action_label
 from core.roles import AUDIT_VIEW
-from core.scoping import has_capability_anywhere
+from core.scoping import has_capability_anywhere, is_staff_user
 from organizations.api_fields import InReachOrgField
 from organizations.models import Organization
 
+from .inbox import forget_unread
 from .models import AuditEvent
-from .selectors import audit_events_for_user
+from .selectors import audit_events_for_user, notifications_for, unread_count
+from .services import notification_mark_all_read, notification_mark_read
 
 
 class AuditEventPagination(DefaultCursorPagination):
@@ -101,4 +105,93 @@ class AuditEventViewSet(viewsets.GenericViewSet):
 router = SimpleRouter()
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
 
+
+# --- notifications: the caller's own inbox ------------------------------------------------
+
+
+class IsInboxUser(permissions.BasePermission):
+    """Staff and workers alike read their own inbox (and nobody else's)."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and (getattr(user, "is_worker", False) or is_staff_user(user)))
+
+
+class NotificationPagination(DefaultCursorPagination):
+    ordering = ("-created_at", "-id")
+
+
+@extend_schema(tags=["notifications"])
+class NotificationViewSet(ScopedViewSet):
+    """The caller's own messages: reminders and notices; mark one or all read; the unread count."""
+
+    permission_classes = [IsInboxUser]
+    pagination_class = NotificationPagination
+    filter_backends: list = []
+
+    class FilterSerializer(serializers.Serializer):
+        unread = serializers.BooleanField(required=False, default=False, help_text=_("只列未读消息"))
+
+    @extend_schema_serializer(component_name="Notification")
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        kind = serializers.CharField(help_text=_("提醒类型代码，如 disputes.case_overdue"))
+        title = serializers.CharField()
+        body = serializers.CharField()
+        url = serializers.CharField(help_text=_("相关对象的页面（站内路径）"))
+        target_type = serializers.CharField()
+        target_id = serializers.CharField()
+        created_at = serializers.DateTimeField()
+        read_at = serializers.DateTimeField(allow_null=True)
+
+    class CountSerializer(serializers.Serializer):
+        unread = serializers.IntegerField(help_text=_("未读消息数（最多计到 100）"))
+
+    class ReadAllSerializer(serializers.Serializer):
+        marked = serializers.IntegerField(help_text=_("本次标为已读的条数"))
+
+    output_serializer = OutputSerializer
+
+    def get_queryset(self):
+        return notifications_for(self.request.user)
+
+    @extend_schema(
+        summary=_("我的消息"),
+        parameters=[FilterSerializer],
+        responses={200: OutputSerializer(many=True), **error_responses(400, 401, 403)},
+    )
+    def list(self, request):
+        query = self.valid_query(self.FilterSerializer)
+        return self.paged(notifications_for(request.user, unread_only=query["unread"]))
+
+    @extend_schema(summary=_("一条消息"), responses={200: OutputSerializer, **error_responses(401, 403, 404)})
+    def retrieve(self, request, pk=None):
+        return Response(self.output(self.get_in_reach(notifications_for(request.user), pk)))
+
+    @extend_schema(
+        summary=_("标为已读"), request=None, responses={200: OutputSerializer, **error_responses(401, 403, 404)}
+    )
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None):
+        notification = self.get_in_reach(notifications_for(request.user), pk)
+        notification_mark_read(user=request.user, notification=notification)
+        forget_unread(request.user)
+        return Response(self.output(notification))
+
+    @extend_schema(
+        summary=_("全部标为已读"), request=None, responses={200: ReadAllSerializer, **error_responses(401, 403)}
+    )
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request):
+        marked = notification_mark_all_read(user=request.user)
+        forget_unread(request.user)
+        return Response({"marked": marked})
+
+    @extend_schema(summary=_("未读消息数"), responses={200: CountSerializer, **error_responses(401, 403)})
+    @action(detail=False, methods=["get"], url_path="unread-count")
+    def unread_count(self, request):
+        return Response({"unread": unread_count(request.user)})
+
+
+router.register("notifications", NotificationViewSet, basename="notification")
 api_urlpatterns = router.urls

@@ -44,3 +44,6 @@ class AssistanceConfig(AppConfig):
         # Incomes, health and disability are personal data: rotate_field_keys re-encrypts them.
         register_encrypted_field(HouseholdMember, "income_enc", "health_enc", "disability_enc")
         register_personal_data_section("hardship_aid", selectors.personal_data_for_member)
+        from .reminders import register as register_reminders  # its reminder kinds (activity.registry)
+
+        register_reminders()

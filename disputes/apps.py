@@ -21,3 +21,6 @@ class DisputesConfig(AppConfig):
         register_encrypted_field(Case, "facts_enc")
         register_encrypted_field(CaseParty, "id_number_enc")
         register_personal_data_section("disputes", selectors.personal_data_for_member)
+        from .reminders import register as register_reminders  # its reminder kinds (activity.registry)
+
+        register_reminders()

@@ -51,6 +51,7 @@ from .models import (
     Session,
 )
 from .money import parse_amount, rmb_upper, yuan
+from .reminders import notify_session_scheduled
 
 S = Case.Status
 CASE_STATES = StateMachine(
@@ -558,6 +559,7 @@ def session_record(*, case: Case, actor, held_at, place: str, attendees: str, no
         recorded_by=actor,
     )
     log_action(actor=actor, action="dispute.session_recorded", target=case, data={"session": session.pk})
+    notify_session_scheduled(case, session)  # the applicant's inbox and a text message (activity)
     if case.status == S.ASSIGNED:
         transition(case, S.IN_MEDIATION, actor=actor, action="dispute.mediation_started")
     return session

@@ -41,3 +41,6 @@ class MembersConfig(AppConfig):
         register_sign_in_hint(pending_application_hint)
         register_member_counter(services.active_members_by_path, at_paths=services.active_members_at)
         register_merge_hook(services.memberships_follow_merge)
+        from .reminders import register as register_reminders  # its reminder kinds (activity.registry)
+
+        register_reminders()

@@ -27,3 +27,6 @@ class ProjectsConfig(AppConfig):
         for model in (Demand, Project, ProjectImplementer, Review, Session, Enrolment, Rating, Result, Evaluation):
             register_path_copy(model, "org_path")
         register_personal_data_section("projects", selectors.personal_data_section)
+        from .reminders import register as register_reminders  # its reminder kinds (activity.registry)
+
+        register_reminders()

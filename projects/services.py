@@ -51,6 +51,7 @@ from .models import (
     ReviewCriterion,
     Session,
 )
+from .reminders import notify_offered
 
 ST = Project.Stage
 ES = Enrolment.Status
@@ -647,13 +648,15 @@ def _promote_next(session: Session, *, actor) -> Enrolment | None:
     if nxt is None:
         return None
     Session.objects.filter(pk=session.pk).update(seats_taken=F("seats_taken") + 1)
-    return transition(
+    offered = transition(
         nxt,
         ES.OFFERED,
         actor=actor,
         action="projects.offer_made",
         fields={"offer_expires_at": timezone.now() + dt.timedelta(hours=OFFER_HOURS)},
     )
+    notify_offered(offered)  # the worker's inbox and a text message (activity)
+    return offered
 
 
 def _release(enrolment: Enrolment, *, actor, action: str, reason: str = "") -> Enrolment:

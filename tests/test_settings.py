@@ -86,7 +86,8 @@ def test_tasks_are_routed_to_their_workload_queue():
     route = app.amqp.router.route
     assert route({}, "members.tasks.run_member_import")["queue"].name == "imports"
     assert route({}, "reports.tasks.build_report")["queue"].name == "reports"
-    assert route({}, "activity.reminders.sweep")["queue"].name == "reminders"
+    assert route({}, "activity.tasks.reminders_sweep")["queue"].name == "reminders"
+    assert route({}, "activity.tasks.deliveries_send")["queue"].name == "reminders"
     assert route({}, "disputes.risk_recompute")["queue"].name == "default"
     # A worker started without -Q (the demo, the tests) consumes every queue.
     assert {queue.name for queue in app.conf.task_queues} == {"default", "imports", "reports", "reminders"}

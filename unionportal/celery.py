@@ -54,4 +54,26 @@ app.conf.beat_schedule = {
         "task": "organizations.tasks.refresh_coverage_summaries",
         "schedule": crontab(minute="*/30"),
     },
+    # Reminders (activity): one sweep per source, each declared in that app's reminders.py.
+    # Each writes its ledger before sending, so running one twice sends nothing twice.
+    **{
+        f"reminders-{source}": {
+            "task": "activity.tasks.reminders_sweep",
+            "schedule": schedule,
+            "kwargs": {"source": source},
+        }
+        for source, schedule in (
+            ("approvals", crontab(hour="7-19", minute=3)),
+            ("members", crontab(hour=7, minute=5)),
+            ("assistance", crontab(hour=7, minute=10)),
+            ("disputes", crontab(hour=7, minute=15)),
+            # Waiting-list offers last hours, not days: looked at every hour.
+            ("projects", crontab(minute=20)),
+        )
+    },
+    # Retries with backoff, and deliveries whose worker died after claiming them (run-out lease).
+    "reminders-send-due": {
+        "task": "activity.tasks.deliveries_send",
+        "schedule": crontab(minute="*"),
+    },
 }

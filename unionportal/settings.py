@@ -128,6 +128,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "organizations.context_processors.staff_context",
+                "activity.inbox.inbox_context",
             ],
         },
     },
@@ -260,7 +261,7 @@ CELERY_TASK_ROUTES = [
     [
         ("reports.*", {"queue": "reports"}),
         ("organizations.tasks.refresh_coverage_summaries", {"queue": "reports"}),
-        ("*.reminders.*", {"queue": "reminders"}),
+        ("activity.tasks.reminders_*", {"queue": "reminders"}),
         ("activity.tasks.deliver*", {"queue": "reminders"}),
     ],
 ]
@@ -368,6 +369,21 @@ JOIN_IDENTITY_CHECK_DAYS = env_int("JOIN_IDENTITY_CHECK_DAYS", 30)
 # Text messages (core/sms.py): the class that sends them. The default only logs them
 # (demo, development); production names a gateway class with the same `send` method.
 SMS_BACKEND = env_str("SMS_BACKEND", "core.sms.LoggingBackend")
+
+# Notifications and reminders (activity): email goes through Django's email backend
+# (the console in the demo; production sets EMAIL_BACKEND and its EMAIL_HOST…), links in
+# emails and texts start with PORTAL_BASE_URL. A delivery that fails is retried with
+# backoff (NOTIFY_RETRY_BASE_SECONDS, doubling) at most NOTIFY_MAX_ATTEMPTS times; a
+# claimed delivery is held for NOTIFY_LEASE_SECONDS, after which a later sweep may take it.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@unionportal.invalid")
+PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 5)
+NOTIFY_RETRY_BASE_SECONDS = env_int("NOTIFY_RETRY_BASE_SECONDS", 60)
+NOTIFY_LEASE_SECONDS = env_int("NOTIFY_LEASE_SECONDS", 300)
 
 # Join applications, whatever the door (page or API): at most this many per client
 # address per window (members/throttle.py). A canteen's Wi-Fi may carry a few workers

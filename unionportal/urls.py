@@ -5,6 +5,8 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from activity.api import api_urlpatterns as activity_api
+from activity.urls import notification_urlpatterns
+from activity.urls import selfservice_urlpatterns as activity_selfservice
 from assistance.api import api_urlpatterns as assistance_api
 from assistance.urls import selfservice_urlpatterns as assistance_selfservice
 from core.api import api_not_found
@@ -35,6 +37,7 @@ api_v1 = [
 urlpatterns = [
     path("", include("organizations.urls")),
     path("audit/", include("activity.urls")),
+    *notification_urlpatterns,
     path("accounts/otp/", include("organizations.otp_urls")),
     path("members/", include("members.urls")),
     path("projects/", include("projects.urls")),
@@ -47,6 +50,7 @@ urlpatterns = [
     *projects_selfservice,
     *disputes_selfservice,
     *assistance_selfservice,
+    *activity_selfservice,
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -25,6 +25,7 @@ from organizations.services import require
 
 from ..models import JoinApplication, JoinCode, Member, Membership
 from ..names import name_initials
+from ..reminders import notify_application_approved
 from ..validators import clean_plain_text, parse_id_number
 from .common import (
     CURRENT_NOTICE_VERSION,
@@ -355,6 +356,8 @@ def join_application_approve(*, actor: User, application: JoinApplication) -> Me
         },
     )
     send_sms_on_commit(mobile, _applicant_notice(app.union))
+    if created:  # the new account is the applicant's own: their inbox says so too
+        notify_application_approved(app, member.user)
     return membership
 
 

@@ -29,6 +29,29 @@ def _populate_activity(tree, side, mark, objects, actor):
 
     union = next(o for o in objects if getattr(o, "kind", None) == OrgKind.GRASSROOTS)
     objects.append(log_action(actor=actor, action="test.marked", target=union, data={"note": mark}))
+    _populate_inbox(side, mark, objects, actor, union)
+
+
+def _populate_inbox(side, mark, objects, actor, union):
+    """Marked messages in the inboxes of the side's clerk (the `clerk`/`outsider` fixtures' users) and the owner.
+
+    Inboxes are per person, not per subtree: the outsider must never read the 浦东 clerk's.
+    """
+    from activity.models import Notification
+    from activity.services import notify
+    from tests.factories import UserFactory
+
+    side_clerk = UserFactory(username="pd_clerk" if side == "pd" else "hp_clerk")  # get-or-create by username
+    reminder = notify(
+        kind="members.application_waiting",
+        target=union,
+        recipients=[side_clerk, actor],
+        title=f"{mark}入会申请待审核",
+        body=f"{mark}请尽快审核",
+        url=f"/members/applications/?q={mark}",
+        org_path=union.path,
+    )
+    objects += list(Notification.objects.filter(delivery__reminder=reminder))
 
 
 def _populate_members(tree, side, mark, objects, actor):

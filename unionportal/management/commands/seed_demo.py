@@ -8,6 +8,7 @@ import random
 
 from django.core.management.base import BaseCommand, CommandError
 
+from activity.demo import seed_notifications
 from assistance.demo import seed_aid
 from disputes.demo import seed_disputes
 from members.demo import seed_members
@@ -30,6 +31,7 @@ LABELS = {
     "demands": "职工需求",
     "dispute_cases": "调解案件",
     "aid_files": "困难职工档案",
+    "notifications": "站内消息",
 }
 
 
@@ -65,6 +67,7 @@ class Command(BaseCommand):
         if created.get("members"):
             coverage_refresh()  # the summaries the builder made counted no members yet
         created.update(seed_aid())
+        created.update(seed_notifications())  # last: today's reminders come from the data above
         if any(created.values()):
             statistics_refresh()  # the dashboards' summary rows, so they show the demo at once
             parts = "、".join(f"{LABELS.get(k, k)} {v}" for k, v in created.items() if v)

@@ -105,5 +105,5 @@ def backwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     atomic = True
-    dependencies = [("activity", "0005_taskoutbox_moved_to_core")]
+    dependencies = [("activity", "0006_notifications_reminder_ledger_deliveries")]
     operations = [migrations.RunPython(forwards, backwards)]

@@ -9,8 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from . import partitions
-from .models import AuditEvent
+from .. import partitions
+from ..models import AuditEvent
 
 _current_ip: dict[str, str | None] = {}
 
