@@ -10,7 +10,9 @@ from activity import registry
 from unionportal.celery import app as celery_app
 
 
-@pytest.mark.django_db
+# transaction=True: the scheduler calls close_old_connections(), which closes a connection
+# held inside a test's transaction (PostgreSQL; SQLite's in-memory one is never closed).
+@pytest.mark.django_db(transaction=True)
 def test_the_database_scheduler_syncs_one_reminder_sweep_per_source_and_the_sender():
     scheduler = DatabaseScheduler(app=celery_app)  # not lazy: syncs beat_schedule into its tables
     try:
