@@ -39,6 +39,7 @@ urlpatterns = [
     path("disputes/", include("disputes.urls")),
     path("aid/", include("assistance.urls")),
     path("", include("core.attachments.urls")),
+    path("", include("reports.run_urls")),
     *members_public,
     *members_selfservice,
     *projects_selfservice,
