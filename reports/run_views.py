@@ -103,12 +103,10 @@ def report_run_rerun(request, pk: int):
     return redirect("report-run-detail", run.pk)
 
 
-@staff_required
-@require_GET
-def report_run_download(request, pk: int, fmt: str):
+def _download(request, pk: int, fmt: str):
     """The run's xlsx or PDF, from private storage; every download is audited."""
     run = run_selectors.report_run_get(request.user, pk)
-    path = run.xlsx_path if fmt == "xlsx" else run.pdf_path if fmt == "pdf" else ""
+    path = run.xlsx_path if fmt == "xlsx" else run.pdf_path
     storage = private_storage()
     if not path or not storage.exists(path):
         raise Http404(_("该报表还没有可下载的文件。"))
@@ -116,3 +114,15 @@ def report_run_download(request, pk: int, fmt: str):
     name = f"report-{run.organization_id}-{run.kind}-{run.period_code}.{fmt}"
     content_type = XLSX_CONTENT_TYPE if fmt == "xlsx" else "application/pdf"
     return file_response(name, content_type, storage.open(path, "rb"))
+
+
+@staff_required
+@require_GET
+def report_run_xlsx(request, pk: int):
+    return _download(request, pk, "xlsx")
+
+
+@staff_required
+@require_GET
+def report_run_pdf(request, pk: int):
+    return _download(request, pk, "pdf")
