@@ -227,6 +227,14 @@ class Scheduled:
     enabled: bool
 
 
+def _schedule_text(schedule) -> str:
+    """A crontab as its five fields ("30 1 1 * *"); anything else as Celery prints it."""
+    fields = ("_orig_minute", "_orig_hour", "_orig_day_of_month", "_orig_month_of_year", "_orig_day_of_week")
+    if all(hasattr(schedule, f) for f in fields):
+        return " ".join(str(getattr(schedule, f)) for f in fields)
+    return str(schedule)
+
+
 def scheduled_tasks() -> list[Scheduled]:
     """Every entry of the beat schedule (unionportal/celery.py) with its last run and result."""
     from celery import current_app
@@ -241,7 +249,7 @@ def scheduled_tasks() -> list[Scheduled]:
             Scheduled(
                 key=key,
                 task_name=name,
-                schedule=str(entry.get("schedule", "")),
+                schedule=_schedule_text(entry.get("schedule", "")),
                 last=TaskRun.objects.filter(task_name=name).order_by("-started_at").first(),
                 last_sent_at=periodic.last_run_at if periodic else None,
                 enabled=periodic.enabled if periodic else True,

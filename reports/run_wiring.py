@@ -17,6 +17,7 @@ def wire_report_runs() -> None:
     from core.audit import register_action_labels
     from organizations.services import register_path_copy
 
+    from . import tasks  # noqa: F401  registers the tasks that runs.py sends by name
     from .models import ReportRun
     from .operations import connect_signals
 
