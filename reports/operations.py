@@ -8,7 +8,8 @@ are idempotent, so a retry of something that half-ran is harmless.
 
 Health, without asking the worker anything that could hang the page:
 - the worker: when a task last ran (the beat's heartbeat task runs every minute);
-- beat: when it last sent a periodic task (django-celery-beat's PeriodicTask.last_run_at);
+- beat: when its heartbeat task last ran, or django-celery-beat's PeriodicTask.last_run_at
+  (saved only every few minutes), whichever is later;
 - on Redis, also a `ping` to the workers with a one-second timeout and the queue lengths
   (LLEN); on the embedded filesystem broker, the number of message files waiting.
 
@@ -41,6 +42,7 @@ from .models import TaskRun
 logger = logging.getLogger(__name__)
 KEEP_RUNS = dt.timedelta(days=14)
 ALIVE_WITHIN = dt.timedelta(minutes=3)  # the heartbeat runs every minute
+HEARTBEAT_TASK = "reports.tasks.heartbeat"
 
 
 def require_operator(user) -> None:
@@ -205,7 +207,16 @@ def health(*, ping: bool = True) -> Health:
     from django_celery_beat.models import PeriodicTask
 
     last = TaskRun.objects.order_by("-started_at").values_list("started_at", flat=True).first()
-    beat = PeriodicTask.objects.aggregate(at=Max("last_run_at"))["at"]
+    # django-celery-beat saves last_run_at only every few minutes; the heartbeat task, which
+    # only beat sends, is the fresher sign.
+    beat_saved = PeriodicTask.objects.aggregate(at=Max("last_run_at"))["at"]
+    beat_sent = (
+        TaskRun.objects.filter(task_name=HEARTBEAT_TASK)
+        .order_by("-started_at")
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    beat = max((t for t in (beat_saved, beat_sent) if t is not None), default=None)
     queues, note = queue_lengths()
     return Health(
         broker=_broker_scheme(),

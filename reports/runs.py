@@ -147,6 +147,15 @@ def _claim(run_id: int, generation: int) -> bool:
     )
 
 
+def report_files_build(organization: Organization, period: Period, *, progress=None):
+    """(ReportData, xlsx bytes, PDF bytes) of `organization`'s subtree for `period`: what a run stores."""
+    data = gather(system_reader(), organization, period, progress=progress)
+    xlsx = files.workbook(data)
+    if progress:
+        progress(85, "pdf")
+    return data, xlsx, files.pdf(data)
+
+
 def report_run_execute(run_id: int, generation: int) -> ReportRun | None:
     """Build the run's workbook and PDF and swap them in; None when another task has the run.
 
@@ -160,15 +169,9 @@ def report_run_execute(run_id: int, generation: int) -> ReportRun | None:
     written: list[str] = []
     try:
         period = Period(run.kind, run.period_start, run.period_end)
-        data = gather(
-            system_reader(),
-            run.organization,
-            period,
-            progress=lambda percent, phase: _progress(run_id, generation, percent, phase),
+        data, xlsx, pdf = report_files_build(
+            run.organization, period, progress=lambda percent, phase: _progress(run_id, generation, percent, phase)
         )
-        xlsx = files.workbook(data)
-        _progress(run_id, generation, 85, "pdf")
-        pdf = files.pdf(data)
         _progress(run_id, generation, 95, "saving")
         base = f"reports/{run.organization_id}/{run.kind}-{period.code}-g{generation}-{secrets.token_hex(4)}"
         written.append(storage.save(base + ".xlsx", ContentFile(xlsx)))
