@@ -19,7 +19,6 @@ import datetime as dt
 import logging
 import secrets
 
-from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -263,9 +262,3 @@ def report_downloaded(*, actor: User, run: ReportRun, fmt: str) -> None:
         target=run.organization,
         data={"kind": run.kind, "period": run.period_code, "format": fmt},
     )
-
-
-def check_format(fmt: str) -> str:
-    if fmt not in ("xlsx", "pdf"):
-        raise ValidationError({"format": _("文件格式只能是 xlsx 或 pdf。")})
-    return fmt
