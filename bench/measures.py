@@ -283,6 +283,59 @@ def measure_dashboards(user, org, label: str, *, runs: int = 30, live_runs: int 
     return out
 
 
+# --- statistics and the statistics dashboard (reports.statistics) -------------------------------------
+
+
+def ensure_statistics(*, max_age_s: float = 6 * 3600) -> dict[str, float]:
+    """Build the statistics summary rows if there are none or they are older than `max_age_s`; time it."""
+    from django.utils import timezone
+
+    from reports.models import StatisticsRefresh
+    from reports.summaries import statistics_refresh
+
+    last = StatisticsRefresh.objects.filter(pk=1, finished_at__isnull=False).first()
+    if last is not None and (timezone.now() - last.finished_at).total_seconds() < max_age_s:
+        return {"statistics_refresh_s": last.seconds, "statistics_rows": last.rows, "statistics_refresh_reused": 1}
+    t = time.perf_counter()
+    rows = statistics_refresh()
+    return {"statistics_refresh_s": round(time.perf_counter() - t, 1), "statistics_rows": rows}
+
+
+def measure_statistics(user, org, label: str, *, runs: int = 30) -> dict[str, float]:
+    """The dashboard's statistics read (subtree_figures: the org, its children, last period, 12-month trend)
+    and the dashboard page itself, rendered in-process (the test client, no network)."""
+    from django.test import Client
+    from django.utils import timezone
+
+    from reports.statistics import subtree_figures
+
+    today = timezone.localdate()
+
+    def read(period):
+        return subtree_figures(user=user, organization=org, period=period)
+
+    figures = read(today)
+    out = {
+        f"stats_{label}_members": figures.members.total,
+        f"stats_{label}_children": len(figures.children),
+        f"stats_{label}_source": figures.source,
+    }
+    out.update(summary(f"stats_{label}_month", timed(lambda: read(today), runs=runs)))
+    out.update(summary(f"stats_{label}_year", timed(lambda: read(str(today.year)), runs=max(runs // 3, 5))))
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user)
+    url = f"/reports/dashboard/{org.pk}/"
+
+    def page():
+        response = client.get(url)
+        assert response.status_code == 200, response.status_code
+        return response
+
+    out[f"stats_{label}_page_bytes"] = len(page().content)
+    out.update(summary(f"stats_{label}_page", timed(page, runs=runs)))
+    return out
+
+
 # --- the monthly report ----------------------------------------------------------------------------
 
 

@@ -16,6 +16,8 @@ PostgreSQL), then measure in a fresh process against it, with the generator's ke
 - roster import of BENCH_IMPORT_ROWS rows (100,000): the portal's importer vs
   django-import-export on the same file (bench/import_bench.py's runners);
 - the city's monthly report (reports.services.monthly_report_build);
+- the statistics dashboard (reports.statistics.subtree_figures and the page in-process) of the
+  city, the district and a street, after building the summary rows if they are missing;
 - HTTP: gunicorn on loopback (DEBUG off) serving the member list API to a bounded
   load generator for BENCH_HTTP_SECONDS (15) at BENCH_HTTP_CONCURRENCY (8): requests/s,
   p50/p95 and the workers' peak RSS.
@@ -59,6 +61,7 @@ TARGETS = [
     ("search_name_p95_ms", "<", 150, "name search in a district p95"),
     ("dashboard_city_summary_p95_ms", "<", 200, "city dashboard p95"),
     ("dashboard_district_summary_p95_ms", "<", 200, "district dashboard p95"),
+    ("stats_city_page_p95_ms", "<", 200, "city statistics dashboard page p95"),
     ("report_city_s", "<", 60, "city monthly report (s)"),
     ("import_portal_rows_per_s", ">=", 20000, "roster import rows/s"),
     ("import_portal_over_die", ">=", 10, "import vs django-import-export"),
@@ -258,6 +261,10 @@ def measure_scale(args) -> dict:
     step("name search", lambda: measures.measure_name_search(clerk, district))
     step("dashboard city", lambda: measures.measure_dashboards(city_user, root, "city"))
     step("dashboard district", lambda: measures.measure_dashboards(clerk, district, "district"))
+    step("statistics summary", lambda: measures.ensure_statistics())
+    step("statistics dashboard city", lambda: measures.measure_statistics(city_user, root, "city"))
+    step("statistics dashboard district", lambda: measures.measure_statistics(clerk, district, "district"))
+    step("statistics dashboard street", lambda: measures.measure_statistics(clerk, street, "street", runs=10))
     step(
         "monthly report",
         lambda: measures.measure_monthly_report(city_user, root, _previous_month(meta["as_of"]), runs=args.report_runs),

@@ -137,3 +137,85 @@ def joined_by_employment_form(user, org: Organization, start: dt.date, end: dt.d
         .annotate(n=Count("id"))
     )
     return {r["member__employment_form"]: r["n"] for r in rows}
+
+
+# --- statistics (reports.statistics) ------------------------------------------------------------
+
+
+def report_children(user, org: Organization) -> QuerySet[Organization]:
+    """The organisation's active children in the user's report.view reach, in tree order."""
+    return (
+        organizations_for_user(user, REPORT_VIEW)
+        .filter(path__startswith=org.path, depth=org.depth + 1, status=Organization.Status.ACTIVE)
+        .order_by("path")
+        .only("pk", "name", "path", "depth", "kind")
+    )
+
+
+def summary_rows(
+    user, org: Organization, own_months: list[dt.date], kids: list[Organization], kid_months: list[dt.date]
+):
+    """({org id: {month: data}}, as_of) from the summary rows: the organisation's months and its
+    children's (usually fewer: the period only), in one query."""
+    from .models import MonthlyFigures
+
+    rows: dict[int, dict[dt.date, dict]] = {o.pk: {} for o in (org, *kids)}
+    wanted = Q(organization_id=org.pk, month__in=own_months)
+    if kids and kid_months:
+        wanted |= Q(organization_id__in=[k.pk for k in kids], month__in=kid_months)
+    as_of = None
+    for oid, month, data, computed_at in (
+        MonthlyFigures.objects.for_user(user, REPORT_VIEW)
+        .filter(wanted)
+        .values_list("organization_id", "month", "data", "computed_at")
+    ):
+        rows[oid][month] = data
+        as_of = computed_at if as_of is None or computed_at < as_of else as_of
+    if as_of is None:
+        # No row in these months (an empty subtree, or no refresh yet): the last refresh says how fresh.
+        from .models import StatisticsRefresh
+
+        as_of = StatisticsRefresh.objects.filter(pk=1).values_list("finished_at", flat=True).first()
+    return rows, as_of
+
+
+def live_rows(user, org: Organization, kids: list[Organization], first: dt.date, last: dt.date, *, today):
+    """{org id: {month: data}} counted now for a small subtree: one grouped pass per source table."""
+    from assistance.models import Budget, HardshipFile, LedgerEntry
+    from disputes.models import Case
+    from members.models import Honour
+    from projects.models import BudgetLine, Project, Rating
+
+    from .summaries import Sources, collect, months_between, roll_up
+
+    def scoped(model):
+        return model.objects.for_user(user, REPORT_VIEW).under(org.path)
+
+    sources = Sources(
+        memberships=scoped(Membership),
+        honours=scoped(Honour),
+        files=scoped(HardshipFile),
+        ledger=scoped(LedgerEntry),
+        budgets=scoped(Budget),
+        cases=scoped(Case),
+        projects=Project.objects.for_user(user, REPORT_VIEW).filter(org_path__startswith=org.path),
+        # Budget lines have no copied path: scoped through their project.
+        budget_lines=BudgetLine.objects.filter(
+            project__in=Project.objects.for_user(user, REPORT_VIEW).filter(org_path__startswith=org.path)
+        ),
+        ratings=scoped(Rating),
+    )
+    width = len(org.path) + Organization.steplen
+    per_unit = collect(sources, width=width, first=first, last=last, today=today)
+    targets = {org.path: org.pk, **{k.path: k.pk for k in kids}}
+    rolled = roll_up(per_unit, targets, months_between(first, last))
+    out = {targets[path]: rows for path, rows in rolled.items()}
+    this_month = today.replace(day=1)
+    if first <= this_month <= last:
+        # Enterprises and employees exist only as of now: the coverage summaries' figures.
+        from .summaries import coverage_keys
+
+        for cov in CoverageSummary.objects.filter(organization_id__in=targets.values()):
+            months = out.setdefault(cov.organization_id, {})
+            months.setdefault(this_month, {}).update(coverage_keys(cov))
+    return out

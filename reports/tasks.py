@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from .summaries import statistics_refresh
+
+
+@shared_task(name="reports.tasks.refresh_statistics")
+def refresh_statistics() -> int:
+    """Rebuild the statistics summary rows (the periodic schedule is in unionportal/celery.py)."""
+    return statistics_refresh()
+
 
 @shared_task(name="reports.tasks.report_run_build", acks_late=True)
 def report_run_build(run_id: int, generation: int) -> str:

@@ -42,6 +42,10 @@ app.conf.beat_schedule = {
         "task": "disputes.risk_recompute",
         "schedule": crontab(hour=2, minute=23),
     },
+    "reports-refresh-statistics": {
+        "task": "reports.tasks.refresh_statistics",
+        "schedule": crontab(minute="5,35"),
+    },
     "organizations-refresh-coverage": {
         "task": "organizations.tasks.refresh_coverage_summaries",
         "schedule": crontab(minute="*/30"),

@@ -18,6 +18,7 @@ from organizations.api import api_urlpatterns as organizations_api
 from organizations.auth_api import ObtainTokenView
 from projects.api import api_urlpatterns as projects_api
 from projects.urls import selfservice_urlpatterns as projects_selfservice
+from reports.api import api_urlpatterns as reports_api
 
 api_v1 = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
@@ -28,6 +29,7 @@ api_v1 = [
     *projects_api,
     *disputes_api,
     *assistance_api,
+    *reports_api,
 ]
 
 urlpatterns = [
@@ -38,6 +40,7 @@ urlpatterns = [
     path("projects/", include("projects.urls")),
     path("disputes/", include("disputes.urls")),
     path("aid/", include("assistance.urls")),
+    path("reports/", include("reports.urls")),
     path("", include("core.attachments.urls")),
     path("", include("reports.run_urls")),
     *members_public,

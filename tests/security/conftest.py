@@ -267,4 +267,7 @@ def sides(tree, owner):
     from organizations.services import coverage_refresh
 
     coverage_refresh()
+    from reports.summaries import statistics_refresh
+
+    statistics_refresh()  # the dashboards' summary rows, so they show both sides' figures
     return result

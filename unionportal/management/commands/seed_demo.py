@@ -14,6 +14,7 @@ from members.demo import seed_members
 from organizations.demo import DEMO_LOGINS, DEMO_PASSWORD, MAX_SCALE, DemoBuilder
 from organizations.services import coverage_refresh
 from projects.demo import seed_projects
+from reports.summaries import statistics_refresh
 
 LABELS = {
     "organizations": "工会组织",
@@ -65,6 +66,7 @@ class Command(BaseCommand):
             coverage_refresh()  # the summaries the builder made counted no members yet
         created.update(seed_aid())
         if any(created.values()):
+            statistics_refresh()  # the dashboards' summary rows, so they show the demo at once
             parts = "、".join(f"{LABELS.get(k, k)} {v}" for k, v in created.items() if v)
             self.stdout.write(self.style.SUCCESS(f"演示数据已建立（规模 {scale}，用时 {seconds} 秒）：新建 {parts}。"))
         else:
