@@ -9,6 +9,7 @@ needs no browser or image library and Chinese renders in any viewer.
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +24,7 @@ def _percent(value):
 
 
 def _change(value, previous):
-    if isinstance(value, int | float) and isinstance(previous, int | float):
+    if isinstance(value, int | float | Decimal) and isinstance(previous, int | float | Decimal):
         return value - previous
     return None
 
@@ -73,7 +74,9 @@ def _fmt(value, percent=False) -> str:
         return "—"
     if percent and isinstance(value, float):
         return f"{value * 100:.1f}%"
-    if isinstance(value, float):
+    if isinstance(value, float) and value.is_integer():
+        return f"{int(value):,}"
+    if isinstance(value, float | Decimal):
         return f"{value:,.2f}"
     if isinstance(value, int):
         return f"{value:,}"
@@ -104,9 +107,10 @@ def _chart_drawing(chart: Chart, font: str):
             pie.slices[i].fillColor = colours[i % len(colours)]
         d.add(pie)
         legend = Legend()
-        legend.x, legend.y = 230, 180
+        legend.x, legend.y = 230, 185
         legend.fontName, legend.fontSize = font, 8
         legend.alignment = "right"
+        legend.columnMaximum = 12
         legend.colorNamePairs = [
             (colours[i % len(colours)], f"{label}  {_fmt(v)}")
             for i, (label, v) in enumerate(zip(chart.labels, values, strict=False))
@@ -195,7 +199,7 @@ def pdf(data: ReportData) -> bytes:
     for h in data.headlines:
         change = None if h.percent else _change(h.value, h.previous)
         rows.append([h.label, _fmt(h.value, h.percent), _fmt(h.previous, h.percent), _fmt(change)])
-    story.append(Table(rows, colWidths=[70 * mm, 35 * mm, 35 * mm, 30 * mm], style=grid, repeatRows=1))
+    story.append(Table(rows, colWidths=[70 * mm, 35 * mm, 35 * mm, 30 * mm], style=grid, repeatRows=1, hAlign="LEFT"))
     for section in data.sections:
         story.append(Paragraph(esc(section.title), h2))
         if section.note:
@@ -207,11 +211,17 @@ def pdf(data: ReportData) -> bytes:
         shown = section.rows[:40]
         if shown:
             cols = section.pdf_columns or tuple(range(min(len(section.header), 7)))
-            table = [[str(section.header[i]) for i in cols]] + [
-                [_fmt(row[i], i in section.percent_columns)[:24] if i else str(row[i] or "—")[:24] for i in cols]
-                for row in shown
-            ]
-            story.append(Table(table, style=grid, repeatRows=1))
+            table = [[str(section.header[i]) for i in cols]]
+            for row in shown:
+                if all(v is None for v in row):
+                    continue  # a spacer row of the workbook
+                if all(v is None for v in row[1:]):
+                    table.append([str(row[0])[:24]] + [""] * (len(cols) - 1))  # a block's heading
+                    continue
+                table.append(
+                    [_fmt(row[i], i in section.percent_columns)[:24] if i else str(row[i] or "—")[:24] for i in cols]
+                )
+            story.append(Table(table, style=grid, repeatRows=1, hAlign="LEFT"))
             if len(section.rows) > len(shown):
                 story.append(
                     Paragraph(

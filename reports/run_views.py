@@ -21,10 +21,8 @@ from .models import ReportRun
 
 PHASES = {
     "start": _("正在准备"),
-    "members": _("正在统计本期会员"),
-    "previous": _("正在统计上期会员"),
-    "units": _("正在汇总下级组织"),
-    "forms": _("正在统计就业形态"),
+    "refresh": _("正在更新统计汇总"),
+    "figures": _("正在读取统计数据"),
     "writing": _("正在写入 Excel 报表"),
     "pdf": _("正在生成 PDF 摘要"),
     "saving": _("正在保存文件"),

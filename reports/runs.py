@@ -19,6 +19,7 @@ import datetime as dt
 import logging
 import secrets
 
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -87,7 +88,18 @@ def report_request(*, actor: User, organization: Organization, kind: str, period
     period is refused with the latest period that may be asked for.
     """
     require(actor, roles.REPORT_VIEW, organization)
-    p = parse_period(kind, period, today=timezone.localdate())
+    today = timezone.localdate()
+    p = parse_period(kind, period, today=today)
+    from .statistics import uses_summary
+    from .summaries import first_month
+
+    if uses_summary(organization) and p.start < first_month(today):
+        raise ValidationError(
+            {
+                "period": _("统计汇总保留 %(year)s 年 1 月以后的数据，请选择此后的期间。")
+                % {"year": first_month(today).year}
+            }
+        )
     run, created = _get_or_create(organization=organization, period=p, actor=actor, scheduled=False)
     if created:
         log_action(actor=actor, action="report.requested", target=organization, data={"kind": p.kind, "period": p.code})
@@ -146,8 +158,37 @@ def _claim(run_id: int, generation: int) -> bool:
     )
 
 
+def summaries_cover(period: Period) -> bool:
+    """Whether the last statistics refresh finished after `period` ended (its figures are final)."""
+    from .models import StatisticsRefresh
+
+    last = StatisticsRefresh.objects.filter(pk=1).values_list("finished_at", flat=True).first()
+    ends = dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time.min, tzinfo=timezone.get_current_timezone())
+    return last is not None and last >= ends
+
+
+def ensure_summaries(organization: Organization | None, period: Period, *, progress=None) -> bool:
+    """Refresh the statistics summary first when the report would read rows counted before the period ended.
+
+    The summary is rebuilt every 30 minutes; a report asked for just after the 1st, or on a
+    fresh install, would otherwise miss the month's last days. Returns whether it refreshed.
+    """
+    from .statistics import uses_summary
+    from .summaries import statistics_refresh
+
+    if organization is not None and not uses_summary(organization):
+        return False  # counted live
+    if summaries_cover(period):
+        return False
+    if progress:
+        progress(8, "refresh")
+    statistics_refresh()
+    return True
+
+
 def report_files_build(organization: Organization, period: Period, *, progress=None):
     """(ReportData, xlsx bytes, PDF bytes) of `organization`'s subtree for `period`: what a run stores."""
+    ensure_summaries(organization, period, progress=progress)
     data = gather(system_reader(), organization, period, progress=progress)
     xlsx = files.workbook(data)
     if progress:
@@ -230,6 +271,8 @@ def reports_schedule(*, today: dt.date | None = None) -> list[ReportRun]:
     """The runs due today for every federation (created and sent once; existing runs are left alone)."""
     today = today or timezone.localdate()
     created = []
+    # One refresh for all the runs (not one per run) when the summary predates the month's end.
+    ensure_summaries(None, due_periods(today)[0])
     for period in due_periods(today):
         for org in federations():
             run, new = _get_or_create(organization=org, period=period, actor=None, scheduled=True)

@@ -62,6 +62,13 @@ def _headline(workbook, label):
     raise AssertionError(f"{label} not in the overview")
 
 
+def _headline_prev(workbook, label):
+    for row in workbook["概况"].iter_rows(values_only=True):
+        if row and row[0] == label:
+            return row[2]
+    raise AssertionError(label)
+
+
 def test_it_builds_a_workbook_and_a_pdf_whose_figures_match_direct_counts(
     tree, roll, clerk, django_capture_on_commit_callbacks
 ):
@@ -69,7 +76,7 @@ def test_it_builds_a_workbook_and_a_pdf_whose_figures_match_direct_counts(
     assert run.status == ReportRun.Status.SUCCEEDED, run.message
     assert run.progress == 100
     wb = openpyxl.load_workbook(io.BytesIO(_read(run.xlsx_path)))
-    assert wb.sheetnames[:4] == ["概况", "会员", "下级组织", "就业形态"]
+    assert wb.sheetnames == ["概况", "会员", "下级组织", "困难帮扶", "劳动争议调解", "服务项目", "近12个月趋势"]
     assert wb["下级组织"].freeze_panes == "A2"
     assert wb["下级组织"]["A1"].font.bold
     p = month_period(roll["month"])
@@ -77,8 +84,10 @@ def test_it_builds_a_workbook_and_a_pdf_whose_figures_match_direct_counts(
     at_end = sum(1 for m in in_pd if m.joined_on <= p.end and (m.ended_on is None or m.ended_on > p.end))
     joined = in_pd.filter(joined_on__gte=p.start, joined_on__lte=p.end).count()
     assert _headline(wb, "期末会员数") == at_end == 3
-    assert _headline(wb, "入会（含转入）") == joined == 1
+    assert _headline(wb, "新入会（含转入）") == joined == 1
     assert _headline(wb, "退会（含退休、去世）") == 1
+    # the district's figures come from the statistics summary, refreshed for the closed month
+    assert "%" not in str(_headline(wb, "建会率"))
     # 黄浦 is not in 浦东's report
     names = [r[0] for r in wb["下级组织"].iter_rows(values_only=True)]
     assert "陆家嘴街道总工会" in names and not any("黄浦" in str(n) for n in names)
@@ -88,7 +97,9 @@ def test_it_builds_a_workbook_and_a_pdf_whose_figures_match_direct_counts(
 
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert "浦东新区总工会" in text and "期末会员数" in text
-    assert run.summary["headlines"][1]["value"] == at_end
+    assert run.summary["headlines"][0]["value"] == at_end
+    # the previous month's figures sit beside: 3 old members at its end
+    assert _headline_prev(wb, "期末会员数") == 3
 
 
 def test_asking_twice_returns_the_same_run_and_builds_once(
@@ -165,15 +176,21 @@ def test_it_accepts_last_month_and_last_year():
     assert parse_period("yearly", "2025", today=today).start == dt.date(2025, 1, 1)
 
 
+def test_it_refuses_a_period_older_than_the_summary_keeps(tree, clerk):
+    with pytest.raises(ValidationError) as exc:
+        runs.report_request(actor=clerk, organization=tree["pudong"], kind="monthly", period="2019-05")
+    assert "统计汇总保留" in str(exc.value)
+
+
 def test_it_refuses_an_organisation_outside_reach_or_without_the_right(tree, outsider, worker):
     with pytest.raises(Http404):
-        runs.report_request(actor=outsider, organization=tree["pudong"], kind="monthly", period="2020-01")
+        runs.report_request(actor=outsider, organization=tree["pudong"], kind="monthly", period="2025-01")
     mediator = UserFactory(username="m1")
     from organizations.models import RoleAssignment
 
     RoleAssignment.objects.create(user=mediator, organization=tree["pudong"], role="mediator")
     with pytest.raises(PermissionDenied):
-        runs.report_request(actor=mediator, organization=tree["pudong"], kind="monthly", period="2020-01")
+        runs.report_request(actor=mediator, organization=tree["pudong"], kind="monthly", period="2025-01")
 
 
 def test_the_schedule_makes_every_federations_month_and_on_new_year_the_year_once(
@@ -262,7 +279,7 @@ def test_the_page_explains_a_future_period_with_a_400_not_a_500(tree, clerk):
 
 def test_the_page_refuses_an_organisation_outside_reach_on_the_form(tree, outsider):
     response = _client(outsider).post(
-        reverse("report-runs"), {"organization": tree["pudong"].pk, "kind": "monthly", "period": "2020-01"}
+        reverse("report-runs"), {"organization": tree["pudong"].pk, "kind": "monthly", "period": "2025-01"}
     )
     assert response.status_code == 400
     assert "不在您的管辖范围内" in response.content.decode()
