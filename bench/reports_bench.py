@@ -63,7 +63,9 @@ def _build(args) -> tuple[int, str, float, int, int]:
     org = Organization.objects.get(pk=pk)
     period = parse_period("monthly", period_code, today=dt.date.today())
     started = time.perf_counter()
-    _data, xlsx, pdf = report_files_build(org, period)
+    # The summary refresh before the runs (once, by the monthly task) is stats' own measure:
+    # its last duration is read from StatisticsRefresh below, not run again here.
+    _data, xlsx, pdf = report_files_build(org, period, ensure=False)
     return pk, org.kind, time.perf_counter() - started, len(xlsx), len(pdf)
 
 
@@ -78,6 +80,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--period", default=None, help="YYYY-MM (default: last month)")
     parser.add_argument("--limit", type=int, default=0, help="only the N biggest federations (a quick look)")
+    parser.add_argument("--kind", default="", help="only federations of this kind (city, district, street)")
     args = parser.parse_args()
     url = database_url_for(args.members, args.database_url)
     _setup(url)
@@ -85,6 +88,8 @@ def main() -> None:
 
     period = args.period or f"{dt.date.today().replace(day=1) - dt.timedelta(days=1):%Y-%m}"
     orgs = _federations()
+    if args.kind:
+        orgs = [o for o in orgs if o[1] == args.kind]
     if args.limit:
         orgs = orgs[: args.limit]
     connections.close_all()
@@ -108,8 +113,16 @@ def main() -> None:
         by_kind.setdefault(kind, []).append(seconds)
     names = {pk: name for pk, _k, name, _m in orgs}
     slowest = sorted(results, key=lambda r: -r[2])[:5]
+    from reports.models import StatisticsRefresh
+    from reports.periods import month_period
+    from reports.runs import summaries_cover
+
+    last_refresh = StatisticsRefresh.objects.filter(pk=1).first()
+    first_day = dt.date.fromisoformat(period + "-01")
     out = {
         "members": args.members,
+        "summary_covers_period": summaries_cover(month_period(first_day)),
+        "summary_refresh_s": round(last_refresh.seconds, 1) if last_refresh else None,
         "period": period,
         "processes": args.processes,
         "federations": len(results),

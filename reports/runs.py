@@ -186,9 +186,10 @@ def ensure_summaries(organization: Organization | None, period: Period, *, progr
     return True
 
 
-def report_files_build(organization: Organization, period: Period, *, progress=None):
+def report_files_build(organization: Organization, period: Period, *, progress=None, ensure: bool = True):
     """(ReportData, xlsx bytes, PDF bytes) of `organization`'s subtree for `period`: what a run stores."""
-    ensure_summaries(organization, period, progress=progress)
+    if ensure:
+        ensure_summaries(organization, period, progress=progress)
     data = gather(system_reader(), organization, period, progress=progress)
     xlsx = files.workbook(data)
     if progress:
