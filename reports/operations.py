@@ -287,6 +287,40 @@ def register_failure_source(title: str, source: Callable[[int], list[dict]]) -> 
         FAILURE_SOURCES.append((title, source))
 
 
+def delivery_model():
+    """activity's Delivery (notifications by e-mail/SMS/inbox, with status and last error), if installed."""
+    from django.apps import apps
+
+    try:
+        return apps.get_model("activity", "Delivery")
+    except LookupError:
+        return None
+
+
+def delivery_failures(limit: int = 50) -> list[dict]:
+    """Notification deliveries that failed, or that failed at least once and wait for their bounded retry."""
+    from django.db.models import Q
+
+    model = delivery_model()
+    if model is None:
+        return []
+    rows = (
+        model.objects.filter(Q(status="failed") | Q(status__in=["pending", "sending"], attempts__gt=0))
+        .exclude(last_error="")
+        .select_related("reminder", "recipient")
+        .order_by("-updated_at")[:limit]
+    )
+    return [
+        {
+            "at": d.updated_at,
+            "what": f"{d.get_channel_display()} → {d.recipient}：{d.reminder.title}（{d.get_status_display()}）",
+            "error": d.last_error,
+            "attempts": d.attempts,
+        }
+        for d in rows
+    ]
+
+
 def other_failures(limit: int = 50) -> list[tuple[str, list[dict]]]:
     out = []
     for title, source in FAILURE_SOURCES:

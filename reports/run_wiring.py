@@ -25,3 +25,9 @@ def wire_report_runs() -> None:
     # Moving an organisation rewrites the run's copy of its path (the scope of its files).
     register_path_copy(ReportRun, "org_path")
     connect_signals()
+    # Notification deliveries (activity.Delivery, the notify side's model) that failed show on
+    # the operations view; without that model (an older activity app) nothing is registered.
+    from .operations import delivery_failures, delivery_model, register_failure_source
+
+    if delivery_model() is not None:
+        register_failure_source(_("消息发送失败（邮件、短信、站内）"), delivery_failures)

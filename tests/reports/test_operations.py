@@ -145,3 +145,23 @@ def test_the_heartbeat_trims_old_run_records(db):
     TaskRun.objects.create(task_name="x", task_id="new", started_at=timezone.now())
     heartbeat.apply()
     assert list(TaskRun.objects.values_list("task_id", flat=True)) == ["new"]
+
+
+def test_failed_notification_deliveries_are_on_the_operations_view(admin, owner):
+    model = operations.delivery_model()
+    if model is None:
+        pytest.skip("activity.Delivery (notifications) is not in this build")
+    from django.apps import apps
+
+    reminder = apps.get_model("activity", "Reminder").objects.create(
+        kind="dispute.day10",
+        target_type="disputes.case",
+        target_id="1",
+        due_on=dt.date(2026, 11, 30),
+        title="调解案件第10天",
+    )
+    model.objects.create(
+        reminder=reminder, recipient=owner, channel="sms", status="failed", attempts=3, last_error="短信网关超时"
+    )
+    body = _client(admin).get(reverse("operations")).content.decode()
+    assert "消息发送失败" in body and "短信网关超时" in body and "调解案件第10天" in body
