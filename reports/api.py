@@ -58,6 +58,7 @@ class _Coverage(serializers.Serializer):
     formation_rate = serializers.FloatField(allow_null=True)
     employees = serializers.IntegerField(allow_null=True)
     membership_rate = serializers.FloatField(allow_null=True)
+    members_now = serializers.IntegerField(allow_null=True, help_text=_("当前在册会员（实时，仅本期）"))
 
 
 class _Aid(serializers.Serializer):

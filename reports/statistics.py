@@ -31,6 +31,7 @@
 - `coverage` (`CoverageFigures`): enterprises, unionized_enterprises, formation_rate
   (建会率), employees, membership_rate (入会率: members / employees), None where the
   denominator is 0; enterprises and employees are as of the last refresh in that month;
+  members_now: active members this moment (the live coverage summary), current period only;
 - `aid` (`AidFigures`): files opened in the period (new_files), by_tier and by_status of
   those files (status as it is now), on_register (files registered or under review,
   by tier in register_by_tier), paid in the period (yuan, Decimal), budget of the
@@ -161,12 +162,24 @@ def _yuan(fen: int) -> Decimal:
     return (Decimal(fen) / 100).quantize(Decimal("0.01"))
 
 
-def _breakdown(data: dict, prefix: str, choices, *, keep_zero: bool = False) -> list[tuple[str, str, int]]:
-    return [
-        (value, str(label), data.get(prefix + value, 0))
-        for value, label in choices
-        if keep_zero or data.get(prefix + value, 0)
-    ]
+def _breakdown(data: dict, prefix: str, choices) -> list[tuple[str, str, int]]:
+    """[(value, label, n)] of the choices with a figure, in the choices' order (labels in the active language)."""
+    out = []
+    for value, label in choices:
+        n = data.get(prefix + value)
+        if n:
+            out.append((value, str(label), n))
+    return out
+
+
+# The choices once (an enum's `.choices` builds a new list of lazy labels on every call).
+FORMS = list(EmploymentForm.choices)
+HONOURS = list(Honour.Kind.choices)
+TIERS = [*Tier.choices, ("pending", gettext_lazy("未定档"))]
+FILE_STATUSES = list(FileStatus.choices)
+KINDS = list(DisputeKind.choices)
+CASE_STATUSES = list(DisputeCase.Status.choices)
+STAGES = list(Project.Stage.choices)
 
 
 @dataclass
@@ -192,6 +205,9 @@ class CoverageFigures:
     formation_rate: float | None = None
     employees: int | None = None
     membership_rate: float | None = None
+    # Active members right now (organizations.CoverageSummary, kept current seconds after each
+    # change of the roll); only for the current period, else None.
+    members_now: int | None = None
 
 
 @dataclass
@@ -314,7 +330,7 @@ def combine(rows: dict[dt.date, dict[str, int]], period: Period) -> dict[str, in
 def build(organization: Organization, period: Period, data: dict[str, int], *, as_of, source: str) -> Figures:
     """Figures from a period's combined metrics (pure: no database)."""
     total = data.get("m.total", 0)
-    forms = _breakdown(data, "m.form.", EmploymentForm.choices)
+    forms = _breakdown(data, "m.form.", FORMS)
     members = MemberFigures(
         total=total,
         new=data.get("m.joined", 0),
@@ -325,7 +341,7 @@ def build(organization: Organization, period: Period, data: dict[str, int], *, a
         new_employment_forms=sum(n for value, _l, n in forms if value in NEW_EMPLOYMENT_FORMS),
         migrant=data.get("m.migrant", 0),
         migrant_share=_rate(data.get("m.migrant", 0), total),
-        honours=_breakdown(data, "h.held.", Honour.Kind.choices),
+        honours=_breakdown(data, "h.held.", HONOURS),
         honours_total=data.get("h.held", 0),
         honours_new=data.get("h.new", 0),
     )
@@ -337,14 +353,13 @@ def build(organization: Organization, period: Period, data: dict[str, int], *, a
         employees=data.get("c.employees") if has_cov else None,
         membership_rate=_rate(total, data.get("c.employees", 0)) if has_cov else None,
     )
-    tiers = [*Tier.choices, ("pending", _("未定档"))]
     budget = data.get("a.budget", 0)
     aid = AidFigures(
         new_files=data.get("a.new", 0),
-        by_tier=_breakdown(data, "a.tier.", tiers),
-        by_status=_breakdown(data, "a.status.", FileStatus.choices),
+        by_tier=_breakdown(data, "a.tier.", TIERS),
+        by_status=_breakdown(data, "a.status.", FILE_STATUSES),
         on_register=data.get("a.reg", 0),
-        register_by_tier=_breakdown(data, "a.reg.", tiers),
+        register_by_tier=_breakdown(data, "a.reg.", TIERS),
         paid=_yuan(data.get("a.paid", 0)),
         budget=_yuan(budget),
         budget_spent=_yuan(data.get("a.spent", 0)),
@@ -353,8 +368,8 @@ def build(organization: Organization, period: Period, data: dict[str, int], *, a
     closed = data.get("d.closed", 0)
     disputes = DisputeFigures(
         received=data.get("d.received", 0),
-        by_kind=_breakdown(data, "d.kind.", DisputeKind.choices),
-        by_status=_breakdown(data, "d.status.", DisputeCase.Status.choices),
+        by_kind=_breakdown(data, "d.kind.", KINDS),
+        by_status=_breakdown(data, "d.status.", CASE_STATUSES),
         by_outcome=[
             (v, _(label), data.get("d.outcome." + v, 0)) for v, label in OUTCOMES if data.get("d.outcome." + v)
         ],
@@ -368,7 +383,7 @@ def build(organization: Organization, period: Period, data: dict[str, int], *, a
     ratings = data.get("p.ratings", 0)
     projects = ProjectFigures(
         total=data.get("p.total", 0),
-        by_stage=_breakdown(data, "p.stage.", Project.Stage.choices),
+        by_stage=_breakdown(data, "p.stage.", STAGES),
         planned=_yuan(planned),
         spent=_yuan(data.get("p.spent", 0)),
         budget_execution=_rate(data.get("p.spent", 0), planned),
@@ -422,6 +437,9 @@ def subtree_figures(
         as_of, source = timezone.now(), "live"
     own = rows.get(organization.pk, {})
     figures = build(organization, period, combine(own, period), as_of=as_of, source=source)
+    if period.end == today:
+        coverage = selectors.coverage_of(user, organization)
+        figures.coverage.members_now = coverage.members if coverage is not None else None
     if prev is not None:
         figures.previous = build(organization, prev, combine(own, prev), as_of=as_of, source=source)
     for kid in kids:

@@ -135,6 +135,8 @@ def _bucket(field: str, first: dt.date, *, datetime: bool = False):
 
 
 def _as_date(value) -> dt.date:
+    if type(value) is dt.date:
+        return value
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, str):  # SQLite may hand back text

@@ -160,6 +160,11 @@ def test_a_change_shows_after_the_next_refresh_and_the_page_says_how_fresh(demo_
     statistics_refresh()
     figures = subtree_figures(user=admin, organization=pudong, period=timezone.localdate())
     assert figures.members.total == before + 1
+    # The live member count (the coverage summary's, kept by its own marks) for the current period only.
+    from organizations.models import CoverageSummary
+
+    assert figures.coverage.members_now == CoverageSummary.objects.get(organization=pudong).members
+    assert figures.previous.coverage.members_now is None
     client.force_login(admin)
     response = client.get(f"/reports/dashboard/{pudong.pk}/")
     assert response.status_code == 200
