@@ -92,9 +92,10 @@ FILE_ROUTES = [
 # Files written without a URL of their own (built by a service, sent or stored elsewhere).
 SERVICE_FILES = ["reports.services.monthly_report_build", "reports.files.workbook", "reports.files.pdf"]
 
-# Pages whose route looks like a file's but that hand out none (the report runs' list,
-# progress page and rerun button; their files are report-run-xlsx and report-run-pdf).
-NOT_FILES = {"report-runs", "report-run-detail", "report-run-rerun"}
+# Pages whose route looks like a file's ("reports/…") but that hand out none: the report
+# runs' list, progress page and rerun button (their files are report-run-xlsx and
+# report-run-pdf) and the statistics dashboards (HTML with charts).
+NOT_FILES = {"report-runs", "report-run-detail", "report-run-rerun", "stats-dashboard", "stats-dashboard-org"}
 
 # Downloads that hand back a user's uploaded file byte for byte: the portal writes nothing into
 # them (their type is checked at upload, and they go out as attachments, nosniff, CSP sandbox;
