@@ -234,6 +234,8 @@ class Sheet:
     widths: dict[str, float] = field(default_factory=dict)
     text_columns: Sequence[str] = ()
     wrap_header: bool = False
+    # Rows kept in view while scrolling ("A2": the header row; "A4": a title block and the header).
+    freeze: str | None = None
 
 
 def _write_sheet(wb, sheet: Sheet) -> None:
@@ -245,6 +247,8 @@ def _write_sheet(wb, sheet: Sheet) -> None:
         ws.column_dimensions[col].width = width
     for col in sheet.text_columns:
         ws.column_dimensions[col].number_format = "@"
+    if sheet.freeze:
+        ws.freeze_panes = sheet.freeze
 
     def styled(value: Styled):
         c = WriteOnlyCell(ws, value=safe_cell(value.value))

@@ -10,6 +10,8 @@ class ReportsConfig(AppConfig):
         from organizations.services import register_path_copy
 
         from .models import MonthlyFigures
+        from .run_wiring import wire_report_runs
 
         # A moved organisation's summary rows follow it (figures themselves wait for the next refresh).
         register_path_copy(MonthlyFigures, "org_path")
+        wire_report_runs()

@@ -6,10 +6,14 @@ month) holding that subtree's figures (already summed over all its descendants),
 organisations of the first three levels (the city, districts and industry unions,
 streets/towns/parks and what hangs directly there). Deeper, smaller subtrees (a
 grassroots union, a building) are counted live from the same grouping code.
+
+ReportRun (the monthly and yearly report files of a subtree) and TaskRun (the record of
+task runs for the operations view) belong to reports/runs.py and reports/operations.py.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -59,3 +63,121 @@ class StatisticsRefresh(models.Model):
 
     def __str__(self) -> str:
         return f"{self.started_at:%Y-%m-%d %H:%M}"
+
+
+class ReportRun(models.Model):
+    """One report of one organisation's subtree for one period: its progress and its files.
+
+    At most one row per (organisation, kind, period): asking again returns it, a rerun
+    builds new files and swaps them in atomically (the old ones stay until the swap).
+    """
+
+    class Kind(models.TextChoices):
+        MONTHLY = "monthly", _("月报")
+        YEARLY = "yearly", _("年报")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("排队中")
+        RUNNING = "running", _("生成中")
+        SUCCEEDED = "succeeded", _("已完成")
+        FAILED = "failed", _("生成失败")
+
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("组织"), on_delete=models.PROTECT, related_name="report_runs"
+    )
+    org_path = models.CharField(max_length=255, editable=False)
+    kind = models.CharField(_("报表类型"), max_length=8, choices=Kind.choices)
+    period_start = models.DateField(_("统计期间起"))
+    period_end = models.DateField(_("统计期间止"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    phase = models.CharField(max_length=16, blank=True)
+    progress = models.PositiveSmallIntegerField(default=0)
+    # Bumped by every rerun: a task carries the generation it was sent for, so a late
+    # copy of an old task (a redelivery, the outbox) finds itself stale and does nothing.
+    generation = models.PositiveIntegerField(default=1)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Paths in private storage (core.attachments.storage), relative to PRIVATE_FILES_ROOT.
+    xlsx_path = models.CharField(max_length=255, blank=True)
+    pdf_path = models.CharField(max_length=255, blank=True)
+    xlsx_size = models.PositiveIntegerField(default=0)
+    pdf_size = models.PositiveIntegerField(default=0)
+    summary = models.JSONField(default=dict, blank=True)  # headline figures for the pages
+    message = models.TextField(_("说明"), blank=True)
+    scheduled = models.BooleanField(_("定时生成"), default=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path_field = "org_path"
+
+    class Meta:
+        verbose_name = _("统计报表")
+        verbose_name_plural = _("统计报表")
+        ordering = ["-period_start", "org_path", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "kind", "period_start"], name="reportrun_one_per_period")
+        ]
+        indexes = [
+            models.Index(
+                fields=["org_path", "id"], name="reportrun_path_idx", opclasses=["varchar_pattern_ops", "int8_ops"]
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization.name} {self.period_label}{self.get_kind_display()}"
+
+    @property
+    def period_label(self) -> str:
+        if self.kind == self.Kind.YEARLY:
+            return f"{self.period_start:%Y}年"
+        return f"{self.period_start:%Y年%m月}"
+
+    @property
+    def period_code(self) -> str:
+        return f"{self.period_start:%Y}" if self.kind == self.Kind.YEARLY else f"{self.period_start:%Y-%m}"
+
+    @property
+    def done(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+
+class TaskRun(models.Model):
+    """One run of a Celery task on a worker, recorded by Celery's signals (reports/operations.py).
+
+    The operations view reads the last run of every scheduled task and the failures from
+    here; a failure's retry re-sends the same task with the same arguments.
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("运行中")
+        SUCCEEDED = "succeeded", _("成功")
+        FAILED = "failed", _("失败")
+        RETRYING = "retrying", _("等待重试")
+
+    task_name = models.CharField(_("任务"), max_length=200)
+    task_id = models.CharField(max_length=64, unique=True)
+    args = models.JSONField(default=list, blank=True)
+    kwargs = models.JSONField(default=dict, blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.RUNNING)
+    worker = models.CharField(_("工作进程"), max_length=200, blank=True)
+    started_at = models.DateTimeField(_("开始时间"))
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    error = models.TextField(_("错误"), blank=True)
+    retried_at = models.DateTimeField(_("重新提交时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("后台任务运行记录")
+        verbose_name_plural = _("后台任务运行记录")
+        ordering = ["-started_at"]
+        indexes = [
+            models.Index(fields=["task_name", "-started_at"], name="taskrun_name_idx"),
+            models.Index(fields=["status", "-started_at"], name="taskrun_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} {self.get_status_display()}"

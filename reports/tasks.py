@@ -1,3 +1,7 @@
+"""Background work of the reports app: thin tasks that take ids and call a service."""
+
+from __future__ import annotations
+
 from celery import shared_task
 
 from .summaries import statistics_refresh
@@ -7,3 +11,29 @@ from .summaries import statistics_refresh
 def refresh_statistics() -> int:
     """Rebuild the statistics summary rows (the periodic schedule is in unionportal/celery.py)."""
     return statistics_refresh()
+
+
+@shared_task(name="reports.tasks.report_run_build", acks_late=True)
+def report_run_build(run_id: int, generation: int) -> str:
+    """Build one report run's files (idempotent: a duplicate finds the run claimed or done)."""
+    from .runs import report_run_execute
+
+    run = report_run_execute(run_id, generation)
+    return "built" if run is not None else "skipped"
+
+
+@shared_task(name="reports.tasks.monthly_reports", acks_late=True)
+def monthly_reports() -> int:
+    """The 1st of every month: last month's report for every federation (on 1 January the year's too)."""
+    from .runs import reports_schedule
+
+    return len(reports_schedule())
+
+
+@shared_task(name="reports.tasks.heartbeat")
+def heartbeat() -> dict:
+    """Every minute from beat: proves beat and a worker alive, resumes stalled report runs, trims run records."""
+    from .operations import heartbeat_beat
+    from .runs import report_runs_resume_stale
+
+    return {"resumed": report_runs_resume_stale(), **heartbeat_beat()}

@@ -76,4 +76,15 @@ app.conf.beat_schedule = {
         "task": "activity.tasks.deliveries_send",
         "schedule": crontab(minute="*"),
     },
+    # Reports (reports/runs.py): last month's report for every federation on the 1st (and
+    # last year's on 1 January), after the 00:xx summaries; the heartbeat every minute is
+    # the operations view's sign of life for beat and the worker (reports/operations.py).
+    "reports-monthly-reports": {
+        "task": "reports.tasks.monthly_reports",
+        "schedule": crontab(day_of_month=1, hour=1, minute=30),
+    },
+    "reports-heartbeat": {
+        "task": "reports.tasks.heartbeat",
+        "schedule": crontab(minute="*"),
+    },
 }

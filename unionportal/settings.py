@@ -257,6 +257,8 @@ CELERY_TASK_ROUTES = [
     {
         "members.tasks.run_member_import": {"queue": "imports"},
         "assistance.tasks.run_campaign": {"queue": "imports"},
+        # The sign of life of beat and the workers: never behind a long report run.
+        "reports.tasks.heartbeat": {"queue": "default"},
     },
     [
         ("reports.*", {"queue": "reports"}),

@@ -45,6 +45,7 @@ urlpatterns = [
     path("aid/", include("assistance.urls")),
     path("reports/", include("reports.urls")),
     path("", include("core.attachments.urls")),
+    path("", include("reports.run_urls")),
     *members_public,
     *members_selfservice,
     *projects_selfservice,

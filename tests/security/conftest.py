@@ -252,6 +252,20 @@ def _populate_assistance(tree, side, mark, objects, actor):
     objects += [file, inv, notice, fund, budget, campaign, *file.grants.all()]
 
 
+def _populate_reports(tree, side, mark, objects, actor):
+    """A built report of the street (its children include the marked union): a leaked page or file shows it."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from reports import runs
+
+    street = tree["lujiazui"] if side == "pd" else tree["nanjing"]
+    last = timezone.localdate().replace(day=1) - dt.timedelta(days=1)
+    run = runs.report_request(actor=actor, organization=street, kind="monthly", period=f"{last:%Y-%m}")
+    objects.append(runs.report_run_execute(run.pk, run.generation))
+
+
 POPULATORS = [
     _populate_organizations,
     _populate_members,
@@ -259,6 +273,7 @@ POPULATORS = [
     _populate_projects,
     _populate_disputes,
     _populate_assistance,
+    _populate_reports,
 ]
 
 

@@ -84,10 +84,18 @@ FILE_ROUTES = [
     Route("api:dispute-case-agreement-pdf", "pdf", pk="dispute_case", api=True),
     Route("aid-campaign-sheet", "pdf", pk="campaign"),
     Route("api:aid-campaign-sheet", "pdf", pk="campaign", api=True),
+    # A subtree's monthly report (organisation names and counts; never a person's numbers).
+    Route("report-run-xlsx", "xlsx", pk="report_run"),
+    Route("report-run-pdf", "pdf", pk="report_run"),
 ]
 
 # Files written without a URL of their own (built by a service, sent or stored elsewhere).
-SERVICE_FILES = ["reports.services.monthly_report_build"]
+SERVICE_FILES = ["reports.services.monthly_report_build", "reports.files.workbook", "reports.files.pdf"]
+
+# Pages whose route looks like a file's ("reports/…") but that hand out none: the report
+# runs' list, progress page and rerun button (their files are report-run-xlsx and
+# report-run-pdf) and the statistics dashboards (HTML with charts).
+NOT_FILES = {"report-runs", "report-run-detail", "report-run-rerun", "stats-dashboard", "stats-dashboard-org"}
 
 # Downloads that hand back a user's uploaded file byte for byte: the portal writes nothing into
 # them (their type is checked at upload, and they go out as attachments, nosniff, CSP sandbox;
@@ -109,7 +117,7 @@ def _all_patterns(patterns, prefix="", ns=""):
 
 
 def test_every_file_route_is_in_the_table():
-    covered = {r.name for r in FILE_ROUTES} | SERVED_AS_UPLOADED
+    covered = {r.name for r in FILE_ROUTES} | SERVED_AS_UPLOADED | NOT_FILES
     missing = [
         (route, name)
         for route, name in _all_patterns(get_resolver().url_patterns)
@@ -163,7 +171,21 @@ def seeded(tree, owner, django_capture_on_commit_callbacks, tmp_path, settings):
         "evaluation": evaluation,
         "dispute_case": _dispute_case_with_agreement(tree, owner),
         "campaign": _aid_campaign(tree, owner),
+        "report_run": _report_run(tree, owner),
     }
+
+
+def _report_run(tree, owner):
+    """浦东's report of last month, built (the seeded payload members are on its roll)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from reports import runs
+
+    last = timezone.localdate().replace(day=1) - dt.timedelta(days=1)
+    run = runs.report_request(actor=owner, organization=tree["pudong"], kind="monthly", period=f"{last:%Y-%m}")
+    return runs.report_run_execute(run.pk, run.generation)
 
 
 def _dispute_case_with_agreement(tree, owner):
@@ -318,3 +340,20 @@ def test_the_monthly_report_is_inert(tree, owner, seeded):
     report = monthly_report_build(actor=owner, organization=tree["pudong"], month=dt.date.today().replace(day=1))
     assert_inert("xlsx", report.xlsx)
     assert not _id_or_mobile_in(_text("xlsx", report.xlsx))
+
+
+def test_the_report_run_files_are_inert(tree, owner, seeded):
+    """Organisation names are user text: a payload name reaches the workbook escaped, the PDF as text."""
+    from core.attachments.storage import private_storage
+    from reports import runs
+
+    tree["lujiazui"].name = '=HYPERLINK("http://x")'
+    tree["lujiazui"].save(update_fields=["name"])
+    run = seeded["report_run"]
+    run = runs.report_rerun(actor=owner, run=run)
+    run = runs.report_run_execute(run.pk, run.generation)
+    with private_storage().open(run.xlsx_path, "rb") as fh:
+        content = fh.read()
+    assert_inert("xlsx", content)
+    assert "'" + '=HYPERLINK("http://x")' in [v for _w, v, _t in _cells("xlsx", content)]
+    assert not _id_or_mobile_in(_text("xlsx", content))
