@@ -212,3 +212,45 @@ def personal_data_for_member(member) -> list[dict]:
             }
         )
     return rows
+
+
+# --- choices of the staff forms: the aid.manage reach (the capability that writes) -------------
+
+
+def orgs_to_manage(user):
+    from organizations.selectors import organizations_for_user
+
+    return organizations_for_user(user, AID_MANAGE)
+
+
+def funds_to_manage(user):
+    return Fund.objects.for_user(user, capability=AID_MANAGE).select_related("organization")
+
+
+def budgets_to_manage(user):
+    return (
+        Budget.objects.for_user(user, capability=AID_MANAGE)
+        .select_related("organization", "fund")
+        .order_by("-year", "org_path", "id")
+    )
+
+
+def budget_get(user, pk) -> Budget:
+    return get_object_or_404(budgets_for(user), pk=pk)
+
+
+def allocation_children(user, parent: Budget):
+    """Budgets a parent budget may allocate to: same fund and year, below its organisation."""
+    return (
+        budgets_to_manage(user)
+        .filter(fund_id=parent.fund_id, year=parent.year, org_path__startswith=parent.org_path)
+        .exclude(pk=parent.pk)
+    )
+
+
+def member_in_reach(user, id_number: str):
+    """The member with this (checked, normalised) ID number in the user's aid.manage reach, or None."""
+    from core.crypto import id_hash
+    from members.selectors import members_for_user
+
+    return members_for_user(user, AID_MANAGE).filter(id_number_hash=id_hash(id_number)).first()
