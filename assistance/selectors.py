@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import BigIntegerField, Case, DecimalField, Q, Subquery, Sum, Value, When
+from django.db.models import BigIntegerField, Case, DecimalField, Prefetch, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -17,6 +17,7 @@ from core.crypto import decrypt
 from core.models import ApprovalRun
 from core.roles import AID_APPROVE, AID_MANAGE, PERSONAL_DATA_FULL, VIEW
 from core.scoping import has_capability, reach_paths
+from members.models import Member
 
 from .models import (
     Budget,
@@ -43,7 +44,13 @@ def files_for(
     under: str = "",
     emergency: bool | None = None,
 ):
-    qs = HardshipFile.objects.for_user(user, capability=VIEW).select_related("member", "union")
+    # Member and union fetched for the page's rows only (prefetch, two pk lookups): joined in the
+    # same query, PostgreSQL joins every matching file before the top-N sort when it misjudges
+    # how many match (a filtered list or the approval queue: hundreds of cold member rows read).
+    # Only the columns a row shows (a member row's encrypted values are most of its bytes).
+    qs = HardshipFile.objects.for_user(user, capability=VIEW).prefetch_related(
+        Prefetch("member", queryset=Member.objects.only("id", "name", "user_id")), "union"
+    )
     if tier:
         qs = qs.filter(tier=tier)
     if status:
@@ -61,7 +68,8 @@ def files_for(
 
 
 def file_get(user, pk) -> HardshipFile:
-    return get_object_or_404(files_for(user).select_related("standard", "budget"), pk=pk)
+    qs = files_for(user).prefetch_related(None).select_related("member", "union", "standard", "budget")
+    return get_object_or_404(qs, pk=pk)
 
 
 def household_for(user, file: HardshipFile):
