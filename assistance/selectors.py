@@ -44,13 +44,8 @@ def files_for(
     under: str = "",
     emergency: bool | None = None,
 ):
-    # Member and union fetched for the page's rows only (prefetch, two pk lookups): joined in the
-    # same query, PostgreSQL joins every matching file before the top-N sort when it misjudges
-    # how many match (a filtered list or the approval queue: hundreds of cold member rows read).
-    # Only the columns a row shows (a member row's encrypted values are most of its bytes).
-    qs = HardshipFile.objects.for_user(user, capability=VIEW).prefetch_related(
-        Prefetch("member", queryset=Member.objects.only("id", "name", "user_id")), "union"
-    )
+    qs = HardshipFile.objects.for_user(user, capability=VIEW)
+    filtered = bool(tier or status or cause or review_due_before or under or emergency is not None)
     if tier:
         qs = qs.filter(tier=tier)
     if status:
@@ -64,6 +59,15 @@ def files_for(
         qs = qs.filter(org_path__startswith=under)
     if emergency is not None:
         qs = qs.filter(is_emergency=emergency)
+    if filtered:
+        # Member and union fetched for the page's rows only (two pk lookups, the member's
+        # encrypted columns left out): joined in the query, PostgreSQL misjudges how many
+        # files a filter keeps and joins every match before the top-N sort (the approval
+        # queue read 400 cold member rows at 10M members). The plain list walks the
+        # (org_path, id) index backwards and stops at the page's end, so it joins.
+        qs = qs.prefetch_related(Prefetch("member", queryset=Member.objects.only("id", "name", "user_id")), "union")
+    else:
+        qs = qs.select_related("member", "union")
     return qs.order_by("-id")
 
 
