@@ -12,6 +12,22 @@ from .models import AidKind, Campaign, Cause, FileStatus, FundSource, Relation, 
 DATE = forms.DateInput(attrs={"type": "date"})
 
 
+class CheckList(forms.CheckboxSelectMultiple):
+    """Check boxes that read as check boxes: the portal's field tag gives a widget it does not
+    know the text-box class, which drew each box as an empty input and the group in a frame."""
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"]["class"] = "d-flex flex-wrap column-gap-3 row-gap-1"
+        return context
+
+    def create_option(self, *args, **kwargs):
+        option = super().create_option(*args, **kwargs)
+        option["attrs"]["class"] = "form-check-input me-1"
+        option["attrs"].pop("aria-invalid", None)
+        return option
+
+
 class FileFilterForm(BootstrapForm):
     tier = forms.ChoiceField(label=_("困难档次"), required=False, choices=[("", _("全部")), *Tier.choices])
     status = forms.ChoiceField(label=_("状态"), required=False, choices=[("", _("全部")), *FileStatus.choices])
@@ -55,7 +71,7 @@ class ReviewForm(BootstrapForm):
 
 
 class ApplyForm(BootstrapForm):
-    causes = forms.MultipleChoiceField(label=_("致困原因"), choices=Cause.choices, widget=forms.CheckboxSelectMultiple)
+    causes = forms.MultipleChoiceField(label=_("致困原因"), choices=Cause.choices, widget=CheckList)
     requested_kind = forms.ChoiceField(label=_("申请救助类别"), choices=AidKind.choices)
     requested_amount = forms.DecimalField(label=_("申请救助金额（元）"), max_digits=12, decimal_places=2, min_value=0)
     assets_note = forms.CharField(label=_("家庭资产情况"), max_length=500, required=False)
@@ -101,7 +117,7 @@ class TierOverrideForm(BootstrapForm):
 
 class EmergencyForm(BootstrapForm):
     id_number = forms.CharField(label=_("职工身份证号码"), max_length=30, help_text=_("在您管辖范围内的在册会员。"))
-    causes = forms.MultipleChoiceField(label=_("致困原因"), choices=Cause.choices, widget=forms.CheckboxSelectMultiple)
+    causes = forms.MultipleChoiceField(label=_("致困原因"), choices=Cause.choices, widget=CheckList)
     amount = forms.CharField(label=_("应急救助金额（元）"), max_length=20, widget=MONEY_WIDGET)
     budget = forms.ModelChoiceField(label=_("支出预算"), queryset=None)
     reason = forms.CharField(label=_("应急事由"), max_length=300, widget=forms.Textarea(attrs={"rows": 3}))

@@ -115,23 +115,33 @@ def _column_rows(model, rows: list[dict]) -> tuple[list[str], bytes]:
 
 
 def _copy(cur, model, rows: list[dict]) -> None:
+    """COPY on PostgreSQL; the ORM's bulk insert elsewhere (the tests' SQLite)."""
+    from django.db import connection
+
     from bench.generate import copy_rows
 
-    if rows:
+    if rows and connection.vendor != "postgresql":
+        model._default_manager.bulk_create([model(**row) for row in rows], batch_size=500)
+    elif rows:
         columns, data = _column_rows(model, rows)
         copy_rows(cur, model._meta.db_table, [f'"{c}"' for c in columns], data)  # "end" is a keyword
 
 
 def _picks(cur, members: int, seed: int) -> list[tuple]:
     """(member id, union id, org path, name) of every 200th member with an active membership."""
+    from django.db import connection
+
     offset = 1 + seed % MEMBERS_PER_FILE
+    if connection.vendor == "postgresql":  # ids by primary key, no scan of the roll
+        source = "generate_series(%s, %s, %s) g JOIN members_member m ON m.id = g"
+        params = [offset, members, MEMBERS_PER_FILE]
+    else:
+        source, params = "members_member m", []
     cur.execute(
-        """SELECT m.id, ms.union_id, ms.org_path, m.name
-           FROM generate_series(%s, %s, %s) g
-           JOIN members_member m ON m.id = g
-           JOIN members_membership ms ON ms.id = m.current_membership_id
-           WHERE ms.status = 'active' ORDER BY m.id""",
-        [offset, members, MEMBERS_PER_FILE],
+        f"""SELECT m.id, ms.union_id, ms.org_path, m.name FROM {source}
+            JOIN members_membership ms ON ms.id = m.current_membership_id
+            WHERE ms.status = 'active' AND m.id %% %s = %s ORDER BY m.id""",
+        [*params, MEMBERS_PER_FILE, offset % MEMBERS_PER_FILE],
     )
     return cur.fetchall()
 
