@@ -105,6 +105,13 @@ def measure(district, root, *, runs: int = 40) -> dict:
         ]
 
     out.update(summary("aid_file_list_query", timed(first_page(lambda: selectors.files_for(officer)), runs=runs)))
+    filtered = {"status": "registered", "tier": "deep", "cause": "illness"}
+    out.update(
+        summary(
+            "aid_file_list_filtered_query",
+            timed(first_page(lambda: selectors.files_for(officer, **filtered)), runs=runs),
+        )
+    )
     out.update(
         summary("aid_approval_queue_query", timed(first_page(lambda: selectors.approval_queue(officer)), runs=runs))
     )
