@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.db.models import BigIntegerField, Case, DecimalField, Prefetch, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
@@ -51,8 +52,11 @@ def files_for(
     if status:
         qs = qs.filter(status=status)
     if cause:
-        # The JSON text holds each cause quoted: portable (SQLite has no JSON containment).
-        qs = qs.filter(causes__icontains=f'"{cause}"')
+        if connection.vendor == "postgresql":
+            qs = qs.filter(causes__contains=[cause])  # JSON containment
+        else:
+            # The JSON text holds each cause quoted (SQLite has no JSON containment).
+            qs = qs.filter(causes__icontains=f'"{cause}"')
     if review_due_before:
         qs = qs.filter(review_due__lte=review_due_before, status__in=(FileStatus.REGISTERED, FileStatus.REVIEW))
     if under:
