@@ -6,7 +6,8 @@ import datetime as dt
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import BigIntegerField, Case, DecimalField, Q, Subquery, Sum, Value, When
+from django.db import connection
+from django.db.models import BigIntegerField, Case, DecimalField, Prefetch, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -17,6 +18,7 @@ from core.crypto import decrypt
 from core.models import ApprovalRun
 from core.roles import AID_APPROVE, AID_MANAGE, PERSONAL_DATA_FULL, VIEW
 from core.scoping import has_capability, reach_paths
+from members.models import Member
 
 from .models import (
     Budget,
@@ -43,25 +45,39 @@ def files_for(
     under: str = "",
     emergency: bool | None = None,
 ):
-    qs = HardshipFile.objects.for_user(user, capability=VIEW).select_related("member", "union")
+    qs = HardshipFile.objects.for_user(user, capability=VIEW)
+    filtered = bool(tier or status or cause or review_due_before or under or emergency is not None)
     if tier:
         qs = qs.filter(tier=tier)
     if status:
         qs = qs.filter(status=status)
     if cause:
-        # The JSON text holds each cause quoted: portable (SQLite has no JSON containment).
-        qs = qs.filter(causes__icontains=f'"{cause}"')
+        if connection.vendor == "postgresql":
+            qs = qs.filter(causes__contains=[cause])  # JSON containment
+        else:
+            # The JSON text holds each cause quoted (SQLite has no JSON containment).
+            qs = qs.filter(causes__icontains=f'"{cause}"')
     if review_due_before:
         qs = qs.filter(review_due__lte=review_due_before, status__in=(FileStatus.REGISTERED, FileStatus.REVIEW))
     if under:
         qs = qs.filter(org_path__startswith=under)
     if emergency is not None:
         qs = qs.filter(is_emergency=emergency)
+    if filtered:
+        # Member and union fetched for the page's rows only (two pk lookups, the member's
+        # encrypted columns left out): joined in the query, PostgreSQL misjudges how many
+        # files a filter keeps and joins every match before the top-N sort (the approval
+        # queue read 400 cold member rows at 10M members). The plain list walks the
+        # (org_path, id) index backwards and stops at the page's end, so it joins.
+        qs = qs.prefetch_related(Prefetch("member", queryset=Member.objects.only("id", "name", "user_id")), "union")
+    else:
+        qs = qs.select_related("member", "union")
     return qs.order_by("-id")
 
 
 def file_get(user, pk) -> HardshipFile:
-    return get_object_or_404(files_for(user).select_related("standard", "budget"), pk=pk)
+    qs = files_for(user).prefetch_related(None).select_related("member", "union", "standard", "budget")
+    return get_object_or_404(qs, pk=pk)
 
 
 def household_for(user, file: HardshipFile):
@@ -212,3 +228,45 @@ def personal_data_for_member(member) -> list[dict]:
             }
         )
     return rows
+
+
+# --- choices of the staff forms: the aid.manage reach (the capability that writes) -------------
+
+
+def orgs_to_manage(user):
+    from organizations.selectors import organizations_for_user
+
+    return organizations_for_user(user, AID_MANAGE)
+
+
+def funds_to_manage(user):
+    return Fund.objects.for_user(user, capability=AID_MANAGE).select_related("organization")
+
+
+def budgets_to_manage(user):
+    return (
+        Budget.objects.for_user(user, capability=AID_MANAGE)
+        .select_related("organization", "fund")
+        .order_by("-year", "org_path", "id")
+    )
+
+
+def budget_get(user, pk) -> Budget:
+    return get_object_or_404(budgets_for(user), pk=pk)
+
+
+def allocation_children(user, parent: Budget):
+    """Budgets a parent budget may allocate to: same fund and year, below its organisation."""
+    return (
+        budgets_to_manage(user)
+        .filter(fund_id=parent.fund_id, year=parent.year, org_path__startswith=parent.org_path)
+        .exclude(pk=parent.pk)
+    )
+
+
+def member_in_reach(user, id_number: str):
+    """The member with this (checked, normalised) ID number in the user's aid.manage reach, or None."""
+    from core.crypto import id_hash
+    from members.selectors import members_for_user
+
+    return members_for_user(user, AID_MANAGE).filter(id_number_hash=id_hash(id_number)).first()

@@ -16,7 +16,7 @@ from core.attachments.selectors import attachments_for
 from core.errors import DomainError, refusal
 from core.pages import file_response, keyset_page, private, service_form, staff_required, worker_required
 from core.roles import AID_APPROVE, AID_MANAGE
-from core.scoping import has_capability
+from core.scoping import has_capability, reach_paths
 from members.selectors import member_for_worker
 
 from . import forms, selectors, services
@@ -36,7 +36,12 @@ def file_list(request):
     return render(
         request,
         "assistance/file_list.html",
-        {"filter_form": form, "page": page, "is_continuation": bool(request.GET.get("cursor"))},
+        {
+            "filter_form": form,
+            "page": page,
+            "is_continuation": bool(request.GET.get("cursor")),
+            "can_manage_any": bool(reach_paths(request.user, AID_MANAGE)),
+        },
     )
 
 
@@ -237,10 +242,16 @@ def approval_queue(request):
 @require_GET
 def budget_list(request):
     budgets = list(selectors.budgets_for(request.user).order_by("-year", "org_path", "id")[:200])
+    manage = reach_paths(request.user, AID_MANAGE)
     return render(
         request,
         "assistance/budget_list.html",
-        {"budgets": budgets, "funds": list(selectors.funds_for(request.user)[:200])},
+        {
+            "budgets": budgets,
+            "funds": list(selectors.funds_for(request.user)[:200]),
+            "can_manage_any": bool(manage),
+            "manageable": {b.pk for b in budgets if any(b.org_path.startswith(p) for p in manage)},
+        },
     )
 
 
@@ -249,7 +260,12 @@ def budget_list(request):
 def campaign_list(request):
     campaigns = list(selectors.campaigns_for(request.user)[:200])
     return render(
-        request, "assistance/campaign_list.html", {"campaigns": [(c, services.campaign_progress(c)) for c in campaigns]}
+        request,
+        "assistance/campaign_list.html",
+        {
+            "campaigns": [(c, services.campaign_progress(c)) for c in campaigns],
+            "can_manage_any": bool(reach_paths(request.user, AID_MANAGE)),
+        },
     )
 
 
@@ -344,3 +360,143 @@ def my_aid_document(request):
     else:
         messages.success(request, _("材料已上传。"))
     return redirect("my-aid")
+
+
+# --- staff forms: tier override, emergency aid, funds, budgets, allocations, campaigns ---------
+
+
+def _staff_form(request, form, *, title: str, back: str, back_label: str, save, intro: str = ""):
+    return private(
+        service_form(
+            request,
+            form,
+            template="assistance/staff_form.html",
+            context={"title": title, "back": back, "back_label": back_label, "intro": intro},
+            save=save,
+        )
+    )
+
+
+@staff_required
+def file_tier(request, pk):
+    file = selectors.file_get(request.user, pk)
+    form = forms.TierOverrideForm(request.POST or None, initial={"tier": file.tier})
+
+    def save(data):
+        services.file_tier_override(actor=request.user, file=file, **data)
+        return _("困难档次已调整，理由已记入审计日志。"), ("aid-file-detail", file.pk)
+
+    return service_form(
+        request,
+        form,
+        template="assistance/form.html",
+        context={"file": file, "title": _("调整困难档次"), "intro": file.tier_explanation},
+        save=save,
+    )
+
+
+@staff_required
+def emergency(request):
+    from members.validators import parse_id_number
+
+    form = forms.EmergencyForm(
+        request.POST or None, budgets=selectors.budgets_to_manage(request.user), initial={"causes": ["accident"]}
+    )
+    form.fields["budget"].label_from_instance = lambda b: f"{b.organization.name} · {b.fund.name} {b.year}"
+
+    def save(data):
+        number = parse_id_number(data["id_number"]).number
+        member = selectors.member_in_reach(request.user, number)
+        if member is None:
+            raise ValidationError(
+                {"id_number": _("您的管辖范围内没有这个身份证号码的会员，请核对号码，或由会员所在组织办理。")}
+            )
+        grant = services.emergency_aid(
+            actor=request.user,
+            member=member,
+            causes=data["causes"],
+            amount=data["amount"],
+            budget=data["budget"],
+            reason=data["reason"],
+        )
+        return (
+            _("应急救助 %(amount)s 元已发放（档案 %(number)s），请尽快补充入户调查。")
+            % {"amount": services.yuan(grant.amount), "number": grant.file.number},
+            ("aid-file-detail", grant.file_id),
+        )
+
+    return _staff_form(
+        request,
+        form,
+        title=_("应急救助（意外致困）"),
+        back="aid-files",
+        back_label=_("困难职工档案"),
+        save=save,
+        intro=_("先行发放、事后审核：建立档案并立即从预算中支付，档案随后照常入户调查、公示和审批，并标记为应急。"),
+    )
+
+
+@staff_required
+def fund_new(request):
+    form = forms.FundForm(request.POST or None, organizations=selectors.orgs_to_manage(request.user))
+
+    def save(data):
+        services.fund_create(actor=request.user, **data)
+        return _("帮扶资金已建立。"), ("aid-budgets",)
+
+    return _staff_form(
+        request, form, title=_("新建帮扶资金"), back="aid-budgets", back_label=_("资金与预算"), save=save
+    )
+
+
+@staff_required
+def budget_new(request):
+    form = forms.BudgetForm(
+        request.POST or None,
+        funds=selectors.funds_to_manage(request.user),
+        organizations=selectors.orgs_to_manage(request.user),
+    )
+
+    def save(data):
+        services.budget_create(actor=request.user, **data)
+        return _("预算已建立。"), ("aid-budgets",)
+
+    return _staff_form(request, form, title=_("新建预算"), back="aid-budgets", back_label=_("资金与预算"), save=save)
+
+
+@staff_required
+def budget_allocate(request, pk):
+    parent = selectors.budget_get(request.user, pk)
+    form = forms.AllocationForm(request.POST or None, children=selectors.allocation_children(request.user, parent))
+
+    def save(data):
+        services.allocation_make(actor=request.user, parent=parent, **data)
+        return _("资金已下拨。"), ("aid-budgets",)
+
+    return _staff_form(
+        request,
+        form,
+        title=_("下拨资金：%(budget)s（%(org)s，余额 %(left)s 元）")
+        % {"budget": parent, "org": parent.organization.name, "left": services.yuan(parent.left)},
+        back="aid-budgets",
+        back_label=_("资金与预算"),
+        save=save,
+        intro=_("下级组织需先在同一资金、同一年度下有预算（可为 0 元）。"),
+    )
+
+
+@staff_required
+def campaign_new(request):
+    form = forms.CampaignForm(
+        request.POST or None,
+        organizations=selectors.orgs_to_manage(request.user),
+        budgets=selectors.budgets_to_manage(request.user),
+    )
+
+    def save(data):
+        services.campaign_create(actor=request.user, **data)
+        return _("帮扶活动已建立，启动后在后台生成名单和发放。"), ("aid-campaigns",)
+
+    return _staff_form(
+        request, form, title=_("新建帮扶活动"), back="aid-campaigns", back_label=_("帮扶活动"), save=save
+    )

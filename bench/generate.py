@@ -912,7 +912,8 @@ def generate(
         if existing.get("complete"):
             same = (existing.get("members"), existing.get("seed")) == (members, seed)
             if same and existing.get("keys") == key_fingerprint(keys):
-                log(f"{url}: already built ({members:,} members), nothing to do")
+                log(f"{url}: already built ({members:,} members)")
+                add_domains(url, keys, existing, log=log)
                 return existing
             raise SystemExit(f"{url} holds a different bench city or keys ({existing.get('members')}); use --force")
         if not existing.get("bench"):
@@ -994,8 +995,33 @@ def generate(
     }
     connection.close()
     _write_meta(url, meta)
+    add_domains(url, keys, meta, log=log)
     log(f"done: {members:,} members in {total:.0f} s ({members / total:,.0f} members/s), {size / 1e9:.1f} GB")
     return meta
+
+
+# Domain rows: each bench/gen_<app>.py's ensure() adds its app's rows if the city has none yet.
+DOMAIN_GENERATORS = ("bench.gen_aid",)
+
+
+def add_domains(url: str, keys: tuple[str, str], meta: dict, *, log=print) -> None:
+    """Run the domain generators against a finished city (schema brought up to date first)."""
+    import importlib
+
+    os.environ.update(bench_env(url, keys))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0, interactive=False)
+    as_of = dt.date.fromisoformat(meta["as_of"])
+    for name in DOMAIN_GENERATORS:
+        importlib.import_module(name).ensure(
+            members=meta["members"], seed=meta["seed"], as_of=as_of, keys=keys, log=log
+        )
+    connection.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,6 +18,8 @@ PostgreSQL), then measure in a fresh process against it, with the generator's ke
 - the city's monthly report (reports.services.monthly_report_build);
 - the statistics dashboard (reports.statistics.subtree_figures and the page in-process) of the
   city, the district and a street, after building the summary rows if they are missing;
+- hardship aid (bench/aid_bench.py): the district file list, the approval queue and the
+  budget page as the district's aid officer, and a 送温暖 campaign over the city's files;
 - HTTP: gunicorn on loopback (DEBUG off) serving the member list API to a bounded
   load generator for BENCH_HTTP_SECONDS (15) at BENCH_HTTP_CONCURRENCY (8): requests/s,
   p50/p95 and the workers' peak RSS.
@@ -67,6 +69,10 @@ TARGETS = [
     ("import_portal_over_die", ">=", 10, "import vs django-import-export"),
     ("http_rps", ">=", 200, "member list API requests/s"),
     ("http_worker_peak_rss_mb", "<", 300, "web worker peak RSS (MB)"),
+    ("aid_file_list_query_p95_ms", "<", 50, "aid: district file list p95"),
+    ("aid_approval_queue_query_p95_ms", "<", 50, "aid: approval queue p95"),
+    ("aid_budget_page_query_p95_ms", "<", 50, "aid: budget page (figures = ledger) p95"),
+    ("aid_campaign_city_s", "<", 60, "aid: 送温暖 over the city's active files (s)"),
 ]
 GROWTH_KEYS = [
     "lookup_id_p95_ms",
@@ -269,6 +275,10 @@ def measure_scale(args) -> dict:
         "monthly report",
         lambda: measures.measure_monthly_report(city_user, root, _previous_month(meta["as_of"]), runs=args.report_runs),
     )
+    from bench import aid_bench, gen_aid
+
+    if gen_aid.present():
+        step("hardship aid", lambda: aid_bench.measure(aid_bench.aid_district(root), root))
     # HTTP before the import: the import's writes and deletes leave autovacuum work that
     # would share the CPUs with the load test.
     if not args.no_http:

@@ -164,3 +164,100 @@ def test_objections_on_the_file_page(tree, standard, budget, pd_aid):
     objection = file.notices.get().objections.get()
     r = c.post(f"/aid/objections/{objection.pk}/resolve/", {"resolution": "核实属实", "upheld": "on"}, follow=True)
     assert HardshipFile.objects.get(pk=file.pk).status == FileStatus.INVESTIGATING
+
+
+# --- the staff forms that were API-only: tier override, emergency aid, funds, budgets,
+# allocations, campaigns (refusals name the field, nothing saved; other districts' objects 404)
+
+
+def test_tier_override_page_needs_a_written_reason_and_is_audited(tree, standard, budget, pd_aid, hp_aid):
+    from activity.models import AuditEvent
+
+    file = open_file(pd_aid, tree["pd_union"])
+    c = _client(pd_aid)
+    assert "调整困难档次" in c.get(f"/aid/files/{file.pk}/").content.decode()
+    r = c.post(f"/aid/files/{file.pk}/tier/", {"tier": "relative", "reason": "短"})
+    assert r.status_code == 400 and "调整档次必须写明理由" in r.content.decode()
+    assert HardshipFile.objects.get(pk=file.pk).tier == "deep"
+    r = c.post(f"/aid/files/{file.pk}/tier/", {"tier": "relative", "reason": "配偶突发重病，收入将明显下降"})
+    assert r.status_code == 302
+    file.refresh_from_db()
+    assert (file.tier, file.tier_computed) == ("relative", "deep")
+    assert AuditEvent.objects.filter(action="aid.tier_overridden", target_id=str(file.pk)).exists()
+    assert _client(hp_aid).get(f"/aid/files/{file.pk}/tier/").status_code == 404
+
+
+def test_emergency_aid_page_pays_at_once_and_flags_the_file(tree, standard, budget, pd_aid, hp_aid):
+    from assistance.models import Grant
+    from tests.factories import make_id_number, make_member
+
+    idn = make_id_number()
+    member = make_member(tree["pd_union"], name="李应急", id_number=idn).member
+    c = _client(pd_aid)
+    assert "应急救助" in c.get("/aid/").content.decode()
+    form = {"id_number": idn, "causes": ["accident"], "amount": "99999", "budget": budget.pk, "reason": "火灾"}
+    r = c.post("/aid/emergency/", form)
+    assert r.status_code == 400 and "金额应在" in r.content.decode()
+    assert not HardshipFile.objects.filter(member=member).exists()
+    # Another district's officer cannot find the person (nor use this budget).
+    r = _client(hp_aid).post("/aid/emergency/", {**form, "amount": "1000"})
+    assert r.status_code == 400 and not HardshipFile.objects.filter(member=member).exists()
+    r = c.post("/aid/emergency/", {**form, "id_number": "310101199001011234", "amount": "1000"})
+    assert r.status_code == 400 and "身份证号码" in r.content.decode()
+    r = c.post("/aid/emergency/", {**form, "amount": "1000"})
+    assert r.status_code == 302
+    grant = Grant.objects.get(file__member=member)
+    assert (grant.status, grant.is_emergency, grant.file.is_emergency) == ("paid", True, True)
+    budget.refresh_from_db()
+    assert budget.spent == 1000
+    assert "应急救助（先救助后审核）" in c.get(r.url).content.decode()
+
+
+def test_fund_budget_and_allocation_pages(tree, owner, standard, pd_aid, hp_aid, city_aid):
+    from assistance.models import Budget, Fund
+    from assistance.selectors import budget_from_ledger
+
+    c = _client(city_aid)
+    r = c.post("/aid/funds/new/", {"organization": tree["city"].pk, "name": "", "source": "union"})
+    assert r.status_code == 400 and "请填写“资金名称”" in r.content.decode()
+    r = c.post("/aid/funds/new/", {"organization": tree["city"].pk, "name": "市帮扶资金", "source": "union"})
+    assert r.status_code == 302
+    fund = Fund.objects.get(name="市帮扶资金")
+    r = c.post("/aid/budgets/new/", {"fund": fund.pk, "organization": tree["city"].pk, "year": "26", "amount": "1"})
+    assert r.status_code == 400 and "年度不正确" in r.content.decode()
+    for org, amount in ((tree["city"], "500000"), (tree["pudong"], "0")):
+        r = c.post("/aid/budgets/new/", {"fund": fund.pk, "organization": org.pk, "year": "2026", "amount": amount})
+        assert r.status_code == 302
+    parent = Budget.objects.get(fund=fund, organization=tree["city"])
+    child = Budget.objects.get(fund=fund, organization=tree["pudong"])
+    assert f"/aid/budgets/{parent.pk}/allocate/" in c.get("/aid/budgets/").content.decode()
+    r = c.post(f"/aid/budgets/{parent.pk}/allocate/", {"child": child.pk, "amount": "900000"})
+    assert r.status_code == 400 and "余额不足" in r.content.decode()
+    r = c.post(f"/aid/budgets/{parent.pk}/allocate/", {"child": child.pk, "amount": "200000", "note": "一季度"})
+    assert r.status_code == 302
+    parent.refresh_from_db()
+    child.refresh_from_db()
+    assert (parent.amount, child.amount) == (300000, 200000)
+    for b in (parent, child):
+        assert budget_from_ledger(b) == {"amount": b.amount, "reserved": b.reserved, "spent": b.spent}
+    # The district sees its budget but cannot allocate from the city's; Huangpu sees neither.
+    assert _client(pd_aid).get(f"/aid/budgets/{parent.pk}/allocate/").status_code == 404
+    assert _client(hp_aid).get(f"/aid/budgets/{child.pk}/allocate/").status_code == 404
+    r = _client(hp_aid).post("/aid/funds/new/", {"organization": tree["pudong"].pk, "name": "x", "source": "union"})
+    assert r.status_code == 400 and not Fund.objects.filter(name="x").exists()
+
+
+def test_new_campaign_page(tree, standard, budget, pd_aid, hp_aid):
+    from assistance.models import Campaign
+
+    c = _client(pd_aid)
+    assert "/aid/campaigns/new/" in c.get("/aid/campaigns/").content.decode()
+    form = {"name": "2027 年送温暖", "kind": "warmth", "organization": tree["pudong"].pk, "budget": budget.pk}
+    r = c.post("/aid/campaigns/new/", {**form, "amount_per_file": "-5"})
+    assert r.status_code == 400 and "金额必须大于 0" in r.content.decode()
+    assert not Campaign.objects.exists()
+    r = c.post("/aid/campaigns/new/", {**form, "amount_per_file": "300"})
+    assert r.status_code == 302
+    assert Campaign.objects.get().status == "draft"
+    r = _client(hp_aid).post("/aid/campaigns/new/", {**form, "amount_per_file": "300"})
+    assert r.status_code == 400 and Campaign.objects.count() == 1

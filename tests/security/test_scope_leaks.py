@@ -201,3 +201,31 @@ def test_it_gives_anonymous_no_staff_pages(sides, actors):
             assert response.status_code in (302, 401, 403, 404, 405), (url, response.status_code)
             if response.status_code == 200:
                 assert PD_MARK not in _body(response) and HP_MARK not in _body(response)
+
+
+def test_the_aid_forms_offer_an_aid_officer_nothing_of_the_sibling_district(sides, tree):
+    """The aid pages' choices (budgets, funds, organisations) come from the aid.manage reach:
+    黄浦's aid officer is offered 黄浦's marked budgets and never 浦东's, on every aid page."""
+    from organizations.models import RoleAssignment
+    from tests.factories import UserFactory
+
+    officer = UserFactory(username="hp_aid_harness")
+    RoleAssignment.objects.create(user=officer, organization=tree["huangpu"], role="aid_officer")
+    client = Client()
+    client.force_login(officer)
+    checked = 0
+    for template in _page_paths():
+        if not template.startswith("/aid/"):
+            continue
+        for url in _expand(template, _ids(sides["pd"])) if "{" in template else [template]:
+            response = client.get(url)
+            assert response.status_code < 500, (url, response.status_code)
+            if response.status_code == 200:
+                assert PD_MARK not in _body(response), f"黄浦 aid officer sees 浦东 data on {url}"
+            checked += 1
+    assert checked > 10
+    for url in ("/aid/campaigns/new/", "/aid/emergency/", "/aid/budgets/new/"):
+        body = _body(client.get(url))
+        assert HP_MARK in body, url  # the officer's own budgets or funds are offered
+        assert tree["pudong"].name not in body, url
+    assert tree["huangpu"].name in _body(client.get("/aid/funds/new/"))
