@@ -15,6 +15,8 @@ PostgreSQL), then measure in a fresh process against it, with the generator's ke
 - dashboards of the city and of the district: CoverageSummary vs live COUNT(*);
 - roster import of BENCH_IMPORT_ROWS rows (100,000): the portal's importer vs
   django-import-export on the same file (bench/import_bench.py's runners);
+- mediation (bench/disputes_bench.py): "my cases", a body queue, the district overview
+  and the risk scores of every enterprise, over the cases bench/gen_disputes.py adds;
 - the city's monthly report (reports.services.monthly_report_build);
 - HTTP: gunicorn on loopback (DEBUG off) serving the member list API to a bounded
   load generator for BENCH_HTTP_SECONDS (15) at BENCH_HTTP_CONCURRENCY (8): requests/s,
@@ -42,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.disputes_bench import TARGETS as DISPUTES_TARGETS  # noqa: E402
 from bench.generate import bench_env, bench_keys, database_url_for, read_meta, server_connection  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -65,6 +68,7 @@ TARGETS = [
     ("http_rps", ">=", 200, "member list API requests/s"),
     ("http_worker_peak_rss_mb", "<", 300, "web worker peak RSS (MB)"),
 ]
+TARGETS += DISPUTES_TARGETS
 GROWTH_KEYS = [
     "lookup_id_p95_ms",
     "list_first_page_p95_ms",
@@ -187,13 +191,15 @@ def measure_scale(args) -> dict:
     keys = bench_keys()
     env = bench_env(url, keys)
     os.environ.update(env)
+    import datetime as dt
+
     import django
 
     django.setup()
     from django.core.management import call_command
     from django.db import connection
 
-    from bench import measures
+    from bench import disputes_bench, measures
     from members.models import Member
 
     log = print
@@ -258,6 +264,7 @@ def measure_scale(args) -> dict:
     step("name search", lambda: measures.measure_name_search(clerk, district))
     step("dashboard city", lambda: measures.measure_dashboards(city_user, root, "city"))
     step("dashboard district", lambda: measures.measure_dashboards(clerk, district, "district"))
+    step("disputes", lambda: disputes_bench.measure(today=dt.date.fromisoformat(meta["as_of"])))
     step(
         "monthly report",
         lambda: measures.measure_monthly_report(city_user, root, _previous_month(meta["as_of"]), runs=args.report_runs),

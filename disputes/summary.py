@@ -25,7 +25,8 @@ from django.utils import timezone
 from . import clock
 from .models import OPEN_STATES, BodySummary, Case, MediationBody
 
-AGREED_STATES = ("agreed", "confirming", "fulfilled", "closed", "visited")
+AGREED_STATES = ("agreed", "confirming", "fulfilled")
+CLOSED_STATES = ("closed", "visited")
 BATCH = 500
 
 
@@ -59,8 +60,9 @@ def _figures(ids: list[int], today: dt.date) -> dict[int, dict]:
         total=Count("id"),
         open=Count("id", filter=Q(status__in=OPEN_STATES)),
         collective_open=Count("id", filter=Q(is_collective=True, status__in=OPEN_STATES)),
-        agreed=Count("id", filter=Q(status__in=AGREED_STATES)),
-        failed=Count("id", filter=Q(status="failed") | Q(status__in=["closed", "visited"], failure_reason__gt="")),
+        # A failed case is closed too: it counts as failed, never as agreed.
+        agreed=Count("id", filter=Q(status__in=AGREED_STATES) | Q(status__in=CLOSED_STATES, failure_reason="")),
+        failed=Count("id", filter=Q(status="failed") | Q(status__in=CLOSED_STATES, failure_reason__gt="")),
         closed_count=Count("id", filter=Q(closed_on__isnull=False)),
         closed_days=Sum(
             ExpressionWrapper(F("closed_on") - F("received_on"), output_field=DurationField()),

@@ -30,15 +30,15 @@ def _rows(cases):
 
 
 def _list(request, qs, *, title: str, template: str = "disputes/case_list.html", extra=None):
+    # Collective cases first over the whole list, then newest first: a keyset on (is_collective, id).
     page = keyset_page(
         qs.select_related("body", "mediator"),
-        field="id",
+        field="is_collective",
         descending=True,
         cursor=request.GET.get("cursor", ""),
         size=PAGE_SIZE,
     )
-    # Collective cases first within the page (the API orders the whole list that way).
-    rows = sorted(_rows(page.rows), key=lambda r: not r[0].is_collective)
+    rows = _rows(page.rows)
     context = {"title": title, "rows": rows, "page": page, **(extra or {})}
     return private(render(request, template, context))
 
