@@ -48,10 +48,11 @@ def _actors(today: dt.date):
         .select_related("user", "body")
         .first()
     )
-    busiest_body = (
+    busiest = (
         Case.objects.filter(status__in=OPEN_STATES).values("body_id").annotate(n=Count("id")).order_by("-n").first()
     )
-    head = Mediator.objects.filter(is_head=True, body_id=busiest_body["body_id"]).select_related("user", "body").first()
+    heads = Mediator.objects.filter(is_head=True).select_related("user", "body").order_by("pk")
+    head = (heads.filter(body_id=busiest["body_id"]) if busiest else heads).first()
     district_path = (
         Case.objects.values("org_path").annotate(n=Count("id")).order_by("-n").values_list("org_path", flat=True)[:1]
     )

@@ -42,6 +42,10 @@ app.conf.beat_schedule = {
         "task": "disputes.risk_recompute",
         "schedule": crontab(hour=2, minute=23),
     },
+    "disputes-summary-refresh": {  # the overview's "overdue" moves with the date alone
+        "task": "disputes.summary_refresh",
+        "schedule": crontab(minute=7),
+    },
     "organizations-refresh-coverage": {
         "task": "organizations.tasks.refresh_coverage_summaries",
         "schedule": crontab(minute="*/30"),
