@@ -25,6 +25,8 @@ from rest_framework.views import APIView
 from core import selectors as core_selectors
 from core.api import ChoiceLabelField, ScopedViewSet, error_responses
 from core.api_defaults import DefaultCursorPagination
+from core.attachments.api import AttachmentInputSerializer, AttachmentOutputSerializer
+from core.attachments.selectors import attachments_for
 from organizations.models import Enterprise
 
 from . import selectors, services
@@ -278,6 +280,11 @@ class VisitInput(serializers.Serializer):
     comments = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
 
+class DocumentRemoveInput(serializers.Serializer):
+    attachment = serializers.IntegerField(label=_("材料"))
+    reason = serializers.CharField(max_length=200, label=_("删除原因"))
+
+
 class CollectiveInput(serializers.Serializer):
     collective = serializers.BooleanField(required=False)
     workers_involved = serializers.IntegerField(required=False)
@@ -439,6 +446,38 @@ class CaseViewSet(ScopedViewSet):
         response = HttpResponse(agreement_pdf(agreement), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{case.number}.pdf"'
         return response
+
+    @extend_schema(
+        summary=_("案件的证据与材料"), responses={200: AttachmentOutputSerializer(many=True), **DETAIL_ERRORS}
+    )
+    @action(detail=True, methods=["get"], url_path="documents")
+    def documents(self, request, pk=None):
+        case = self._get(pk)
+        return Response(AttachmentOutputSerializer(attachments_for(request.user, case), many=True).data)
+
+    @extend_schema(
+        summary=_("上传证据或材料（multipart：kind 与 file）"),
+        request={"multipart/form-data": AttachmentInputSerializer},
+        responses={201: AttachmentOutputSerializer, **WRITE_ERRORS},
+    )
+    @documents.mapping.post
+    def documents_add(self, request, pk=None):
+        case = self._get(pk)
+        data = self.valid_input(AttachmentInputSerializer)
+        attachment = services.case_document_add(
+            actor=request.user, case=case, uploaded_file=data["file"], kind=data["kind"]
+        )
+        return Response(AttachmentOutputSerializer(attachment).data, status=status.HTTP_201_CREATED)
+
+    @_write(_("删除材料（保留删除记录，写明原因）"), DocumentRemoveInput)
+    @action(detail=True, methods=["post"], url_path="documents/remove")
+    def documents_remove(self, request, pk=None):
+        case = self._get(pk)
+        data = self.valid_input(DocumentRemoveInput)
+        services.case_document_remove(
+            actor=request.user, case=case, attachment_id=data["attachment"], reason=data["reason"]
+        )
+        return Response(self.detail_output(pk))
 
     @_write(_("调解不成（写明原因与转处去向）"), FailInput)
     @action(detail=True, methods=["post"])

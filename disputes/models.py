@@ -235,6 +235,13 @@ class Case(models.Model):
     def is_court_linked(self) -> bool:
         return self.channel in self.COURT_CHANNELS
 
+    # Evidence and documents (core.attachments): staff by the visibility rule of
+    # disputes.selectors.cases_for_user; a worker only on the case they applied for.
+    attachment_staff_selector = "disputes.selectors.cases_for_user"
+
+    def attachment_visible_to_worker(self, user) -> bool:
+        return self.applicant_user_id is not None and self.applicant_user_id == user.pk
+
 
 class Claim(models.Model):
     case = models.ForeignKey(Case, verbose_name=_("案件"), on_delete=models.CASCADE, related_name="claims")
