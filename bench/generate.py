@@ -1048,6 +1048,9 @@ def main(argv: list[str] | None = None) -> int:
         force=args.force,
         keep_indexes=args.keep_indexes,
     )
+    from bench.gen_disputes import ensure_disputes  # domain rows, added if missing (also to an older city)
+
+    ensure_disputes(url=url, seed=args.seed)
     return 0
 
 

@@ -15,6 +15,8 @@ PostgreSQL), then measure in a fresh process against it, with the generator's ke
 - dashboards of the city and of the district: CoverageSummary vs live COUNT(*);
 - roster import of BENCH_IMPORT_ROWS rows (100,000): the portal's importer vs
   django-import-export on the same file (bench/import_bench.py's runners);
+- mediation (bench/disputes_bench.py): "my cases", a body queue, the district overview
+  and the risk scores of every enterprise, over the cases bench/gen_disputes.py adds;
 - the city's monthly report (reports.services.monthly_report_build);
 - the statistics dashboard (reports.statistics.subtree_figures and the page in-process) of the
   city, the district and a street, after building the summary rows if they are missing;
@@ -46,6 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.disputes_bench import TARGETS as DISPUTES_TARGETS  # noqa: E402
 from bench.generate import bench_env, bench_keys, database_url_for, read_meta, server_connection  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -74,6 +77,7 @@ TARGETS = [
     ("aid_budget_page_query_p95_ms", "<", 50, "aid: budget page (figures = ledger) p95"),
     ("aid_campaign_city_s", "<", 60, "aid: 送温暖 over the city's active files (s)"),
 ]
+TARGETS += DISPUTES_TARGETS
 GROWTH_KEYS = [
     "lookup_id_p95_ms",
     "list_first_page_p95_ms",
@@ -196,13 +200,15 @@ def measure_scale(args) -> dict:
     keys = bench_keys()
     env = bench_env(url, keys)
     os.environ.update(env)
+    import datetime as dt
+
     import django
 
     django.setup()
     from django.core.management import call_command
     from django.db import connection
 
-    from bench import measures
+    from bench import disputes_bench, measures
     from members.models import Member
 
     log = print
@@ -271,6 +277,7 @@ def measure_scale(args) -> dict:
     step("statistics dashboard city", lambda: measures.measure_statistics(city_user, root, "city"))
     step("statistics dashboard district", lambda: measures.measure_statistics(clerk, district, "district"))
     step("statistics dashboard street", lambda: measures.measure_statistics(clerk, street, "street", runs=10))
+    step("disputes", lambda: disputes_bench.measure(today=dt.date.fromisoformat(meta["as_of"])))
     step(
         "monthly report",
         lambda: measures.measure_monthly_report(city_user, root, _previous_month(meta["as_of"]), runs=args.report_runs),

@@ -7,6 +7,10 @@ calls one service; refusals take the one error shape. Facts and ID numbers are m
 
 from __future__ import annotations
 
+import base64
+import json
+
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -15,11 +19,14 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from core import selectors as core_selectors
 from core.api import ChoiceLabelField, ScopedViewSet, error_responses
 from core.api_defaults import DefaultCursorPagination
+from core.attachments.api import AttachmentInputSerializer, AttachmentOutputSerializer
+from core.attachments.selectors import attachments_for
 from organizations.models import Enterprise
 
 from . import selectors, services
@@ -32,7 +39,64 @@ WRITE_ERRORS = error_responses(400, 403, 404, 409)
 
 
 class CollectiveFirstPagination(DefaultCursorPagination):
+    """A real keyset over (collective first, then newest first), both ways.
+
+    The cursor holds the boundary row's (is_collective, id) and the direction; a page is
+    `WHERE (is_collective, id) < (c, id) ORDER BY is_collective DESC, id DESC LIMIT n+1`
+    (the other way round for "previous"), so page N costs what page 1 costs. DRF's own
+    cursor keeps only the first ordering field and steps through ties with an OFFSET:
+    with "collective" as that field, every non-collective page was an OFFSET into them.
+    """
+
     ordering = ("-is_collective", "-id")
+
+    def _decode(self, raw: str):
+        try:
+            c, pk, back = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        except (ValueError, TypeError):
+            return None  # a malformed cursor starts the list over (never a 500)
+        if not (isinstance(c, bool) and isinstance(pk, int) and isinstance(back, bool)) or abs(pk) >= 2**63:
+            return None
+        return c, pk, back
+
+    def _link(self, row, back: bool) -> str:
+        raw = json.dumps([bool(row.is_collective), row.pk, back], separators=(",", ":")).encode()
+        token = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return replace_query_param(self.base_url, self.cursor_query_param, token)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.page_size = self.get_page_size(request)
+        self.base_url = request.build_absolute_uri()
+        self.request = request
+        position = self._decode(request.query_params.get(self.cursor_query_param, ""))
+        back = bool(position and position[2])
+        if position:
+            c, pk, _back = position
+            if back:  # rows before the boundary row, in the list's order
+                queryset = queryset.filter(Q(is_collective__gt=c) | Q(is_collective=c, id__gt=pk))
+            else:
+                queryset = queryset.filter(Q(is_collective__lt=c) | Q(is_collective=c, id__lt=pk))
+        order = ("is_collective", "id") if back else ("-is_collective", "-id")
+        rows = list(queryset.order_by(*order)[: self.page_size + 1])
+        more = len(rows) > self.page_size
+        rows = rows[: self.page_size]
+        if back:
+            rows.reverse()
+        self.next_link = self.previous_link = None
+        if rows:
+            # Forward: more rows follow if the page overflowed; rows precede if we came by a cursor.
+            # Backward: the boundary row follows; more precede if the page overflowed.
+            if back or more:
+                self.next_link = self._link(rows[-1], back=False)
+            if more if back else position is not None:
+                self.previous_link = self._link(rows[0], back=True)
+        return rows
+
+    def get_next_link(self):
+        return self.next_link
+
+    def get_previous_link(self):
+        return self.previous_link
 
 
 @extend_schema_serializer(component_name="DisputeTransition")
@@ -216,6 +280,11 @@ class VisitInput(serializers.Serializer):
     comments = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
 
+class DocumentRemoveInput(serializers.Serializer):
+    attachment = serializers.IntegerField(label=_("材料"))
+    reason = serializers.CharField(max_length=200, label=_("删除原因"))
+
+
 class CollectiveInput(serializers.Serializer):
     collective = serializers.BooleanField(required=False)
     workers_involved = serializers.IntegerField(required=False)
@@ -377,6 +446,38 @@ class CaseViewSet(ScopedViewSet):
         response = HttpResponse(agreement_pdf(agreement), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{case.number}.pdf"'
         return response
+
+    @extend_schema(
+        summary=_("案件的证据与材料"), responses={200: AttachmentOutputSerializer(many=True), **DETAIL_ERRORS}
+    )
+    @action(detail=True, methods=["get"], url_path="documents")
+    def documents(self, request, pk=None):
+        case = self._get(pk)
+        return Response(AttachmentOutputSerializer(attachments_for(request.user, case), many=True).data)
+
+    @extend_schema(
+        summary=_("上传证据或材料（multipart：kind 与 file）"),
+        request={"multipart/form-data": AttachmentInputSerializer},
+        responses={201: AttachmentOutputSerializer, **WRITE_ERRORS},
+    )
+    @documents.mapping.post
+    def documents_add(self, request, pk=None):
+        case = self._get(pk)
+        data = self.valid_input(AttachmentInputSerializer)
+        attachment = services.case_document_add(
+            actor=request.user, case=case, uploaded_file=data["file"], kind=data["kind"]
+        )
+        return Response(AttachmentOutputSerializer(attachment).data, status=status.HTTP_201_CREATED)
+
+    @_write(_("删除材料（保留删除记录，写明原因）"), DocumentRemoveInput)
+    @action(detail=True, methods=["post"], url_path="documents/remove")
+    def documents_remove(self, request, pk=None):
+        case = self._get(pk)
+        data = self.valid_input(DocumentRemoveInput)
+        services.case_document_remove(
+            actor=request.user, case=case, attachment_id=data["attachment"], reason=data["reason"]
+        )
+        return Response(self.detail_output(pk))
 
     @_write(_("调解不成（写明原因与转处去向）"), FailInput)
     @action(detail=True, methods=["post"])

@@ -11,7 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.utils import timezone
+
+# A one-page PDF as the demo's evidence on the collective case (a real upload would be a scan).
+_DEMO_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
 
 
 def _people(rng: random.Random, n: int):
@@ -147,6 +157,12 @@ def seed_disputes(*, rng: random.Random, today: dt.date | None = None) -> dict[s
         work(new(12, kind=DisputeKind.WORKING_HOURS), until="in_mediation")  # warning
         collective = work(new(5, workers=36, amount="428000.00"), until="in_mediation")
         services.clock_extend(case=collective, actor=admin, days=10, both_parties_consent=True, on=today)
+        services.case_document_add(
+            actor=admin,
+            case=collective,
+            uploaded_file=SimpleUploadedFile("欠薪职工名单.pdf", _DEMO_PDF, content_type="application/pdf"),
+            kind="wages",
+        )
         work(
             new(
                 3,
@@ -185,7 +201,7 @@ def seed_disputes(*, rng: random.Random, today: dt.date | None = None) -> dict[s
             services.session_record(
                 case=mine,
                 actor=admin,
-                held_at=dt.datetime.combine(today + dt.timedelta(days=2), dt.time(14), tzinfo=dt.UTC),
+                held_at=timezone.make_aware(dt.datetime.combine(today + dt.timedelta(days=2), dt.time(14))),
                 place="陆家嘴街道调解室",
                 attendees="申请人、站点负责人",
             )

@@ -9,3 +9,11 @@ def risk_recompute() -> int:
     from .services import enterprise_risk_recompute
 
     return enterprise_risk_recompute()
+
+
+@shared_task(name="disputes.summary_refresh")
+def summary_refresh() -> int:
+    """Rewrite every body's overview figures: "overdue" changes with the date alone (hourly)."""
+    from .summary import refresh_all
+
+    return refresh_all()

@@ -4,13 +4,16 @@ and timeline, session and agreement forms, the risk list; and the worker's self-
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core import selectors as core_selectors
+from core.attachments.forms import AttachmentUploadForm
+from core.attachments.selectors import attachments_for
 from core.audit import log_action
 from core.errors import NOT_IN_REACH, SERVICE_ERRORS, refusal
 from core.pages import file_response, keyset_page, private, service_form, staff_required, worker_required
@@ -30,15 +33,15 @@ def _rows(cases):
 
 
 def _list(request, qs, *, title: str, template: str = "disputes/case_list.html", extra=None):
+    # Collective cases first over the whole list, then newest first: a keyset on (is_collective, id).
     page = keyset_page(
         qs.select_related("body", "mediator"),
-        field="id",
+        field="is_collective",
         descending=True,
         cursor=request.GET.get("cursor", ""),
         size=PAGE_SIZE,
     )
-    # Collective cases first within the page (the API orders the whole list that way).
-    rows = sorted(_rows(page.rows), key=lambda r: not r[0].is_collective)
+    rows = _rows(page.rows)
     context = {"title": title, "rows": rows, "page": page, **(extra or {})}
     return private(render(request, template, context))
 
@@ -117,8 +120,51 @@ def case_detail(request, pk: int):
         "agreement": getattr(case, "agreement", None) if hasattr(case, "agreement") else None,
         "form": forms.ActionForm(),
         "mediation_days": clock.MEDIATION_DAYS,
+        "attachments": list(attachments_for(request.user, case)),
+        "kind_labels": services.DOCUMENT_KINDS,
+        "upload_form": AttachmentUploadForm(kinds=list(services.DOCUMENT_KINDS.items())),
     }
     return private(render(request, "disputes/case_detail.html", context))
+
+
+def _upload(request, case, back: str):
+    form = AttachmentUploadForm(request.POST, request.FILES, kinds=list(services.DOCUMENT_KINDS.items()))
+    try:
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        services.case_document_add(
+            actor=request.user, case=case, uploaded_file=form.cleaned_data["file"], kind=form.cleaned_data["kind"]
+        )
+    except SERVICE_ERRORS as exc:
+        messages.error(request, refusal(exc).text)
+    else:
+        messages.success(request, _("材料已上传。"))
+    return redirect(back)
+
+
+@staff_required
+@require_POST
+def document_add(request, pk: int):
+    case = selectors.case_get(request.user, pk)
+    return _upload(request, case, reverse("dispute-case", args=[case.pk]) + "#documents")
+
+
+@staff_required
+@require_POST
+def document_remove(request, pk: int):
+    case = selectors.case_get(request.user, pk)
+    try:
+        services.case_document_remove(
+            actor=request.user,
+            case=case,
+            attachment_id=request.POST.get("attachment", ""),
+            reason=request.POST.get("reason", ""),
+        )
+    except SERVICE_ERRORS as exc:
+        messages.error(request, refusal(exc).text)
+    else:
+        messages.success(request, _("材料已删除（保留删除记录）。"))
+    return redirect(reverse("dispute-case", args=[case.pk]) + "#documents")
 
 
 ACTIONS = {
@@ -237,8 +283,13 @@ def my_disputes(request):
     now = clock.today()
     for case in _my_cases(request.user):
         upcoming = [s for s in case.sessions.all() if s.held_at.date() >= now]
-        rows.append((case, upcoming[0] if upcoming else None))
-    return private(render(request, "disputes/selfservice/list.html", {"rows": rows}))
+        documents = list(attachments_for(request.user, case))
+        upload = None
+        if case.status not in services.WORKER_UPLOAD_CLOSED:  # one form per case: ids of its own
+            upload = AttachmentUploadForm(kinds=list(services.DOCUMENT_KINDS.items()), auto_id=f"case{case.pk}_%s")
+        rows.append((case, upcoming[0] if upcoming else None, documents, upload))
+    context = {"rows": rows, "kind_labels": services.DOCUMENT_KINDS}
+    return private(render(request, "disputes/selfservice/list.html", context))
 
 
 @worker_required
@@ -262,6 +313,15 @@ def my_dispute_apply(request):
         return _("申请已提交，案号 %(n)s。调解组织收到后会与您联系。") % {"n": case.number}, ("my-disputes",)
 
     return private(service_form(request, form, template="disputes/selfservice/apply.html", context={}, save=save))
+
+
+@worker_required
+@require_POST
+def my_dispute_document(request, pk: int):
+    case = _my_cases(request.user).filter(pk=pk).first()
+    if case is None:
+        raise Http404(NOT_IN_REACH)
+    return _upload(request, case, reverse("my-disputes") + f"#case-{case.pk}")
 
 
 @worker_required

@@ -50,6 +50,10 @@ app.conf.beat_schedule = {
         "task": "reports.tasks.refresh_statistics",
         "schedule": crontab(minute="5,35"),
     },
+    "disputes-summary-refresh": {  # the overview's "overdue" moves with the date alone
+        "task": "disputes.summary_refresh",
+        "schedule": crontab(minute=7),
+    },
     "organizations-refresh-coverage": {
         "task": "organizations.tasks.refresh_coverage_summaries",
         "schedule": crontab(minute="*/30"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.http import Http404
+from django.utils.module_loading import import_string
 
 from core.errors import NOT_IN_REACH
 
@@ -28,6 +29,11 @@ def owner_reachable(user, owner: models.Model) -> bool:
     if _is_worker(user):
         hook = getattr(owner, "attachment_visible_to_worker", None)
         return bool(hook and hook(user))
+    # An owner whose domain narrows the organisation reach (a plain mediator sees only the
+    # cases assigned to them) names its selector: "app.selectors.fn", fn(user) -> QuerySet.
+    narrowed = getattr(owner, "attachment_staff_selector", None)
+    if narrowed:
+        return import_string(narrowed)(user).filter(pk=owner.pk).exists()
     return type(owner)._default_manager.for_user(user).filter(pk=owner.pk).exists()
 
 

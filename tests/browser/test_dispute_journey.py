@@ -7,7 +7,16 @@ from playwright.sync_api import expect
 
 from disputes.models import Case, Mediator
 
-from .conftest import login, shot
+from .conftest import PAGE_BUDGET, axe_violations, format_violations, login, page_weight, serious, shot
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+
+
+def _attach(area, name: str, kind: str):
+    area.get_by_label("材料类别").select_option(kind)
+    area.get_by_label("文件").set_input_files(files=[{"name": name, "mimeType": "application/pdf", "buffer": PDF}])
+    area.get_by_role("button", name="上传").click()
+
 
 pytestmark = pytest.mark.browser
 
@@ -49,6 +58,18 @@ def test_a_case_runs_from_receipt_to_the_return_visit(demo, desktop):
     page.get_by_label("参加人员").fill("申请人、被申请单位代表")
     page.get_by_role("button", name="保存").click()
     expect(page.get_by_text("调解会已记录。")).to_be_visible()
+    # Evidence on the case: a wage slip uploaded, listed, and a program named like a PDF refused.
+    documents = page.locator("#documents")
+    _attach(documents, "工资条.pdf", "wages")
+    expect(page.get_by_text("材料已上传。")).to_be_visible()
+    expect(page.locator("#documents").get_by_role("link", name="工资条.pdf")).to_be_visible()
+    page.locator("#documents").get_by_label("材料类别").select_option("evidence")
+    page.locator("#documents").get_by_label("文件").set_input_files(
+        files=[{"name": "证据.pdf", "mimeType": "application/pdf", "buffer": b"MZ\x90\x00" + b"\x00" * 64}]
+    )
+    page.locator("#documents").get_by_role("button", name="上传").click()
+    expect(page.get_by_text("不支持此类文件")).to_be_visible()
+    shot(page, "disputes-case-documents")
     page.get_by_role("link", name="登记调解协议").click()
     shot(page, "disputes-agreement-form")
     page.get_by_label("申请人已签字", exact=True).check()
@@ -75,9 +96,35 @@ def test_a_case_runs_from_receipt_to_the_return_visit(demo, desktop):
 def test_a_worker_follows_their_case_on_the_phone(demo, phone):
     page = phone
     login(page, demo, "worker")
-    page.goto(f"{demo.url}/me/disputes/")
+    weight = page_weight(page, f"{demo.url}/me/disputes/")
+    assert weight.encoded <= PAGE_BUDGET, str(weight)
     expect(page.get_by_text("下次调解")).to_be_visible()
     shot(page, "disputes-worker-list")
+    # The worker adds a document to their own case from the phone.
+    card = page.locator(".ss-card", has_text="下次调解").first
+    card.locator("summary").click()
+    _attach(card, "欠薪证明.pdf", "evidence")
+    expect(page.get_by_text("材料已上传。")).to_be_visible()
+    expect(page.get_by_role("link", name="欠薪证明.pdf")).to_be_visible()
+    shot(page, "disputes-worker-documents")
+
+
+def test_the_case_page_and_the_worker_s_cases_pass_axe(demo, audit_desktop, audit_phone):
+    """axe-core needs a context that lets it inject its script (CSP bypassed): not the journeys' own."""
+    case = Case.objects.filter(status="in_mediation", mediator__user__username="mediator").order_by("pk").first()
+    problems = []
+    login(audit_desktop, demo, "mediator")
+    login(audit_phone, demo, "worker")
+    for page, path in (
+        (audit_desktop, f"/disputes/{case.pk}/"),
+        (audit_desktop, "/disputes/"),
+        (audit_phone, "/me/disputes/"),
+    ):
+        page.goto(f"{demo.url}{path}")
+        page.locator("details").evaluate_all("els => els.forEach(e => e.open = true)")
+        if found := serious(axe_violations(page)):
+            problems.append(f"{path}\n{format_violations(found)}")
+    assert not problems, "\n".join(problems)
     page.get_by_role("link", name="申请调解或法律援助").click()
     expect(page.get_by_label("身份证号码")).to_be_visible()
     shot(page, "disputes-worker-apply")

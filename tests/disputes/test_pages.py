@@ -125,3 +125,25 @@ def test_a_worker_applies_follows_and_rates(bodies, mediators, district_admin, w
     case.refresh_from_db()
     assert case.status == "visited" and case.return_visit.by_worker
     assert client.get(f"/me/disputes/{case.pk + 100}/rate/").status_code == 404
+
+
+def test_the_queue_pages_collective_first_over_the_whole_list(bodies, district_admin, freeze_today):
+    import re
+
+    from disputes import views
+    from tests.disputes.conftest import receive
+
+    made = [receive(district_admin, bodies["pudong"], workers_involved=12 if i in (0, 4) else 1) for i in range(5)]
+    expected = [c.number for c in sorted(made, key=lambda c: (not c.is_collective, -c.pk))]
+    client = _client(district_admin)
+    old, views.PAGE_SIZE = views.PAGE_SIZE, 2
+    try:
+        seen, url = [], "/disputes/queue/"
+        while url:
+            html = client.get(url).content.decode()
+            seen += [n for n in re.findall(r"(TJ\d{4}-\d{7})", html) if n not in seen]
+            nxt = re.search(r'href="(\?cursor=[^"]+)"', html)
+            url = "/disputes/queue/" + nxt.group(1).replace("&amp;", "&") if nxt else None
+    finally:
+        views.PAGE_SIZE = old
+    assert seen == expected

@@ -201,9 +201,17 @@ def _populate_disputes(tree, side, mark, objects, actor):
         case=case, actor=actor, terms=f"{mark}条款", signed_by_applicants=True, signed_by_respondent=True
     )
     dispute_services.enterprise_risk_recompute()
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
     from disputes.models import EnterpriseRisk
 
-    objects += [body, mediator, *cases, agreement, EnterpriseRisk.objects.get(enterprise=ent)]
+    evidence = dispute_services.case_document_add(
+        actor=actor,
+        case=case,
+        uploaded_file=SimpleUploadedFile(f"{mark}证据.pdf", f"%PDF-1.4\n% {mark}\n%%EOF\n".encode()),
+        kind="evidence",
+    )
+    objects += [body, mediator, *cases, agreement, EnterpriseRisk.objects.get(enterprise=ent), evidence]
 
 
 def _populate_assistance(tree, side, mark, objects, actor):

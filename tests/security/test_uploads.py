@@ -295,7 +295,8 @@ def test_every_api_operation_that_takes_a_file_is_in_the_upload_table():
                 if any(p.get("format") == "binary" for p in properties.values()):
                     found.add(path)
     assert "/api/v1/member-imports/" in found
-    assert found <= set(UPLOAD_ROUTES), f"API uploads missing from UPLOAD_ROUTES: {sorted(found - set(UPLOAD_ROUTES))}"
+    listed = set(UPLOAD_ROUTES) | set(ATTACHMENT_ROUTES)
+    assert found <= listed, f"API uploads missing from UPLOAD_ROUTES / ATTACHMENT_ROUTES: {sorted(found - listed)}"
 
 
 def test_a_page_refused_at_the_door_keeps_its_other_fields_and_passes_the_csrf_check(owner, tree, media, settings):
@@ -319,3 +320,121 @@ def test_a_page_refused_at_the_door_keeps_its_other_fields_and_passes_the_csrf_c
     assert "“名册文件”超过 1 MB 的上限" in form.errors["file"][0]
     assert form["mode"].value() == "valid_only"
     _assert_nothing_stored(media)
+
+
+# --- attachment routes (core.attachments: evidence and documents of a domain's object) ----
+#
+# The roster attacks above are about spreadsheets; an attachment route is attacked with
+# what it takes instead: a program or a web page named like a PDF, a file over the cap, a
+# body over the door's limit, a name that tries to leave the folder. Each route is
+# (post function, who posts: "staff" or "worker"); the API discovery test above also
+# checks that every API operation taking a file is listed here or in UPLOAD_ROUTES.
+
+ATTACH_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+ATTACH_EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 64
+
+
+def _attach_page(client, url, name, content):
+    response = client.post(url, {"kind": "evidence", "file": SimpleUploadedFile(name, content)}, follow=True)
+    return response, response.content.decode()
+
+
+def _attach_api(client, url, name, content):
+    response = client.post(url, {"kind": "evidence", "file": SimpleUploadedFile(name, content)}, format="multipart")
+    return response, json.dumps(response.json(), ensure_ascii=False)
+
+
+def _dispute_case_for(tree, owner, worker):
+    from disputes import services as dispute_services
+    from tests.factories import make_id_number
+
+    body = dispute_services.body_create(
+        actor=owner, organization=tree["lujiazui"], name="上传测试调解中心", kind="street"
+    )
+    return dispute_services.case_apply(
+        worker=worker,
+        body=body,
+        track="mediation",
+        kind="wages",
+        name="张三",
+        id_number=make_id_number(),
+        facts="拖欠工资",
+        claims=[{"description": "支付工资", "amount": "1000"}],
+        respondent_name="某公司",
+    )
+
+
+ATTACHMENT_ROUTES = {
+    # path template: (post function, client maker, who)
+    "/disputes/{pk}/documents/": (_attach_page, _page_client, "staff"),
+    "/api/v1/dispute-cases/{id}/documents/": (_attach_api, client_for, "staff"),
+    "/me/disputes/{pk}/documents/": (_attach_page, _page_client, "worker"),
+}
+ATTACHMENT_ATTACKS = {
+    "exe-named-pdf": ("证据.pdf", ATTACH_EXE, "不支持"),
+    "html-named-pdf": ("证据.pdf", b"<html><body><script>alert(1)</script></body></html>", "不支持"),
+    "program-named-jpg": ("照片.jpg", b"#!/bin/sh\nrm -rf /\n", "不支持"),
+}
+
+
+@pytest.fixture
+def private_root(settings, tmp_path):
+    settings.PRIVATE_FILES_ROOT = tmp_path / "private"
+    return settings.PRIVATE_FILES_ROOT
+
+
+def _attachment_target(route, tree, owner, worker):
+    case = _dispute_case_for(tree, owner, worker)
+    post, client_maker, who = ATTACHMENT_ROUTES[route]
+    url = route.replace("{pk}", str(case.pk)).replace("{id}", str(case.pk))
+    return post, client_maker(worker if who == "worker" else owner), url
+
+
+def _assert_no_attachment_stored(private_root):
+    from core.attachments.models import Attachment
+
+    assert not Attachment.objects.exists()
+    assert not private_root.exists() or not [p for p in private_root.rglob("*") if p.is_file()]
+
+
+@pytest.mark.parametrize("route", sorted(ATTACHMENT_ROUTES))
+@pytest.mark.parametrize("attack", sorted(ATTACHMENT_ATTACKS))
+def test_every_attachment_route_refuses_a_disguised_file(route, attack, owner, tree, worker, private_root):
+    post, client, url = _attachment_target(route, tree, owner, worker)
+    name, content, words = ATTACHMENT_ATTACKS[attack]
+    response, text = post(client, url, name, content)
+    assert response.status_code in (200, 400), (route, attack, response.status_code)
+    assert words in text, (route, attack, text[:2000])
+    _assert_no_attachment_stored(private_root)
+
+
+@pytest.mark.parametrize("route", sorted(ATTACHMENT_ROUTES))
+def test_every_attachment_route_keeps_to_the_size_cap(route, owner, tree, worker, private_root, settings):
+    settings.ATTACHMENT_MAX_BYTES = 1024
+    post, client, url = _attachment_target(route, tree, owner, worker)
+    response, text = post(client, url, "证据.pdf", ATTACH_PDF + b"%" + b"x" * 2048)
+    assert "太大" in text, (route, text[:2000])
+    _assert_no_attachment_stored(private_root)
+
+
+@pytest.mark.parametrize("route", sorted(ATTACHMENT_ROUTES))
+def test_every_attachment_route_refuses_a_60_mb_body_at_the_door(route, owner, tree, worker, private_root):
+    post, client, url = _attachment_target(route, tree, owner, worker)
+    response, text = post(client, url, "证据.pdf", ATTACH_PDF + b"x" * (60 * MB))
+    assert response.status_code in (200, 400, 413), (route, response.status_code)
+    assert "超过" in text and "MB" in text, (route, text[:2000])
+    _assert_no_attachment_stored(private_root)
+
+
+@pytest.mark.parametrize("route", sorted(ATTACHMENT_ROUTES))
+def test_every_attachment_route_stores_a_good_file_under_a_name_of_its_own(route, owner, tree, worker, private_root):
+    from core.attachments.models import Attachment
+
+    post, client, url = _attachment_target(route, tree, owner, worker)
+    response, _text = post(client, url, "../../../etc/cron.d/证据.pdf", ATTACH_PDF)
+    assert response.status_code in (200, 201), (route, response.status_code)
+    attachment = Attachment.objects.get()
+    assert "/" not in attachment.original_name and ".." not in attachment.original_name
+    stored = [p for p in private_root.rglob("*") if p.is_file()]
+    assert len(stored) == 1 and stored[0].read_bytes() == ATTACH_PDF
+    assert "cron" not in str(stored[0]) and "证据" not in str(stored[0])
