@@ -1022,6 +1022,9 @@ def main(argv: list[str] | None = None) -> int:
         force=args.force,
         keep_indexes=args.keep_indexes,
     )
+    from bench import gen_projects  # the service projects' rows, added once (idempotent)
+
+    gen_projects.ensure(url, members=args.members, seed=args.seed)
     return 0
 
 

@@ -19,6 +19,8 @@ PostgreSQL), then measure in a fresh process against it, with the generator's ke
 - HTTP: gunicorn on loopback (DEBUG off) serving the member list API to a bounded
   load generator for BENCH_HTTP_SECONDS (15) at BENCH_HTTP_CONCURRENCY (8): requests/s,
   p50/p95 and the workers' peak RSS.
+- service projects (bench/projects_bench.py, rows from bench/gen_projects.py): the demand
+  board and the library p95, and API sign-ups while 50 clients sign up for one session.
 
 Results go to bench/results/latest.json: {"machine", "scale", "results" (name -> value at
 the largest scale), "scales" (every scale), "growth", "targets"}. Figures come from a
@@ -64,6 +66,9 @@ TARGETS = [
     ("import_portal_over_die", ">=", 10, "import vs django-import-export"),
     ("http_rps", ">=", 200, "member list API requests/s"),
     ("http_worker_peak_rss_mb", "<", 300, "web worker peak RSS (MB)"),
+    ("projects_board_p95_ms", "<", 50, "projects: demand board p95"),
+    ("projects_library_p95_ms", "<", 50, "projects: library p95"),
+    ("projects_signup_p95_ms", "<", 50, "projects: API sign-up p95, 50 clients, one session"),
 ]
 GROWTH_KEYS = [
     "lookup_id_p95_ms",
@@ -267,6 +272,11 @@ def measure_scale(args) -> dict:
     if not args.no_http:
         connection.close()
         step("http", lambda: measure_http(env, clerk.username, password, district, args))
+    if not args.no_http:
+        from bench import projects_bench
+
+        connection.close()
+        step("projects", lambda: projects_bench.measure(env, {"city": city_user, "district": clerk}, args))
     if args.import_rows:
         with tempfile.TemporaryDirectory() as tmp:
             step(
@@ -346,6 +356,8 @@ def _child_args(args) -> list[str]:
         f"--http-threads={args.http_threads}",
         f"--wait-quiet={args.wait_quiet}",
         f"--quiet-busy={args.quiet_busy}",
+        f"--signup-clients={args.signup_clients}",
+        f"--signup-rounds={args.signup_rounds}",
     ]
     flags = (
         ("--no-die", args.no_die),
@@ -372,6 +384,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--http-concurrency", type=int, default=int(os.environ.get("BENCH_HTTP_CONCURRENCY") or 8))
     parser.add_argument("--http-workers", type=int, default=int(os.environ.get("BENCH_HTTP_WORKERS") or 3))
     parser.add_argument("--http-threads", type=int, default=int(os.environ.get("BENCH_HTTP_THREADS") or 2))
+    parser.add_argument("--signup-clients", type=int, default=50, help="projects: clients signing up at once")
+    parser.add_argument("--signup-rounds", type=int, default=5, help="projects: bursts (a fresh session each)")
     parser.add_argument("--explain", action="store_true", help="write bench/notes/explain-<members>.md")
     parser.add_argument("--explain-only", action="store_true", help="only write the EXPLAIN notes (no results file)")
     parser.add_argument(
