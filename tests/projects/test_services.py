@@ -463,3 +463,35 @@ def test_linked_demands_are_adopted_when_the_project_enters_the_library(tree, ci
     )
     d.refresh_from_db()
     assert d.status == "adopted"
+
+
+def test_a_wrong_guess_of_the_place_changes_nothing_and_says_which_place_it_is(tree, owner, session_factory):
+    """The sign-up writes its rows for the place the session showed, then checks under the lock."""
+    session = session_factory(capacity=1)
+    (u1, m1), (u2, m2) = _members(tree, owner, 2)
+    services.enrolment_sign_up(actor=u1, session=session)
+    before = Enrolment.objects.count()
+    # The session is full: a sign-up written as if a seat were free is rolled back whole.
+    with pytest.raises(services._Retry) as caught:
+        services._sign_up_once(u2, Session.objects.get(pk=session.pk), m2, guess=True)
+    assert caught.value.free is False
+    assert Enrolment.objects.count() == before
+    assert Session.objects.get(pk=session.pk).seats_taken == 1
+    # The service itself retries with the place found: the second member waits first in line.
+    e = services.enrolment_sign_up(actor=u2, session=session)
+    assert (e.status, e.position) == (ES.WAITING, 1)
+    assert Session.objects.get(pk=session.pk).waiting_seq == 1
+
+
+def test_every_projects_audit_action_has_a_readable_name():
+    import re
+    from pathlib import Path
+
+    from core.audit import action_label
+
+    source = (Path(services.__file__)).read_text(encoding="utf-8")
+    codes = set(re.findall(r'action="(projects\.[a-z_]+)"', source))
+    codes |= {f"projects.project_{to}" for to in ("library", "returned", "rejected")}  # the review's f-string
+    assert len(codes) > 20
+    missing = sorted(c for c in codes if action_label(c) == c or "projects." in action_label(c))
+    assert not missing, missing
