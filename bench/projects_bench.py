@@ -125,15 +125,6 @@ def _fresh_session(capacity: int, label: str):
     )
 
 
-def _postgres_pids() -> list[int]:
-    """The server's backends, to charge their CPU time (same machine only; [] otherwise)."""
-    from django.db import connection
-
-    with connection.cursor() as cur:
-        cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
-        return [r[0] for r in cur.fetchall()]
-
-
 def _post(conn, token: str, session_id: int) -> tuple[float, int, dict]:
     body = json.dumps({"session": session_id})
     headers = {"Authorization": f"Token {token}", "Content-Type": "application/json", "Accept": "application/json"}
@@ -218,7 +209,7 @@ def measure_signups(
             alone.append(elapsed)
             codes_seen.add(code)
         pids = server.worker_pids()
-        cpu, pg_cpu = _cpu_seconds(pids), _cpu_seconds(_postgres_pids())
+        cpu = _cpu_seconds(pids)
         spread: list[float] = []
         for r in range(rounds):
             session = _fresh_session(capacity, f"{time.time():.0f}-{r}")
@@ -236,7 +227,6 @@ def measure_signups(
             )
             exact = exact and ok
         web_cpu_ms = (_cpu_seconds(pids) - cpu) * 1000 / max(1, rounds * len(tokens))
-        db_cpu_ms = (_cpu_seconds(_postgres_pids()) - pg_cpu) * 1000 / max(1, rounds * len(tokens))
         # The same burst without the contention: each client signs up for a session of its own.
         for r in range(rounds):
             own = [_fresh_session(capacity, f"{time.time():.0f}-{r}-{i}").pk for i in range(len(tokens))]
@@ -256,7 +246,6 @@ def measure_signups(
             "projects_signup_own_sessions_p50_ms": _p(spread, 0.5),
             "projects_signup_own_sessions_p95_ms": _p(spread, 0.95),
             "projects_signup_web_cpu_ms_per_request": round(web_cpu_ms, 1),
-            "projects_signup_db_cpu_ms_per_request": round(db_cpu_ms, 1),
             "projects_signup_cores": os.cpu_count(),
             "projects_signup_status_codes": sorted(codes_seen),
             "projects_signup_http_workers": workers,

@@ -18,6 +18,8 @@ ACTION_LABELS = {
     "projects.project_closed": _("项目实施结束"),
     "projects.project_evaluated": _("项目绩效评估"),
     "projects.session_created": _("安排活动场次"),
+    "projects.milestone_added": _("添加进度节点"),
+    "projects.milestone_done": _("进度节点完成"),
     "projects.signed_up": _("活动报名"),
     "projects.enrolment_cancelled": _("取消报名"),
     "projects.offer_made": _("候补递补"),

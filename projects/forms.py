@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from core.roles import PROJECT_MANAGE
 from organizations.models import Organization, OrgKind
 
-from .models import Category, Goal, Project
+from .models import Category, Demand, Goal, Project
 
 
 def _orgs(user, kinds):
@@ -31,6 +31,12 @@ class ProjectDesignForm(forms.Form):
     start_date = forms.DateField(label=_("开始日期"), widget=forms.DateInput(attrs={"type": "date"}))
     end_date = forms.DateField(label=_("结束日期"), widget=forms.DateInput(attrs={"type": "date"}))
     implementers = forms.ModelMultipleChoiceField(queryset=Organization.objects.none(), label=_("实施单位"))
+    demands = forms.ModelMultipleChoiceField(
+        queryset=Demand.objects.none(),
+        required=False,
+        label=_("关联需求"),
+        help_text=_("附议最多的 50 条未立项需求；入库时它们转为“已立项”。"),
+    )
     delivery_mode = forms.ChoiceField(choices=Project.Delivery.choices, label=_("实施方式"))
     purchase_method = forms.ChoiceField(
         choices=[("", "—"), *Project.Purchase.choices], required=False, label=_("购买方式")
@@ -92,6 +98,14 @@ class ProjectDesignForm(forms.Form):
             user, [OrgKind.DISTRICT, OrgKind.STREET, OrgKind.INDUSTRY_UNION, OrgKind.PARK]
         )
         self.fields["year"].initial = timezone.localdate().year
+        top = (
+            Demand.objects.for_user(user)
+            .filter(status__in=[Demand.Status.OPEN, Demand.Status.ANSWERED])
+            .order_by("-votes_count", "-id")
+            .values_list("pk", flat=True)[:50]
+        )
+        self.fields["demands"].queryset = Demand.objects.filter(pk__in=list(top)).order_by("-votes_count", "-id")
+        self.fields["demands"].label_from_instance = lambda d: f"{d.description[:40]}（{d.votes_count}）"
         for field in self.fields.values():
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             field.widget.attrs.setdefault("class", css)

@@ -437,14 +437,30 @@ def milestone_add(*, actor, project: Project, name: str, due_date: dt.date) -> M
         raise ValidationError(
             {"due_date": _("节点日期不能晚于项目结束日期（%(d)s）。") % {"d": project.end_date.isoformat()}}
         )
-    return Milestone.objects.create(project=project, name=name, due_date=due_date)
+    milestone = Milestone.objects.create(project=project, name=name, due_date=due_date)
+    log_action(
+        actor=actor,
+        action="projects.milestone_added",
+        target=project,
+        data={"milestone": milestone.pk, "due_date": due_date.isoformat()},
+    )
+    return milestone
 
 
 @transaction.atomic
 def milestone_done(*, actor, milestone: Milestone, on: dt.date | None = None) -> Milestone:
-    _require(actor, milestone.project.org_path)
+    project = Project.objects.select_for_update().get(pk=milestone.project_id)
+    _require(actor, project.org_path)
+    if project.stage in (ST.EVALUATED, ST.REJECTED):
+        raise DomainError(_("项目已结束，不能再更改进度节点。"))
     Milestone.objects.filter(pk=milestone.pk).update(done_on=on or timezone.localdate())
     milestone.refresh_from_db()
+    log_action(
+        actor=actor,
+        action="projects.milestone_done",
+        target=project,
+        data={"milestone": milestone.pk, "done_on": milestone.done_on.isoformat()},
+    )
     return milestone
 
 

@@ -92,6 +92,7 @@ def project_new(request):
             goals=form.rows("goals"),
             budget=form.rows("budget"),
             milestones=form.rows("milestones"),
+            demands=list(data["demands"]),
         )
         return _("项目草稿已保存，可提交论证。"), ("project-detail", project.pk)
 
@@ -218,6 +219,9 @@ def project_move(request, pk, verb):
             )
         elif verb == "recuse":
             services.review_recuse(actor=request.user, project=project, reason=request.POST.get("reason", ""))
+        elif verb == "milestone_done":
+            milestone = get_object_or_404(project.milestones, pk=request.POST.get("milestone") or 0)
+            services.milestone_done(actor=request.user, milestone=milestone)
         elif verb == "milestone":
             import datetime as dt
 

@@ -123,15 +123,21 @@ def test_an_outsider_cannot_merge_another_districts_demands(tree, pd_officer, hp
         ({"category": "nope"}, "category"),
         ({"end_date": START - dt.timedelta(days=1)}, "end_date"),
         ({"delivery_mode": "purchased"}, "contractor"),
-        ({"goals": [{"name": "人数", "target": 0}]}, "target"),
-        ({"budget": [{"name": "费用", "planned": "abc"}]}, "planned"),
-        ({"budget": [{"name": "费用", "planned": "-1"}]}, "planned"),
+        # A row's refusal is named by its place (the API's dotted paths), the message by its row.
+        ({"goals": [{"name": "人数", "target": 0}]}, "goals.0.target"),
+        ({"goals": [{"name": "人数", "target": 5}, {"name": " ", "target": 5}]}, "goals.1.name"),
+        ({"budget": [{"name": "费用", "planned": "abc"}]}, "budget.0.planned"),
+        ({"budget": [{"name": "费用", "planned": "1"}, {"name": "费用", "planned": "-1"}]}, "budget.1.planned"),
+        ({"milestones": [{"name": "筹备", "due_date": START - dt.timedelta(days=1)}]}, "milestones.0.due_date"),
     ],
 )
 def test_bad_design_input_names_the_field_and_saves_nothing(tree, city_officer, overrides, field):
     with pytest.raises(ValidationError) as exc:
         make_project(city_officer, tree["city"], [tree["pudong"]], **overrides)
     assert field in exc.value.message_dict
+    if field.count(".") == 2:
+        row = int(field.split(".")[1]) + 1
+        assert all(f"第 {row} " in m for m in exc.value.message_dict[field])
     assert Project.objects.count() == 0 and BudgetLine.objects.count() == 0
 
 
