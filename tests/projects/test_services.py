@@ -444,9 +444,16 @@ def test_the_personal_data_download_includes_sign_ups(session_factory, pd_worker
     from members.selectors import member_personal_data_export
 
     user, member = pd_worker
-    services.enrolment_sign_up(actor=user, session=session_factory())
-    data = member_personal_data_export(member)
-    assert data["projects"]["enrolments"][0]["status"] == "enrolled"
+    e = services.enrolment_sign_up(actor=user, session=session_factory())
+    services.demand_post(
+        actor=user, category="health", description="希望增加夜班职工体检时段", union=member.current_membership.union
+    )
+    Enrolment.objects.filter(pk=e.pk).update(status=ES.CHECKED_IN)
+    services.rating_submit(actor=user, enrolment=e, score=4, comment="很好")
+    data = member_personal_data_export(member)["projects"]
+    assert data["enrolments"][0]["status"] == "checked_in"
+    assert [d["description"] for d in data["demands_posted"]] == ["希望增加夜班职工体检时段"]
+    assert data["ratings"][0]["score"] == 4 and data["ratings"][0]["comment"] == "很好"
 
 
 def test_demand_board_keeps_merged_out(tree, pd_officer):
