@@ -1051,6 +1051,9 @@ def main(argv: list[str] | None = None) -> int:
     from bench.gen_disputes import ensure_disputes  # domain rows, added if missing (also to an older city)
 
     ensure_disputes(url=url, seed=args.seed)
+    from bench import gen_projects  # the service projects' rows, added once (idempotent)
+
+    gen_projects.ensure(url, members=args.members, seed=args.seed)
     return 0
 
 

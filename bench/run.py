@@ -25,6 +25,8 @@ PostgreSQL), then measure in a fresh process against it, with the generator's ke
 - HTTP: gunicorn on loopback (DEBUG off) serving the member list API to a bounded
   load generator for BENCH_HTTP_SECONDS (15) at BENCH_HTTP_CONCURRENCY (8): requests/s,
   p50/p95 and the workers' peak RSS.
+- service projects (bench/projects_bench.py, rows from bench/gen_projects.py): the demand
+  board and the library p95, and API sign-ups while 50 clients sign up for one session.
 
 Results go to bench/results/latest.json: {"machine", "scale", "results" (name -> value at
 the largest scale), "scales" (every scale), "growth", "targets"}. Figures come from a
@@ -76,6 +78,9 @@ TARGETS = [
     ("aid_approval_queue_query_p95_ms", "<", 50, "aid: approval queue p95"),
     ("aid_budget_page_query_p95_ms", "<", 50, "aid: budget page (figures = ledger) p95"),
     ("aid_campaign_city_s", "<", 60, "aid: 送温暖 over the city's active files (s)"),
+    ("projects_board_p95_ms", "<", 50, "projects: demand board p95"),
+    ("projects_library_p95_ms", "<", 50, "projects: library p95"),
+    ("projects_signup_p95_ms", "<", 50, "projects: API sign-up p95, 50 clients, one session"),
 ]
 TARGETS += DISPUTES_TARGETS
 GROWTH_KEYS = [
@@ -291,6 +296,11 @@ def measure_scale(args) -> dict:
     if not args.no_http:
         connection.close()
         step("http", lambda: measure_http(env, clerk.username, password, district, args))
+    if not args.no_http:
+        from bench import projects_bench
+
+        connection.close()
+        step("projects", lambda: projects_bench.measure(env, {"city": city_user, "district": clerk}, args))
     if args.import_rows:
         with tempfile.TemporaryDirectory() as tmp:
             step(
@@ -370,6 +380,8 @@ def _child_args(args) -> list[str]:
         f"--http-threads={args.http_threads}",
         f"--wait-quiet={args.wait_quiet}",
         f"--quiet-busy={args.quiet_busy}",
+        f"--signup-clients={args.signup_clients}",
+        f"--signup-rounds={args.signup_rounds}",
     ]
     flags = (
         ("--no-die", args.no_die),
@@ -396,6 +408,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--http-concurrency", type=int, default=int(os.environ.get("BENCH_HTTP_CONCURRENCY") or 8))
     parser.add_argument("--http-workers", type=int, default=int(os.environ.get("BENCH_HTTP_WORKERS") or 3))
     parser.add_argument("--http-threads", type=int, default=int(os.environ.get("BENCH_HTTP_THREADS") or 2))
+    parser.add_argument("--signup-clients", type=int, default=50, help="projects: clients signing up at once")
+    parser.add_argument("--signup-rounds", type=int, default=5, help="projects: bursts (a fresh session each)")
     parser.add_argument("--explain", action="store_true", help="write bench/notes/explain-<members>.md")
     parser.add_argument("--explain-only", action="store_true", help="only write the EXPLAIN notes (no results file)")
     parser.add_argument(

@@ -20,13 +20,22 @@ from rest_framework.views import APIView
 
 from core import selectors as core_selectors
 from core.api import ChoiceLabelField, ScopedPrimaryKeyRelatedField, ScopedViewSet, error_responses
-from core.roles import PROJECT_MANAGE
 from members.api.own import IsWorker
 from organizations.models import Organization
 
 from . import selectors, services
 from .filters import DemandFilter, ProjectFilter, SessionFilter
-from .models import BudgetLine, Category, Demand, Enrolment, EvaluationWeights, Goal, Overspend, Project
+from .models import (
+    BudgetLine,
+    Category,
+    Demand,
+    Enrolment,
+    EvaluationWeights,
+    Goal,
+    Overspend,
+    Project,
+    ReviewCriterion,
+)
 
 READ = error_responses(400, 403)
 DETAIL = error_responses(403, 404)
@@ -363,6 +372,35 @@ class WeightsView(APIView):
         return Response(self.WeightsSerializer(weights).data)
 
 
+@extend_schema(tags=["projects"])
+class CriteriaView(APIView):
+    """The review criteria reviewers score against (weights in whole percents summing to 100)."""
+
+    @extend_schema_serializer(component_name="ProjectCriterion")
+    class CriterionSerializer(serializers.Serializer):
+        id = serializers.IntegerField(read_only=True)
+        name = serializers.CharField(max_length=60, label=_("评审指标"))
+        weight = serializers.IntegerField(min_value=1, max_value=100, label=_("权重（%）"))
+
+    @extend_schema_serializer(component_name="ProjectCriteriaSet")
+    class InputSerializer(serializers.Serializer):
+        criteria = serializers.ListField(child=serializers.DictField(), label=_("评审指标"), min_length=1)
+
+    @extend_schema(summary=_("评审指标"), responses={200: CriterionSerializer(many=True), **READ})
+    def get(self, request):
+        rows = ReviewCriterion.objects.filter(active=True).order_by("id")
+        return Response(self.CriterionSerializer(rows, many=True).data)
+
+    @extend_schema(
+        summary=_("设置评审指标"), request=InputSerializer, responses={200: CriterionSerializer(many=True), **WRITE}
+    )
+    def put(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        rows = services.criteria_set(actor=request.user, criteria=serializer.validated_data["criteria"])
+        return Response(self.CriterionSerializer(rows, many=True).data)
+
+
 # --- sessions, check-in, spending ------------------------------------------------------------
 
 
@@ -490,8 +528,7 @@ class OverspendViewSet(ScopedViewSet):
     output_serializer = OutputSerializer
 
     def get_queryset(self):
-        projects = selectors.projects_for_user(self.request.user, PROJECT_MANAGE)
-        return Overspend.objects.filter(line__project__in=projects).order_by("id")
+        return selectors.overspends_for_user(self.request.user).order_by("id")
 
     @extend_schema(summary=_("超支申请"), responses={200: OutputSerializer(many=True), **READ})
     def list(self, request):
@@ -554,7 +591,7 @@ class MyEnrolmentsView(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         session = get_object_or_404(selectors.open_sessions_for_member(member), pk=serializer.validated_data["session"])
-        enrolment = services.enrolment_sign_up(actor=request.user, session=session)
+        enrolment = services.enrolment_sign_up(actor=request.user, session=session, member=member)
         return Response(MyEnrolmentSerializer(enrolment).data, status=status.HTTP_201_CREATED)
 
 
@@ -657,6 +694,7 @@ def _urls():
 
     return [
         path("projects/weights/", WeightsView.as_view(), name="project-weights"),
+        path("projects/criteria/", CriteriaView.as_view(), name="project-criteria"),
         path("me/project-sessions/", MyOpenSessionsView.as_view(), name="my-project-sessions"),
         path("me/enrolments/", MyEnrolmentsView.as_view(), name="my-enrolments"),
         path("me/enrolments/<int:pk>/cancel/", MyEnrolmentCancelView.as_view(), name="my-enrolment-cancel"),

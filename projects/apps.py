@@ -7,6 +7,11 @@ class ProjectsConfig(AppConfig):
     verbose_name = _("服务项目")
 
     def ready(self):
+        from core.audit import register_action_labels
+
+        from . import audit_labels
+
+        register_action_labels(audit_labels.ACTION_LABELS, areas=audit_labels.AREAS)
         from members.selectors import register_personal_data_section
         from organizations.services import register_path_copy
 

@@ -139,6 +139,10 @@ def seed_projects() -> dict[str, int]:
         services.project_start(actor=officer, project=p)
         _run_sessions(p, officer=officer, pudong=pudong, worker=worker, stage=stage)
         if stage == "implementing":
+            # Money under way: some spent, and an overspend waiting for another officer (login `city`).
+            first, second = p.budget_lines.order_by("id")[:2]
+            services.expense_record(actor=officer, line=first, amount=first.planned * 6 / 10, note="场地租赁")
+            services.overspend_request(actor=officer, line=second, amount="5000", reason="增加一场活动的讲师费")
             continue
         for goal in p.goals.all():
             services.result_file(actor=officer, goal=goal, achieved=int(goal.target * 0.85), note="按签到名单统计")

@@ -6,12 +6,13 @@ own member record (their sign-ups, their votes) or from what is published to the
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Case, Q, QuerySet, When
 
 from core.roles import PROJECT_MANAGE, VIEW
+from core.scoping import scope_q
 from members.models import Member
 
-from .models import Demand, Enrolment, Project, Session
+from .models import Demand, Enrolment, Overspend, Project, ProjectImplementer, Session
 
 
 def demands_for_user(user, capability: str = VIEW) -> QuerySet[Demand]:
@@ -44,6 +45,29 @@ def library_for_user(user, *, year=None, category=None, stage=None) -> QuerySet[
     return qs
 
 
+def projects_run_by(user) -> QuerySet[Project]:
+    """Projects designed or implemented in the user's project.manage reach (not merely published to it)."""
+    implemented = ProjectImplementer.objects.filter(scope_q(user, "org_path", PROJECT_MANAGE)).values("project_id")
+    return Project.objects.filter(scope_q(user, "org_path", PROJECT_MANAGE) | Q(pk__in=implemented))
+
+
+def overspends_for_user(user) -> QuerySet[Overspend]:
+    """Overspend requests of projects designed or implemented in the user's project.manage reach.
+
+    Not the library's reach: a union a project is merely published to does not see the
+    implementers' money matters.
+    """
+    return (
+        Overspend.objects.filter(line__project__in=projects_run_by(user).values("pk"))
+        .select_related("line__project", "requested_by", "decided_by")
+        .order_by(
+            # Pending first, then the latest.
+            Case(When(status=Overspend.Status.PENDING, then=0), default=1),
+            "-id",
+        )
+    )
+
+
 def sessions_for_user(user, capability: str = VIEW) -> QuerySet[Session]:
     return Session.objects.for_user(user, capability).select_related("project", "union").order_by("starts_at", "id")
 
@@ -58,7 +82,7 @@ def enrolments_for_user(user, capability: str = VIEW) -> QuerySet[Enrolment]:
 def member_of(user) -> Member | None:
     if not getattr(user, "is_authenticated", False):
         return None
-    return Member.objects.filter(user=user).first()
+    return Member.objects.filter(user=user).select_related("current_membership").first()
 
 
 def library_for_member(member: Member) -> QuerySet[Project]:
@@ -81,10 +105,19 @@ def my_enrolments(member: Member) -> QuerySet[Enrolment]:
 
 
 def personal_data_section(member: Member) -> dict:
-    """The member's demands seconded, sign-ups, check-ins and ratings (personal-data download)."""
-    from .models import DemandVote, Rating
+    """The member's demands posted and seconded, sign-ups, check-ins and ratings (personal-data download).
 
+    Three queries: votes, demands posted, sign-ups with their ratings.
+    """
+    from .models import DemandVote
+
+    enrolments = list(my_enrolments(member).select_related("rating"))
+    posted = Demand.objects.filter(posted_by_id=member.user_id).order_by("id") if member.user_id else []
     return {
+        "demands_posted": [
+            {"demand": d.pk, "description": d.description, "status": d.status, "at": d.created_at.isoformat()}
+            for d in posted
+        ],
         "demands_seconded": [
             {"demand": v.demand_id, "description": v.demand.description, "at": v.created_at.isoformat()}
             for v in DemandVote.objects.filter(member=member).select_related("demand")
@@ -98,16 +131,17 @@ def personal_data_section(member: Member) -> dict:
                 "position": e.position,
                 "signed_up_at": e.created_at.isoformat(),
             }
-            for e in my_enrolments(member)
+            for e in enrolments
         ],
         "ratings": [
             {
-                "session": r.enrolment.session.title,
-                "score": r.score,
-                "comment": r.comment,
-                "at": r.created_at.isoformat(),
+                "session": e.session.title,
+                "score": e.rating.score,
+                "comment": e.rating.comment,
+                "at": e.rating.created_at.isoformat(),
             }
-            for r in Rating.objects.filter(enrolment__member=member).select_related("enrolment__session")
+            for e in enrolments
+            if hasattr(e, "rating")
         ],
     }
 

@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Avg, F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -295,9 +295,14 @@ def project_create(
     implementers: Iterable[Organization] = (),
     goals: Iterable[dict] = (),
     budget: Iterable[dict] = (),
+    milestones: Iterable[dict] = (),
     demands: Iterable[Demand] = (),
 ) -> Project:
-    """A project designed by `union` (a draft); goals, budget lines and implementers with it."""
+    """A project designed by `union` (a draft); goals, budget lines, milestones and implementers with it.
+
+    A refused row is named by its place: `goals.1.target` (the API's dotted paths; the
+    design page names its row fields the same), the message saying which row it is.
+    """
     _require(actor, union.path, _("您只能为职责范围内的工会设计项目。"))
     title = _clean_text(title, "title", _("项目名称"), max_length=100)
     if category not in Category.values:
@@ -327,10 +332,15 @@ def project_create(
     )
     for org in implementers:
         project_implementer_add(actor=actor, project=project, union=org)
-    for spec in goals:
-        goal_add(actor=actor, project=project, **spec)
-    for spec in budget:
-        budget_line_add(actor=actor, project=project, **spec)
+    for i, spec in enumerate(goals):
+        with _row("goals", i, _("第 %(n)s 项目标："), {"goals": "name"}):
+            goal_add(actor=actor, project=project, **spec)
+    for i, spec in enumerate(budget):
+        with _row("budget", i, _("第 %(n)s 项预算科目：")):
+            budget_line_add(actor=actor, project=project, **spec)
+    for i, spec in enumerate(milestones):
+        with _row("milestones", i, _("第 %(n)s 个进度节点：")):
+            milestone_add(actor=actor, project=project, **spec)
     for demand in demands:
         if not demand.org_path.startswith(union.path):
             raise ValidationError({"demands": _("只能关联本单位辖区内的职工需求。")})
@@ -338,6 +348,27 @@ def project_create(
     record_created(project, actor=actor)
     log_action(actor=actor, action="projects.project_created", target=project, organization=union)
     return project
+
+
+class _row:
+    """Re-name a row's refusal `{"target": …}` as `{"goals.1.target": "第 2 项目标：…"}`."""
+
+    def __init__(self, group: str, index: int, prefix: str, rename: dict | None = None):
+        self.group, self.index, self.prefix, self.rename = group, index, prefix, rename or {}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if exc is None or not isinstance(exc, ValidationError) or not hasattr(exc, "error_dict"):
+            return False
+        lead = self.prefix % {"n": self.index + 1}
+        raise ValidationError(
+            {
+                f"{self.group}.{self.index}.{self.rename.get(name, name)}": [lead + m for e in errs for m in e.messages]
+                for name, errs in exc.error_dict.items()
+            }
+        ) from None
 
 
 def _editable(project: Project) -> Project:
@@ -407,14 +438,30 @@ def milestone_add(*, actor, project: Project, name: str, due_date: dt.date) -> M
         raise ValidationError(
             {"due_date": _("节点日期不能晚于项目结束日期（%(d)s）。") % {"d": project.end_date.isoformat()}}
         )
-    return Milestone.objects.create(project=project, name=name, due_date=due_date)
+    milestone = Milestone.objects.create(project=project, name=name, due_date=due_date)
+    log_action(
+        actor=actor,
+        action="projects.milestone_added",
+        target=project,
+        data={"milestone": milestone.pk, "due_date": due_date.isoformat()},
+    )
+    return milestone
 
 
 @transaction.atomic
 def milestone_done(*, actor, milestone: Milestone, on: dt.date | None = None) -> Milestone:
-    _require(actor, milestone.project.org_path)
+    project = Project.objects.select_for_update().get(pk=milestone.project_id)
+    _require(actor, project.org_path)
+    if project.stage in (ST.EVALUATED, ST.REJECTED):
+        raise DomainError(_("项目已结束，不能再更改进度节点。"))
     Milestone.objects.filter(pk=milestone.pk).update(done_on=on or timezone.localdate())
     milestone.refresh_from_db()
+    log_action(
+        actor=actor,
+        action="projects.milestone_done",
+        target=project,
+        data={"milestone": milestone.pk, "done_on": milestone.done_on.isoformat()},
+    )
     return milestone
 
 
@@ -611,14 +658,86 @@ def session_create(
 
 
 def _lock_session(session: Session) -> Session:
-    return Session.objects.select_for_update().select_related("project").get(pk=session.pk)
+    # FOR NO KEY UPDATE: the counters are not keys, so the foreign-key checks of enrolments
+    # being inserted for this session (a KEY SHARE lock each) never wait on it, nor it on them.
+    return Session.objects.select_for_update(no_key=True).select_related("project").get(pk=session.pk)
 
 
-@transaction.atomic
-def enrolment_sign_up(*, actor, session: Session) -> Enrolment:
-    """The signed-in member takes a place, or the next place in the waiting list."""
-    member = _member_of(actor)
-    session = _lock_session(session)
+class _Retry(Exception):
+    """The place guessed before the lock was not the place found under it: start over."""
+
+    def __init__(self, free: bool):
+        self.free = free
+
+
+# One statement, the only one of a sign-up that holds the session's row lock (until COMMIT,
+# the next round trip): lock the row, check the guess (a free seat or not), move the counter
+# and set the waiting position of the enrolment inserted just before. A wrong guess changes
+# nothing and says so; a session that has started returns no row.
+_TAKE_PLACE_SQL = """
+WITH s AS (
+    SELECT id, seats_taken < capacity AS free
+    FROM projects_session WHERE id = %(session)s AND starts_at > %(now)s
+    FOR NO KEY UPDATE
+), moved AS (
+    UPDATE projects_session p
+    SET seats_taken = p.seats_taken + CASE WHEN s.free THEN 1 ELSE 0 END,
+        waiting_seq = p.waiting_seq + CASE WHEN s.free THEN 0 ELSE 1 END
+    FROM s WHERE p.id = s.id AND s.free = %(guess)s
+    RETURNING p.waiting_seq
+), placed AS (
+    UPDATE projects_enrolment e SET position = moved.waiting_seq
+    FROM moved WHERE e.id = %(enrolment)s AND NOT %(guess)s
+    RETURNING e.position
+)
+SELECT s.free, (SELECT position FROM placed) FROM s
+"""
+
+
+def _take_place(session: Session, enrolment: Enrolment, *, guess: bool) -> int | None:
+    """Hold the place `guess` says (a seat, or the next waiting position); the position taken."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute(
+                _TAKE_PLACE_SQL,
+                {"session": session.pk, "now": timezone.now(), "enrolment": enrolment.pk, "guess": guess},
+            )
+            row = cur.fetchone()
+        if row is None:
+            raise DomainError(_("该场次已开始，不能再报名。"), code="started")
+        free, position = row
+    else:  # SQLite (tests, the demo): writers are serialised by the database itself.
+        locked = Session.objects.select_for_update().filter(pk=session.pk, starts_at__gt=timezone.now()).first()
+        if locked is None:
+            raise DomainError(_("该场次已开始，不能再报名。"), code="started")
+        free, position = locked.seats_taken < locked.capacity, None
+        if free == guess and free:
+            Session.objects.filter(pk=session.pk).update(seats_taken=F("seats_taken") + 1)
+        elif free == guess:
+            Session.objects.filter(pk=session.pk).update(waiting_seq=F("waiting_seq") + 1)
+            position = locked.waiting_seq + 1
+            Enrolment.objects.filter(pk=enrolment.pk).update(position=position)
+    if free != guess:
+        raise _Retry(free)
+    return position
+
+
+def enrolment_sign_up(*, actor, session: Session, member: Member | None = None) -> Enrolment:
+    """The signed-in member takes a place, or the next place in the waiting list.
+
+    Built for a crowd signing up for one session at once: everything that can be done
+    without the session's row lock is done first (the checks, the enrolment row with its
+    history and audit event, written for the place the session showed a moment ago), and
+    the lock is taken by the last statement before COMMIT, so it is held for one statement
+    and the commit. If the place turns out otherwise (the last seat went meanwhile), the
+    transaction is rolled back and done again for the other place; the CHECK on the
+    session's seats is the backstop.
+    """
+    if member is None or member.user_id != getattr(actor, "pk", None):
+        member = _member_of(actor)
+    elif member.current_membership_id is None or member.current_membership.status != Membership.Status.ACTIVE:
+        member = _member_of(actor)  # refuses with the member's message
+    session = Session.objects.select_related("project", "union").get(pk=session.pk)
     project = session.project
     if project.stage != ST.IMPLEMENTING:
         raise DomainError(_("该项目当前不在实施中，暂不能报名。"), code="closed")
@@ -626,19 +745,34 @@ def enrolment_sign_up(*, actor, session: Session) -> Enrolment:
         raise DomainError(_("该项目未面向您所在的工会开放报名。"), code="not_published")
     if session.starts_at <= timezone.now():
         raise DomainError(_("该场次已开始，不能再报名。"), code="started")
-    if Enrolment.objects.filter(session=session, member=member).exclude(status=ES.CANCELLED).exists():
-        raise DomainError(_("您已报名该场次，请勿重复报名。"), code="already_enrolled")
-    if session.seats_taken < session.capacity:
-        Session.objects.filter(pk=session.pk).update(seats_taken=F("seats_taken") + 1)
-        status, position = ES.ENROLLED, None
-    else:
-        Session.objects.filter(pk=session.pk).update(waiting_seq=F("waiting_seq") + 1)
-        status, position = ES.WAITING, session.waiting_seq + 1
-    enrolment = Enrolment.objects.create(
-        session=session, member=member, org_path=session.org_path, status=status, position=position
-    )
+    # Signing up twice: the unique index on live enrolments refuses the INSERT (no extra query).
+    guess = session.seats_taken < session.capacity
+    for _attempt in range(5):
+        try:
+            return _sign_up_once(actor, session, member, guess=guess)
+        except _Retry as retry:
+            guess = retry.free
+    # The seats keep flipping between full and free (cancellations in the same instants):
+    # wait for the lock first, then write, as any other change of the session does.
+    with transaction.atomic():
+        locked = _lock_session(session)
+        return _sign_up_once(actor, session, member, guess=locked.seats_taken < locked.capacity)
+
+
+@transaction.atomic
+def _sign_up_once(actor, session: Session, member: Member, *, guess: bool) -> Enrolment:
+    status = ES.ENROLLED if guess else ES.WAITING
+    try:
+        # No savepoint (two more round trips): a duplicate aborts the whole transaction anyway.
+        enrolment = Enrolment.objects.create(
+            session=session, member=member, org_path=session.org_path, status=status, position=None
+        )
+    except IntegrityError:
+        raise DomainError(_("您已报名该场次，请勿重复报名。"), code="already_enrolled") from None
     record_created(enrolment, actor=actor)
     log_action(actor=actor, action="projects.signed_up", target=enrolment, data={"status": status})
+    enrolment.position = _take_place(session, enrolment, guess=guess)
+    session.seats_taken += 1 if guess else 0
     return enrolment
 
 
@@ -814,6 +948,12 @@ def overspend_request(*, actor, line: BudgetLine, amount, reason: str) -> Oversp
     reason = _clean_text(reason, "reason", _("理由"), max_length=200)
     req = Overspend.objects.create(line=line, amount=amount, reason=reason, requested_by=actor)
     record_created(req, actor=actor, org_path=line.project.org_path)
+    log_action(
+        actor=actor,
+        action="projects.overspend_requested",
+        target=line.project,
+        data={"line": line.pk, "amount": str(amount)},
+    )
     return req
 
 
@@ -935,6 +1075,62 @@ def weights_set(*, actor, year: int, reach, budget, satisfaction, timeliness) ->
     weights, _created = EvaluationWeights.objects.update_or_create(year=year, defaults={**values, "set_by": actor})
     log_action(actor=actor, action="projects.weights_set", target=weights, data=values)
     return weights
+
+
+@transaction.atomic
+def criteria_set(*, actor, criteria: Iterable[dict]) -> list[ReviewCriterion]:
+    """The city federation's review criteria: names and weights (whole percents summing to 100).
+
+    Rows update the active criteria in order (so reviews already scored keep their keys),
+    new rows add criteria, criteria left out are retired (kept for the reviews that used them).
+    """
+    root = Organization.objects.get_root_nodes().first()
+    _require(actor, root.path if root else "", _("评审指标由市总工会设置。"))
+    rows, errors = [], {}
+    for i, spec in enumerate(criteria):
+        name = (spec.get("name") or "").strip()
+        raw = spec.get("weight")
+        if not name and raw in (None, ""):
+            continue
+        lead = _("第 %(n)s 项评审指标：") % {"n": i + 1}
+        if not name:
+            errors[f"criteria.{i}.name"] = lead + _("请填写指标名称。")
+        elif len(name) > 60:
+            errors[f"criteria.{i}.name"] = lead + _("指标名称最多 60 个字，请删减。")
+        try:
+            weight = int(raw)
+        except (TypeError, ValueError):
+            weight = 0
+        if not 1 <= weight <= 100:
+            errors[f"criteria.{i}.weight"] = lead + _("权重须为 1 到 100 的整数（%）。")
+        rows.append((name, weight))
+    if errors:
+        raise ValidationError(errors)
+    if not rows:
+        raise ValidationError({"criteria": _("请至少填写一项评审指标。")})
+    total = sum(w for _n, w in rows)
+    if total != 100:
+        raise ValidationError(
+            {"criteria": _("各项评审指标的权重合计须为 100%%，当前合计 %(total)s%%，请调整。") % {"total": total}}
+        )
+    current = list(ReviewCriterion.objects.select_for_update().filter(active=True).order_by("id"))
+    kept = []
+    for i, (name, weight) in enumerate(rows):
+        if i < len(current):
+            c = current[i]
+            c.name, c.weight = name, weight
+            c.save(update_fields=["name", "weight"])
+        else:
+            c = ReviewCriterion.objects.create(name=name, weight=weight)
+        kept.append(c)
+    ReviewCriterion.objects.filter(pk__in=[c.pk for c in current[len(rows) :]]).update(active=False)
+    log_action(
+        actor=actor,
+        action="projects.criteria_set",
+        organization=root,
+        data={"criteria": [{"name": n, "weight": w} for n, w in rows]},
+    )
+    return kept
 
 
 def _pct(value) -> Decimal:

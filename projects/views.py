@@ -31,8 +31,18 @@ from core.scoping import has_capability
 
 from . import selectors, services
 from .filters import DemandFilter, ProjectFilter
-from .forms import ProjectDesignForm, SessionForm
-from .models import BudgetLine, Category, Demand, Enrolment, Project, ReviewCriterion, Session
+from .forms import CriteriaForm, OverspendForm, ProjectDesignForm, SessionForm, WeightsForm
+from .models import (
+    BudgetLine,
+    Category,
+    Demand,
+    Enrolment,
+    EvaluationWeights,
+    Overspend,
+    Project,
+    ReviewCriterion,
+    Session,
+)
 
 REFUSALS = (ValidationError, DomainError, PermissionDenied)
 
@@ -59,7 +69,7 @@ def library(request):
 
 @staff_required
 def project_new(request):
-    """Design a project (a draft): one goal and one budget line here, more on the API."""
+    """Design a project (a draft) with its goals, budget lines and milestones."""
     form = ProjectDesignForm(request.POST or None, user=request.user)
 
     def save(data):
@@ -79,8 +89,10 @@ def project_new(request):
             contract_amount=data["contract_amount"],
             contract_start=data["contract_start"],
             contract_end=data["contract_end"],
-            goals=[{"name": data["goal_name"], "target": data["goal_target"]}],
-            budget=[{"name": data["budget_name"], "planned": data["budget_planned"]}],
+            goals=form.rows("goals"),
+            budget=form.rows("budget"),
+            milestones=form.rows("milestones"),
+            demands=list(data["demands"]),
         )
         return _("项目草稿已保存，可提交论证。"), ("project-detail", project.pk)
 
@@ -207,6 +219,9 @@ def project_move(request, pk, verb):
             )
         elif verb == "recuse":
             services.review_recuse(actor=request.user, project=project, reason=request.POST.get("reason", ""))
+        elif verb == "milestone_done":
+            milestone = get_object_or_404(project.milestones, pk=request.POST.get("milestone") or 0)
+            services.milestone_done(actor=request.user, milestone=milestone)
         elif verb == "milestone":
             import datetime as dt
 
@@ -293,7 +308,7 @@ def workspace(request):
     sessions = selectors.sessions_for_user(request.user, PROJECT_MANAGE).filter(
         project__stage=Project.Stage.IMPLEMENTING
     )[:100]
-    managed = selectors.projects_for_user(request.user, PROJECT_MANAGE).filter(stage=Project.Stage.IMPLEMENTING)
+    managed = selectors.projects_run_by(request.user).filter(stage=Project.Stage.IMPLEMENTING)
     lines = BudgetLine.objects.filter(project__in=managed).select_related("project").order_by("project_id", "id")[:200]
     return render(request, "projects/workspace.html", {"sessions": sessions, "lines": lines})
 
@@ -301,8 +316,7 @@ def workspace(request):
 @staff_required
 @require_POST
 def spend(request, pk):
-    managed = selectors.projects_for_user(request.user, PROJECT_MANAGE)
-    line = get_object_or_404(BudgetLine.objects.filter(project__in=managed), pk=pk)
+    line = get_object_or_404(BudgetLine.objects.filter(project__in=selectors.projects_run_by(request.user)), pk=pk)
     try:
         services.expense_record(
             actor=request.user, line=line, amount=request.POST.get("amount", ""), note=request.POST.get("note", "")
@@ -311,6 +325,105 @@ def spend(request, pk):
     except REFUSALS as exc:
         _refused(request, exc)
     return redirect("project-workspace")
+
+
+@staff_required
+def overspend_new(request, pk):
+    """Ask to spend past a budget line's plan (the designer's officer decides)."""
+    managed = selectors.projects_run_by(request.user).filter(stage=Project.Stage.IMPLEMENTING)
+    line = get_object_or_404(BudgetLine.objects.filter(project__in=managed).select_related("project"), pk=pk)
+    form = OverspendForm(request.POST or None)
+
+    def save(data):
+        services.overspend_request(actor=request.user, line=line, amount=data["amount"], reason=data["reason"])
+        return _("超支申请已提交，待项目设计单位审批。"), ("project-overspends",)
+
+    return service_form(request, form, template="projects/overspend_form.html", context={"line": line}, save=save)
+
+
+@staff_required
+def overspends(request):
+    """Overspend requests on the lines of projects in reach: pending first, then decided."""
+    rows = list(selectors.overspends_for_user(request.user)[:200])
+    for row in rows:
+        row.can_decide = (
+            row.status == Overspend.Status.PENDING
+            and row.requested_by_id != request.user.pk
+            and has_capability(request.user, PROJECT_MANAGE, row.line.project.org_path)
+        )
+    return render(request, "projects/overspends.html", {"rows": rows})
+
+
+@staff_required
+@require_POST
+def overspend_decide(request, pk, verb):
+    req = get_object_or_404(selectors.overspends_for_user(request.user), pk=pk)
+    if verb not in ("approve", "reject"):
+        raise Http404
+    try:
+        services.overspend_decide(
+            actor=request.user, request=req, approve=verb == "approve", reason=request.POST.get("reason", "")
+        )
+        messages.success(request, _("已批准超支。") if verb == "approve" else _("已驳回超支申请。"))
+    except REFUSALS as exc:
+        _refused(request, exc)
+    return redirect("project-overspends")
+
+
+@staff_required
+def criteria_edit(request):
+    """The city federation's review criteria: names and weights summing to 100%."""
+    current = ReviewCriterion.objects.filter(active=True).order_by("id")
+    form = CriteriaForm(request.POST or None, criteria=current)
+
+    def save(data):
+        services.criteria_set(actor=request.user, criteria=form.criteria())
+        return _("评审指标已保存。"), ("project-criteria-page",)
+
+    return service_form(
+        request,
+        form,
+        template="projects/criteria_form.html",
+        context=lambda: {"total": sum(c.weight for c in current), "can_edit": _sets_city_rules(request.user)},
+        save=save,
+    )
+
+
+@staff_required
+def weights_edit(request):
+    """The city federation's evaluation weights for a year (summing to 100%)."""
+    from django.utils import timezone
+
+    year = timezone.localdate().year
+    current = EvaluationWeights.objects.filter(year=year).first()
+    initial = {"year": year}
+    if current:
+        initial.update(
+            reach=current.reach, budget=current.budget, satisfaction=current.satisfaction, timeliness=current.timeliness
+        )
+    form = WeightsForm(request.POST or None, initial=initial)
+
+    def save(data):
+        services.weights_set(actor=request.user, **data)
+        return _("%(y)s 年度绩效评估权重已保存。") % {"y": data["year"]}, ("project-weights-page",)
+
+    return service_form(
+        request,
+        form,
+        template="projects/weights_form.html",
+        context=lambda: {
+            "years": EvaluationWeights.objects.order_by("-year")[:5],
+            "can_edit": _sets_city_rules(request.user),
+        },
+        save=save,
+    )
+
+
+def _sets_city_rules(user) -> bool:
+    from organizations.models import Organization
+
+    root = Organization.objects.get_root_nodes().first()
+    return bool(root) and has_capability(user, PROJECT_MANAGE, root.path)
 
 
 @staff_required
@@ -359,7 +472,7 @@ def my_sign_up(request, pk):
         raise Http404
     session = get_object_or_404(selectors.open_sessions_for_member(member), pk=pk)
     try:
-        e = services.enrolment_sign_up(actor=request.user, session=session)
+        e = services.enrolment_sign_up(actor=request.user, session=session, member=member)
         if e.status == Enrolment.Status.WAITING:
             messages.info(request, _("名额已满，您在候补第 %(n)s 位；有人取消时将通知您确认。") % {"n": e.position})
         else:

@@ -128,3 +128,27 @@ def test_workers_post_and_second_demands(tree, owner, pd_worker):
     pk = r.json()["id"]
     assert me.post(f"/api/v1/me/demands/{pk}/second/").json()["votes_count"] == 1
     assert me.post(f"/api/v1/me/demands/{pk}/second/").status_code == 409
+
+
+def test_review_criteria_through_the_api(city_officer, pd_officer, criteria):
+    from projects.models import ReviewCriterion
+
+    api = client_for(city_officer)
+    r = api.get("/api/v1/projects/criteria/")
+    assert r.status_code == 200 and sum(c["weight"] for c in r.json()) == 100
+    rows = [{"name": "需求契合度", "weight": 60}, {"name": "可行性", "weight": 30}]
+    r = api.put("/api/v1/projects/criteria/", {"criteria": rows}, format="json")
+    assert r.status_code == 400
+    body = r.json()["error"]
+    assert "当前合计 90%" in body["message"]
+    r = api.put("/api/v1/projects/criteria/", {"criteria": [*rows, {"name": "", "weight": 10}]}, format="json")
+    assert r.status_code == 400 and "criteria.2.name" in str(r.json())
+    r = api.put("/api/v1/projects/criteria/", {"criteria": [*rows, {"name": "预算", "weight": 10}]}, format="json")
+    assert r.status_code == 200 and [c["weight"] for c in r.json()] == [60, 30, 10]
+    # Criteria left out are retired, kept for the reviews that used them.
+    assert ReviewCriterion.objects.filter(active=False).count() == 0
+    r = api.put("/api/v1/projects/criteria/", {"criteria": [{"name": "综合", "weight": 100}]}, format="json")
+    assert r.status_code == 200 and ReviewCriterion.objects.filter(active=False).count() == 2
+    r = client_for(pd_officer).put("/api/v1/projects/criteria/", {"criteria": rows}, format="json")
+    assert r.status_code == 403
+    assert list(ReviewCriterion.objects.filter(active=True).values_list("name", "weight")) == [("综合", 100)]

@@ -3,7 +3,7 @@
 import pytest
 
 from projects.demo import STAGES, seed_projects
-from projects.models import Demand, Enrolment, Evaluation, Project
+from projects.models import Demand, Enrolment, Evaluation, Overspend, Project
 from tests.factories import make_member
 
 from .conftest import staff, worker_member
@@ -23,4 +23,5 @@ def test_seed_projects_makes_every_stage_once(tree, owner):
     assert Evaluation.objects.count() == 1
     assert Enrolment.objects.filter(status="waiting").exists()
     assert Demand.objects.filter(votes_count__gt=0).exists()
+    assert Overspend.objects.filter(status="pending").count() == 1  # for the overspend page
     assert seed_projects() == {"projects": 0, "demands": 0}

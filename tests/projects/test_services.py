@@ -123,15 +123,21 @@ def test_an_outsider_cannot_merge_another_districts_demands(tree, pd_officer, hp
         ({"category": "nope"}, "category"),
         ({"end_date": START - dt.timedelta(days=1)}, "end_date"),
         ({"delivery_mode": "purchased"}, "contractor"),
-        ({"goals": [{"name": "人数", "target": 0}]}, "target"),
-        ({"budget": [{"name": "费用", "planned": "abc"}]}, "planned"),
-        ({"budget": [{"name": "费用", "planned": "-1"}]}, "planned"),
+        # A row's refusal is named by its place (the API's dotted paths), the message by its row.
+        ({"goals": [{"name": "人数", "target": 0}]}, "goals.0.target"),
+        ({"goals": [{"name": "人数", "target": 5}, {"name": " ", "target": 5}]}, "goals.1.name"),
+        ({"budget": [{"name": "费用", "planned": "abc"}]}, "budget.0.planned"),
+        ({"budget": [{"name": "费用", "planned": "1"}, {"name": "费用", "planned": "-1"}]}, "budget.1.planned"),
+        ({"milestones": [{"name": "筹备", "due_date": START - dt.timedelta(days=1)}]}, "milestones.0.due_date"),
     ],
 )
 def test_bad_design_input_names_the_field_and_saves_nothing(tree, city_officer, overrides, field):
     with pytest.raises(ValidationError) as exc:
         make_project(city_officer, tree["city"], [tree["pudong"]], **overrides)
     assert field in exc.value.message_dict
+    if field.count(".") == 2:
+        row = int(field.split(".")[1]) + 1
+        assert all(f"第 {row} " in m for m in exc.value.message_dict[field])
     assert Project.objects.count() == 0 and BudgetLine.objects.count() == 0
 
 
@@ -438,9 +444,16 @@ def test_the_personal_data_download_includes_sign_ups(session_factory, pd_worker
     from members.selectors import member_personal_data_export
 
     user, member = pd_worker
-    services.enrolment_sign_up(actor=user, session=session_factory())
-    data = member_personal_data_export(member)
-    assert data["projects"]["enrolments"][0]["status"] == "enrolled"
+    e = services.enrolment_sign_up(actor=user, session=session_factory())
+    services.demand_post(
+        actor=user, category="health", description="希望增加夜班职工体检时段", union=member.current_membership.union
+    )
+    Enrolment.objects.filter(pk=e.pk).update(status=ES.CHECKED_IN)
+    services.rating_submit(actor=user, enrolment=e, score=4, comment="很好")
+    data = member_personal_data_export(member)["projects"]
+    assert data["enrolments"][0]["status"] == "checked_in"
+    assert [d["description"] for d in data["demands_posted"]] == ["希望增加夜班职工体检时段"]
+    assert data["ratings"][0]["score"] == 4 and data["ratings"][0]["comment"] == "很好"
 
 
 def test_demand_board_keeps_merged_out(tree, pd_officer):
@@ -463,3 +476,35 @@ def test_linked_demands_are_adopted_when_the_project_enters_the_library(tree, ci
     )
     d.refresh_from_db()
     assert d.status == "adopted"
+
+
+def test_a_wrong_guess_of_the_place_changes_nothing_and_says_which_place_it_is(tree, owner, session_factory):
+    """The sign-up writes its rows for the place the session showed, then checks under the lock."""
+    session = session_factory(capacity=1)
+    (u1, m1), (u2, m2) = _members(tree, owner, 2)
+    services.enrolment_sign_up(actor=u1, session=session)
+    before = Enrolment.objects.count()
+    # The session is full: a sign-up written as if a seat were free is rolled back whole.
+    with pytest.raises(services._Retry) as caught:
+        services._sign_up_once(u2, Session.objects.get(pk=session.pk), m2, guess=True)
+    assert caught.value.free is False
+    assert Enrolment.objects.count() == before
+    assert Session.objects.get(pk=session.pk).seats_taken == 1
+    # The service itself retries with the place found: the second member waits first in line.
+    e = services.enrolment_sign_up(actor=u2, session=session)
+    assert (e.status, e.position) == (ES.WAITING, 1)
+    assert Session.objects.get(pk=session.pk).waiting_seq == 1
+
+
+def test_every_projects_audit_action_has_a_readable_name():
+    import re
+    from pathlib import Path
+
+    from core.audit import action_label
+
+    source = (Path(services.__file__)).read_text(encoding="utf-8")
+    codes = set(re.findall(r'action="(projects\.[a-z_]+)"', source))
+    codes |= {f"projects.project_{to}" for to in ("library", "returned", "rejected")}  # the review's f-string
+    assert len(codes) > 20
+    missing = sorted(c for c in codes if action_label(c) == c or "projects." in action_label(c))
+    assert not missing, missing
