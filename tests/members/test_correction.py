@@ -100,7 +100,8 @@ def test_out_of_reach_is_404_and_read_only_is_403(pd, outsider, tree):
 
 
 @pytest.mark.parametrize(
-    "name", ["张三", "欧阳娜娜", "阿卜杜拉·买买提", "Jean-Pierre Dupont", "玛丽・居里", "O Neil", "Zoë", "张伟2"]
+    "name",
+    ["张三", "欧阳娜娜", "阿卜杜拉·买买提", "Jean-Pierre Dupont", "玛丽・居里", "O Neil", "Zoë", "张三三", "李〇"],
 )
 def test_real_names_are_accepted(name):
     assert clean_person_name(name) == name
@@ -116,6 +117,9 @@ def test_real_names_are_accepted(name):
         ("张三@", "@"),
         ("张三;", ";"),
         ("---", "汉字或字母"),
+        ("李四2", "数字"),
+        ("李四２", "数字"),
+        ("王Ⅱ", "数字"),
     ],
 )
 def test_markup_control_and_symbols_are_refused_with_a_clear_message(name, shows):
