@@ -251,3 +251,15 @@ def test_the_admin_parent_search_offers_only_organisations_that_can_hold_others(
     found = client.get(reverse("admin:autocomplete"), params).json()["results"]
     names = [r["text"] for r in found]
     assert "搜索基层工会" in names and group.name not in names
+
+
+def test_the_correction_api_links_an_employer_in_reach_and_refuses_one_outside(api, clerk, tree, registry):
+    member = make_member(tree["pd_union"], actor=clerk, name="李接口").member
+    api.force_authenticate(clerk)
+    url = f"/api/v1/members/{member.pk}/correct/"
+    response = api.post(url, {"employer": registry["hp"].pk, "reason": "核对"}, format="json")
+    assert response.status_code == 400 and "employer" in str(response.json())
+    response = api.post(url, {"employer": registry["pd"][0].pk, "reason": "核对"}, format="json")
+    assert response.status_code == 200, response.json()
+    member.refresh_from_db()
+    assert member.employer_id == registry["pd"][0].pk and member.employer_name == registry["pd"][0].name
