@@ -128,6 +128,20 @@ def test_markup_control_and_symbols_are_refused_with_a_clear_message(name, shows
     assert shows in exc.value.message_dict["name"][0]
 
 
+def test_every_door_refuses_a_name_with_a_digit(tree, pd, clerk, client):
+    with pytest.raises(ValidationError) as exc:
+        make_member(tree["pd_union"], actor=clerk, name="李四2")
+    assert "数字" in exc.value.message_dict["name"][0]
+    with pytest.raises(ValidationError):
+        services.member_correct(actor=clerk, member=pd, name="张三3", reason="x")
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(clerk)
+    response = api.post(f"/api/v1/members/{pd.pk}/correct/", {"name": "张三3", "reason": "x"}, format="json")
+    assert response.status_code == 400 and "数字" in str(response.json())
+
+
 def test_registration_and_correction_refuse_markup_names_and_employers(tree, pd, clerk):
     with pytest.raises(ValidationError) as exc:
         make_member(tree["pd_union"], actor=clerk, name="<script>alert(1)</script>")
@@ -149,11 +163,13 @@ def test_the_importer_applies_the_same_name_rule(tree, clerk, tmp_path):
         ["<script>alert(1)</script>", make_id_number(), make_mobile(), "", "", "", "", "", ""],
         ["王五", make_id_number(), make_mobile(), "<b>公司</b>", "", "", "", "", ""],
         ["阿依古丽·买买提", make_id_number(), make_mobile(), "浦东（上海）科技有限公司", "", "", "", "", ""],
+        ["李四2", make_id_number(), make_mobile(), "", "", "", "", "", ""],
     ]
     path = tmp_path / "r.csv"
     path.write_bytes(_csv(rows))
     res = import_rows(actor=clerk, union=tree["pd_union"], path=str(path), fmt="csv", mode="valid_only")
-    assert (res.created, res.errors) == (1, 2)
+    assert (res.created, res.errors) == (1, 3)
+    assert not Member.objects.filter(name="李四2").exists()
     assert Member.objects.filter(name="阿依古丽·买买提").exists()
     assert not Member.objects.filter(name__contains="<").exists()
 
