@@ -70,6 +70,7 @@ class ApplyForm(forms.Form):
     def __init__(self, *args, bodies=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["body"].choices = [(b.pk, b.name) for b in bodies]
+        self.fields["body"].widget.attrs["data-filter-options"] = "1"  # a search box narrows the list (issue 15)
 
 
 class RateForm(forms.Form):

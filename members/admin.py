@@ -20,6 +20,7 @@ from core import roles
 from core.admin import SERVICE_ERRORS, ScopedAdminMixin, ServiceAdminMixin
 from core.errors import refusal
 from organizations.admin_filters import ReachListFilter
+from organizations.models import Enterprise
 
 from . import services
 from .models import Honour, ImportJob, JoinApplication, JoinCode, Member, Membership, Transfer
@@ -51,7 +52,7 @@ class MemberCorrectionAdminForm(forms.ModelForm):
 
     class Meta:
         model = Member
-        fields = ("name", "employer_name")
+        fields = ("name", "employer", "employer_name")
 
 
 @admin.register(Member)
@@ -71,6 +72,7 @@ class MemberAdmin(ServiceAdminMixin, admin.ModelAdmin):
         "mobile",
         "sex",
         "birth_date",
+        "employer",
         "employer_name",
         "employment_form",
         "is_migrant_worker",
@@ -91,12 +93,21 @@ class MemberAdmin(ServiceAdminMixin, admin.ModelAdmin):
         "created_at",
     )
     ordering = ("-id",)
+    # The registry holds some 150,000 enterprises: searched (the enterprise admin's
+    # search, scoped to the reach), never listed in one <select>.
+    autocomplete_fields = ("employer",)
 
     def has_add_permission(self, request):
         return False  # members join through registration, import or the join form
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "employer":
+            kwargs["queryset"] = Enterprise.objects.for_user(request.user).filter(is_active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def service_save(self, request, form, change):
         data = form.cleaned_data
+        new_employer = data.get("employer") if "employer" in form.changed_data else None
         return services.member_correct(
             actor=request.user,
             member=form.instance,
@@ -104,7 +115,11 @@ class MemberAdmin(ServiceAdminMixin, admin.ModelAdmin):
             name=data.get("name"),
             id_number=data.get("id_number", ""),
             mobile=data.get("mobile", ""),
-            employer_name=data.get("employer_name", ""),
+            # A newly chosen enterprise brings its own name unless another was typed.
+            employer_name=""
+            if new_employer is not None and "employer_name" not in form.changed_data
+            else data.get("employer_name", ""),
+            employer=new_employer,
         )
 
     def get_search_results(self, request, queryset, search_term):

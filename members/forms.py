@@ -16,9 +16,9 @@ from django.utils.translation import gettext_lazy as _
 
 from core.roles import MEMBER_MANAGE
 from core.uploads import BoundedFileField
-from organizations.forms import BootstrapForm, OrgChoiceField, date_widget, pin_bound
+from organizations.forms import BootstrapForm, EnterpriseChoiceField, OrgChoiceField, date_widget, pin_bound
 from organizations.models import MEMBER_HOLDING_KINDS, Organization
-from organizations.selectors import organizations_for_user, stations_for_user
+from organizations.selectors import enterprises_for_user, organizations_for_user, stations_for_user
 
 from .models import Education, EmploymentForm, Honour, ImportJob, SkillLevel
 from .validators import check_join_age, clean_person_name, clean_plain_text, parse_id_number, parse_mobile
@@ -72,6 +72,19 @@ def check_every_field(form, checks: dict) -> None:
                 form.add_error(name, message)
 
 
+def employer_field(user) -> EnterpriseChoiceField:
+    """The enterprise a member works for, searched in the registry of the user's reach."""
+    return EnterpriseChoiceField(
+        enterprises_for_user(user).filter(is_active=True),
+        label=_("工作单位（企业名录）"),
+        required=False,
+        empty_label=_("（不选：请先在上方输入企业名称搜索）"),
+        help_text=_(
+            "输入企业名称的一部分或统一社会信用代码搜索；名录中没有的单位（平台、个体等）只填下面的“工作单位”。"
+        ),
+    )
+
+
 def _employer(value):
     return clean_plain_text(value, field="employer_name", label=_("工作单位"))
 
@@ -110,8 +123,9 @@ class MemberRegisterForm(NamedErrorsForm):
         self.fields["union"] = union_field(
             user, label=_("所在工会"), help_text=_("基层工会、工会小组、街道（乡镇）或楼宇、区域性工会联合会。")
         )
-        self.order_fields(["union"])
-        pin_bound(self, "union")
+        self.fields["employer"] = employer_field(user)
+        self.order_fields(["union", "name", "id_number", "mobile", "joined_on", "employer", "employer_name"])
+        pin_bound(self, "union", "employer")
 
     def clean(self):
         data = super().clean()
@@ -156,11 +170,26 @@ class MemberCorrectForm(NamedErrorsForm):
         help_text=_("必填，记入审计日志，例如“登记时身份证号抄错一位，已核对原件”。"),
     )
 
-    def __init__(self, *args, member, **kwargs):
-        kwargs.setdefault("initial", {"name": member.name, "employer_name": member.employer_name})
+    def __init__(self, *args, member, user, **kwargs):
+        kwargs.setdefault(
+            "initial", {"name": member.name, "employer_name": member.employer_name, "employer": member.employer_id}
+        )
         super().__init__(*args, **kwargs)
+        self.member = member
         self.fields["id_number"].help_text = _("现为 %(m)s；不改请留空。") % {"m": member.id_masked}
         self.fields["mobile"].help_text = _("现为 %(m)s；不改请留空。") % {"m": member.mobile_masked}
+        self.fields["employer"] = employer_field(user)
+        self.order_fields(["name", "id_number", "mobile", "employer", "employer_name", "reason"])
+        pin_bound(self, "employer")
+
+    def clean(self):
+        data = super().clean()
+        employer = data.get("employer")
+        if employer is not None and employer.pk == self.member.employer_id:
+            data["employer"] = None  # unchanged
+        elif employer is not None and data.get("employer_name") == self.member.employer_name:
+            data["employer_name"] = ""  # a newly chosen enterprise brings its own name
+        return data
 
 
 class MembershipEndForm(NamedErrorsForm):
@@ -288,6 +317,7 @@ class JoinCodeForm(NamedErrorsForm):
             error_messages={"invalid_choice": _("所选服务站点不存在或不在您的管辖范围内。")},
         )
         self.fields["station"].widget.attrs["class"] = "form-select"
+        self.fields["station"].widget.attrs["data-filter-options"] = "1"  # a search box narrows the list
         self.order_fields(["union", "station", "label"])
         pin_bound(self, "union")
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -70,6 +71,8 @@ admin.site.login_form = AdminLoginForm
 ORG_FK_LIMITS: dict[tuple[str, str], Q] = {
     ("enterprise", "supervisor"): Q(kind__in=SUPERVISOR_KINDS),
     ("enterprise", "union"): Q(kind=OrgKind.GRASSROOTS),
+    # The organisation form's "parent" picker (OrganizationAdminForm): any kind that can hold others.
+    ("organization", "merged_into"): ~Q(kind=OrgKind.UNION_GROUP),
 }
 
 
@@ -88,11 +91,16 @@ class ParentChoiceField(forms.ModelChoiceField):
 
 
 class OrganizationAdminForm(forms.ModelForm):
+    # Searched, not listed: a city's tree is thousands of organisations. The admin's
+    # autocomplete needs a foreign key to describe the search; `merged_into` points at
+    # the same table (see ORG_FK_LIMITS for what the search offers). The field's own
+    # queryset, set per request below, still decides what is accepted.
     parent = ParentChoiceField(
         queryset=Organization.objects.none(),
         required=False,
         label=gettext_lazy("上级组织"),
-        help_text=gettext_lazy("改变上级组织即把本组织（连同下级）移到新的上级之下。"),
+        help_text=gettext_lazy("改变上级组织即把本组织（连同下级）移到新的上级之下。输入名称搜索。"),
+        widget=AutocompleteSelect(Organization._meta.get_field("merged_into"), admin.site),
     )
 
     class Meta:

@@ -204,50 +204,98 @@ class _LimitedIterator(ModelChoiceIterator):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
         seen = set()
-        for obj in self.field.option_queryset[: self.field.option_limit]:
-            seen.add(obj.pk)
-            yield self.choice(obj)
+        if self.field.option_queryset is not None:
+            for obj in self.field.option_queryset[: self.field.option_limit]:
+                seen.add(obj.pk)
+                yield self.choice(obj)
         for obj in self.field.pinned:
             if obj.pk not in seen:
+                seen.add(obj.pk)
                 yield self.choice(obj)
 
     def __len__(self):
-        return self.field.option_limit + len(self.field.pinned) + (self.field.empty_label is not None)
+        listed = self.field.option_limit if self.field.option_queryset is not None else 0
+        return listed + len(self.field.pinned) + (self.field.empty_label is not None)
 
 
-class OrgChoiceField(forms.ModelChoiceField):
-    """Choose an organisation in the user's reach.
+class SearchableChoiceMixin:
+    """A select that lists a few options and finds the rest through a search box (issue 15).
 
     `queryset` decides what is accepted (always scoped to the user: nothing outside the
-    reach can be named); `option_queryset` what is listed, capped at OPTION_LIMIT. A
-    choice the service refuses (a cycle, a wrong kind) is explained by the service.
+    reach can be named); `option_queryset` what is listed before anyone types, capped at
+    OPTION_LIMIT (None: nothing, the list is one search away); `options_url` the endpoint
+    the search box above the select asks (templates/includes/field.html). A chosen or
+    initial value is pinned so that it stays listed.
     """
 
     iterator = _LimitedIterator
-    default_error_messages = {"invalid_choice": _("所选组织不存在或不在您的管辖范围内，请重新选择。")}
+    option_order: tuple[str, ...] = ("path",)
 
-    def __init__(self, queryset, *, option_queryset=None, options_url: str = "", **kwargs):
-        self.option_queryset = (option_queryset if option_queryset is not None else queryset).order_by("path")
+    def __init__(self, queryset, *, option_queryset=None, options_url: str = "", list_options: bool = True, **kwargs):
+        if option_queryset is None and list_options:
+            option_queryset = queryset
+        self.option_queryset = option_queryset.order_by(*self.option_order) if option_queryset is not None else None
         self.option_limit = OPTION_LIMIT
-        self.pinned: list[Organization] = []
+        self.pinned: list = []
         super().__init__(queryset, **kwargs)
         if options_url:
             self.widget.attrs["data-options-url"] = options_url
 
+    def pin(self, value) -> None:
+        """Make sure the chosen or initial value(s) are listed even beyond the cap."""
+        values = value if isinstance(value, list | tuple) else [value]
+        pks = []
+        for v in values:
+            pk = getattr(v, "pk", v)
+            if isinstance(pk, int) or (isinstance(pk, str) and pk.isdigit() and len(pk) < 19):
+                pks.append(int(pk))
+        if pks:
+            self.pinned.extend(self.queryset.filter(pk__in=pks[:OPTION_LIMIT]).order_by(*self.option_order))
+
+
+class OrgChoiceField(SearchableChoiceMixin, forms.ModelChoiceField):
+    """Choose an organisation in the user's reach (a searchable select).
+
+    A choice the service refuses (a cycle, a wrong kind) is explained by the service.
+    """
+
+    default_error_messages = {"invalid_choice": _("所选组织不存在或不在您的管辖范围内，请重新选择。")}
+
     def label_from_instance(self, obj):
         return org_label(obj)
 
-    def pin(self, value) -> None:
-        """Make sure the chosen or initial organisation is listed even beyond the cap."""
-        pk = getattr(value, "pk", value)
-        if pk in (None, ""):
-            return
-        try:
-            obj = self.queryset.filter(pk=pk).first()
-        except (ValueError, TypeError):
-            return
-        if obj is not None:
-            self.pinned.append(obj)
+
+class OrgMultipleChoiceField(SearchableChoiceMixin, forms.ModelMultipleChoiceField):
+    """Choose several organisations in the user's reach; the search keeps the chosen ones."""
+
+    default_error_messages = {
+        "invalid_choice": _("所选组织不存在或不在您的管辖范围内，请重新选择。"),
+        "invalid_pk_value": _("所选组织不存在或不在您的管辖范围内，请重新选择。"),
+    }
+
+    def label_from_instance(self, obj):
+        return org_label(obj)
+
+
+class EnterpriseChoiceField(SearchableChoiceMixin, forms.ModelChoiceField):
+    """Choose an enterprise of the registry in the user's reach: nothing is listed until a
+    search (a city holds some 150,000), by name or credit code (the enterprise-options page)."""
+
+    option_order = ("name", "id")
+    default_error_messages = {"invalid_choice": _("所选企业不存在或不在您的管辖范围内，请重新搜索选择。")}
+
+    def __init__(self, queryset, **kwargs):
+        kwargs.setdefault("list_options", False)
+        kwargs.setdefault("options_url", reverse("enterprise-options"))
+        super().__init__(queryset, **kwargs)
+
+    def label_from_instance(self, obj):
+        return enterprise_label(obj)
+
+
+def enterprise_label(ent: Enterprise) -> str:
+    """An enterprise as a picker lists it: the name, and the credit code's tail to tell namesakes apart."""
+    return f"{ent.name}（…{ent.credit_code[-6:]}）"
 
 
 def top_of_reach(queryset):
@@ -261,18 +309,40 @@ def top_of_reach(queryset):
 
 
 def pin_bound(form: forms.Form, *names: str) -> None:
-    """Keep the submitted (or initial) value of these capped organisation selects among their options."""
+    """Keep the submitted (or initial) value of these capped searchable selects among their options."""
     for name in names:
         field = form.fields[name]
-        value = form.data.get(form.add_prefix(name)) if form.is_bound else form.initial.get(name)
+        if form.is_bound:
+            key = form.add_prefix(name)
+            value = form.data.getlist(key) if hasattr(form.data, "getlist") else form.data.get(key)
+            if not isinstance(field, forms.ModelMultipleChoiceField) and isinstance(value, list):
+                value = value[-1:] if value else None
+        else:
+            value = form.initial.get(name)
+            if hasattr(value, "all"):
+                value = list(value.all())
         field.pin(value)
 
 
-def options_url(purpose: str, org: Organization | None = None) -> str:
-    params = {"purpose": purpose}
+def options_url(purpose: str, org: Organization | None = None, **params) -> str:
+    params = {"purpose": purpose, **params}
     if org is not None:
         params["org"] = org.pk
     return f"{reverse('org-options')}?{urlencode(params)}"
+
+
+def capability_options_url(capability: str, kinds=()) -> str:
+    """The search of active organisations of `kinds` in the user's reach for `capability`
+    (the option sets of the domain forms above this app: projects, aid, mediation)."""
+    params = {"capability": capability}
+    if kinds:
+        params["kinds"] = ",".join(kinds)
+    return options_url("capability", **params)
+
+
+def capability_options(user, capability: str, kinds=()):
+    qs = organizations_for_user(user, capability).filter(status=Organization.Status.ACTIVE)
+    return qs.filter(kind__in=list(kinds)) if kinds else qs
 
 
 # --- option sets, shared by the forms and the option search endpoint -----------------

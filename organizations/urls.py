@@ -23,6 +23,7 @@ urlpatterns = [
     path("orgs/<int:pk>/stations/new/", views.station_create, name="station-create"),
     path("officers/<int:pk>/edit/", views.officer_edit, name="officer-edit"),
     path("enterprises/", views.enterprise_list, name="enterprise-list"),
+    path("enterprises/options/", views.enterprise_options, name="enterprise-options"),
     path("enterprises/new/", views.enterprise_create, name="enterprise-create"),
     path("enterprises/<int:pk>/", views.enterprise_detail, name="enterprise-detail"),
     path("enterprises/<int:pk>/edit/", views.enterprise_edit, name="enterprise-edit"),

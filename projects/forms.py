@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.roles import PROJECT_MANAGE
+from organizations.forms import OrgChoiceField, OrgMultipleChoiceField, capability_options_url, pin_bound, top_of_reach
 from organizations.models import Organization, OrgKind
 
 from .models import Category, Demand, Goal, Project
@@ -93,10 +94,19 @@ class ProjectDesignForm(forms.Form):
                 label=_("节点 %(n)s 计划日期") % {"n": n},
                 widget=forms.DateInput(attrs={"type": "date"}),
             )
-        self.fields["union"].queryset = _orgs(user, [OrgKind.CITY, OrgKind.DISTRICT, OrgKind.STREET])
-        self.fields["implementers"].queryset = _orgs(
-            user, [OrgKind.DISTRICT, OrgKind.STREET, OrgKind.INDUSTRY_UNION, OrgKind.PARK]
-        )
+        # Searchable pickers (issue 15): the top of the reach is listed, the rest is one search away.
+        for name, kinds in (
+            ("union", [OrgKind.CITY, OrgKind.DISTRICT, OrgKind.STREET]),
+            ("implementers", [OrgKind.DISTRICT, OrgKind.STREET, OrgKind.INDUSTRY_UNION, OrgKind.PARK]),
+        ):
+            picker = OrgMultipleChoiceField if name == "implementers" else OrgChoiceField
+            self.fields[name] = picker(
+                _orgs(user, kinds),
+                option_queryset=top_of_reach(_orgs(user, kinds)),
+                options_url=capability_options_url(PROJECT_MANAGE, kinds),
+                label=self.fields[name].label,
+            )
+        pin_bound(self, "union", "implementers")
         self.fields["year"].initial = timezone.localdate().year
         top = (
             Demand.objects.for_user(user)

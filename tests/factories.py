@@ -78,6 +78,19 @@ class StationFactory(DjangoModelFactory):
 _member_rng = random.Random(31011)
 
 
+_ORDINALS = "甲乙丙丁戊己庚辛壬癸"
+
+
+def nth_name(prefix: str, i: int) -> str:
+    """The i-th of a series of person names: 会员 -> 会员甲, 会员乙 … 会员乙甲 (names hold no digits)."""
+    digits = ""
+    while True:
+        i, r = divmod(i, 10)
+        digits = _ORDINALS[r] + digits
+        if not i:
+            return prefix + digits
+
+
 def make_id_number(**kwargs) -> str:
     """A checksum-valid, fictitious resident ID number (see members.demo.fake_id_number)."""
     from members.demo import fake_id_number

@@ -14,7 +14,7 @@ from core.api import IdsFirstCursorPagination, ScopedPrimaryKeyRelatedField, Sco
 
 # Downloads answer as the pages do: attachments that no cache keeps (personal data).
 from core.pages import file_response
-from organizations.models import Organization
+from organizations.models import Enterprise, Organization
 from organizations.otp import require_second_factor_for_full_data
 
 from .. import exporter, selectors, services
@@ -66,6 +66,14 @@ class MemberViewSet(ScopedViewSet):
         id_number = serializers.CharField(max_length=30, required=False, allow_blank=True, label=_("身份证号码"))
         mobile = serializers.CharField(max_length=20, required=False, allow_blank=True, label=_("手机号码"))
         employer_name = serializers.CharField(max_length=120, required=False, allow_blank=True, label=_("工作单位"))
+        employer = ScopedPrimaryKeyRelatedField(
+            queryset=Enterprise.objects.filter(is_active=True),
+            required=False,
+            label=_("工作单位（企业名录）"),
+            help_text=_(
+                "企业名录中的企业 id（/api/v1/enterprises/?q=名称）；其名称成为工作单位，除非同时给出 employer_name。"
+            ),
+        )
 
     @extend_schema_serializer(component_name="MembershipEnd")
     class EndInputSerializer(serializers.Serializer):

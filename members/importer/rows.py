@@ -14,12 +14,11 @@ from core import crypto
 
 from ..models import Education, EmploymentForm, SkillLevel
 from ..validators import (
-    _HAS_LETTER,
-    _NAME_OK,
     MIN_JOIN_AGE,
     age_on,
     clean_person_name,
     clean_plain_text,
+    name_is_clean,
     normalize_id_number,
     parse_id_number_fast,
     parse_mobile,
@@ -146,7 +145,7 @@ def _parse_row(state: _RowContext, cells) -> dict:
         raise _RowError(_("姓名为空，请填写与身份证一致的姓名。"))
     if len(name) > 50:
         raise _RowError(_("姓名超过 50 个字，请核对。"))
-    if not _NAME_OK.fullmatch(name) or not _HAS_LETTER.search(name) or "_" in name:
+    if not name_is_clean(name):
         try:
             clean_person_name(name)  # the same rule as every other door, for its message
         except ValidationError as exc:

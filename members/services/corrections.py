@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from core import crypto, roles
 from core.audit import log_action
 from core.errors import DomainError
-from organizations.models import User
+from organizations.models import Enterprise, User
 
 from ..models import Member
 from ..names import name_initials
@@ -23,7 +23,7 @@ from ..validators import age_on, check_join_age, clean_person_name, clean_plain_
 from .common import _change_login_mobile
 from .records import _require_member, _union_of
 
-CORRECTABLE_FIELDS = ("name", "id_number", "mobile", "employer_name")
+CORRECTABLE_FIELDS = ("name", "id_number", "mobile", "employer_name", "employer")
 
 
 @transaction.atomic
@@ -36,10 +36,13 @@ def member_correct(
     id_number: str | None = None,
     mobile: str | None = None,
     employer_name: str | None = None,
+    employer: Enterprise | None = None,
 ) -> Member:
     """A clerk of the member's union corrects their name, ID number, mobile or employer.
 
-    None (or an empty ID number / mobile) leaves a field as it is. The audit event holds
+    None (or an empty ID number / mobile) leaves a field as it is. `employer` links the
+    member to an enterprise of the registry in the actor's reach (its name becomes the
+    employer name unless `employer_name` gives another). The audit event holds
     old and new values as the roll shows them: names and employers in full, ID numbers
     and mobiles masked only. All errors are collected and raised together.
     """
@@ -76,6 +79,8 @@ def member_correct(
         joined = member.current_membership.joined_on if member.current_membership_id else None
         if joined is not None and "id_number" not in errors and age_on(info.birth_date, joined) < 0:
             errors["id_number"] = [_("身份证号码中的出生日期晚于入会日期，请核对第 7 至 14 位。")]
+    if employer is not None and not Enterprise.objects.for_user(actor).filter(pk=employer.pk, is_active=True).exists():
+        errors["employer"] = [_("所选企业不存在或不在您的管辖范围内，请重新搜索选择。")]
     if errors:
         raise ValidationError(errors)
 
@@ -84,10 +89,17 @@ def member_correct(
         changed["name"] = [member.name, new_name]
         member.name = new_name
         member.name_initials = name_initials(new_name)
+    if employer is not None and employer.pk != member.employer_id:
+        old = Enterprise.objects.filter(pk=member.employer_id).values_list("name", flat=True).first()
+        changed["employer"] = [old or "", employer.name]
+    if employer is not None and not new_employer:
+        new_employer = employer.name  # the registry's name, unless another was given
     if new_employer is not None and new_employer != member.employer_name:
         changed["employer_name"] = [member.employer_name, new_employer]
         member.employer_name = new_employer
         member.employer = None  # the linked enterprise was the old employer's
+    if employer is not None:
+        member.employer = employer
     if info is not None:
         h = crypto.id_hash(info.number)
         if h != member.id_number_hash:

@@ -220,7 +220,7 @@ def member_correct(request, pk: int):
     user = request.user
     member = selectors.member_get(user, pk)
     _require_manage(user, member)
-    form = forms.MemberCorrectForm(posted(request), member=member)
+    form = forms.MemberCorrectForm(posted(request), member=member, user=user)
 
     def save(data):
         services.member_correct(
@@ -231,6 +231,7 @@ def member_correct(request, pk: int):
             id_number=data.get("id_number", ""),
             mobile=data.get("mobile", ""),
             employer_name=data.get("employer_name"),
+            employer=data.get("employer"),
         )
         return _("已更正“%(name)s”的信息。") % {"name": data.get("name") or member.name}, ("member-detail", member.pk)
 

@@ -106,12 +106,26 @@ def bs_field(field, wrapper_class: str = "mb-3", show_label: bool = True):
         widget.attrs["aria-invalid"] = "true"
         widget.attrs["aria-describedby"] = f"{field.auto_id}_errors"
     widget.attrs["class"] = " ".join(classes)
+    options_url = widget.attrs.get("data-options-url", "")
+    multiple = bool(getattr(widget, "allow_multiple_selected", False))
+    if options_url:
+        extra = {}
+        if multiple:
+            # The search box sends the chosen values along; the answer keeps them selected.
+            extra["keep"] = field.html_name
+        if not field.field.required and not multiple:
+            extra["optional"] = "1"
+        if extra:
+            options_url = f"{options_url}{'&' if '?' in options_url else '?'}{urlencode(extra)}"
     return {
         "field": field,
         "wrapper_class": wrapper_class,
         "show_label": show_label,
         "is_checkbox": isinstance(widget, forms.CheckboxInput),
-        "options_url": widget.attrs.get("data-options-url", ""),
+        "options_url": options_url,
+        "multiple": multiple,
+        # All options are in the page: the search box narrows them in the browser (app.js).
+        "filter_local": not options_url and "data-filter-options" in widget.attrs,
         "search_placeholder": _("输入名称搜索"),
     }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -87,6 +88,40 @@ def enterprise_list(request):
         if request.htmx.target == "enterprise-results":
             return render(request, "organizations/_enterprise_results.html", context)
     return render(request, "organizations/enterprise_list.html", context)
+
+
+ENTERPRISE_OPTION_LIMIT = 30
+
+
+@staff_required
+@require_GET
+def enterprise_options(request):
+    """HTML fragment of <option>s for an enterprise picker: a name (part) or a full credit code.
+
+    The registry in the user's view reach, active enterprises only, first
+    ENTERPRISE_OPTION_LIMIT by name: a picker answers a search, it does not page through
+    150,000 enterprises (the registry list does that).
+    """
+    q = request.GET.get("q", "").strip()[:60]
+    options, more = [], False
+    if q:
+        qs = enterprises_for_user(request.user).filter(is_active=True)
+        if len(q) == 18 and q.isalnum():
+            qs = qs.filter(Q(credit_code=q.upper()) | Q(name__icontains=q))
+        else:
+            qs = qs.filter(name__icontains=q)
+        found = list(
+            qs.select_related(None)
+            .only("pk", "name", "credit_code")
+            .order_by("name", "id")[: ENTERPRISE_OPTION_LIMIT + 1]
+        )
+        more = len(found) > ENTERPRISE_OPTION_LIMIT
+        options = [(e.pk, forms.enterprise_label(e)) for e in found[:ENTERPRISE_OPTION_LIMIT]]
+    return render(
+        request,
+        "organizations/_enterprise_options.html",
+        {"options": options, "q": q, "more": more, "limit": ENTERPRISE_OPTION_LIMIT},
+    )
 
 
 @staff_required

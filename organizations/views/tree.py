@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from core.pages import service_form, staff_required
-from core.roles import AUDIT_VIEW, ORG_MANAGE
+from core.roles import ALL_CAPABILITIES, AUDIT_VIEW, ORG_MANAGE
 from core.scoping import has_capability
 
 from .. import forms, services
@@ -74,6 +74,14 @@ def org_children(request, pk: int):
     )
 
 
+def _kept_ids(request) -> list[int]:
+    """The values already chosen in a multiple select (sent along by its search box): kept listed and selected."""
+    name = request.GET.get("keep", "")
+    if not name:
+        return []
+    return [int(v) for v in request.GET.getlist(name)[: forms.OPTION_LIMIT] if v.isdigit() and len(v) < 19]
+
+
 @staff_required
 @require_GET
 def org_options(request):
@@ -86,6 +94,10 @@ def org_options(request):
             org = organization_get(user, int(request.GET.get("org", "")))
         except ValueError as exc:
             raise Http404 from exc
+    capability = request.GET.get("capability", "")
+    kinds = [k for k in request.GET.get("kinds", "").split(",") if k]
+    if purpose == "capability" and (capability not in ALL_CAPABILITIES or not set(kinds) <= set(OrgKind.values)):
+        raise Http404
     builders = {
         "move": lambda: forms.move_target_options(user, org),
         "merge": lambda: forms.merge_target_options(user, org),
@@ -96,20 +108,26 @@ def org_options(request):
         "audit": lambda: organizations_for_user(user, AUDIT_VIEW),
         # The list filters' "under" (members, applications, honours): the view reach.
         "view": lambda: organizations_for_user(user).filter(status=Organization.Status.ACTIVE),
+        # The domain forms above this app (projects, aid, mediation): active organisations
+        # of some kinds where the user holds the capability that the form's write needs.
+        "capability": lambda: forms.capability_options(user, capability, kinds),
     }
     if purpose not in builders:
         raise Http404
     qs = builders[purpose]()
+    kept = list(qs.filter(pk__in=ids).order_by("path")) if (ids := _kept_ids(request)) else []
     q = request.GET.get("q", "").strip()[:60]
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(short_name__icontains=q))
-    options = [(o.pk, forms.org_label(o)) for o in qs.order_by("path")[: forms.OPTION_LIMIT]]
+    found = qs.exclude(pk__in=[o.pk for o in kept]) if kept else qs
+    options = [(o.pk, forms.org_label(o)) for o in found.order_by("path")[: forms.OPTION_LIMIT]]
     return render(
         request,
         "organizations/_org_options.html",
         {
+            "kept": [(o.pk, forms.org_label(o)) for o in kept],
             "options": options,
-            "allow_empty": purpose in ("union", "any", "audit", "view"),
+            "allow_empty": purpose in ("union", "any", "audit", "view") or request.GET.get("optional") == "1",
             "empty_label": _("全部（管辖范围内）") if purpose in ("view", "audit") else "",
             "q": q,
         },

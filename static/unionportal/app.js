@@ -84,3 +84,26 @@
     if (event.target.closest("[data-print]")) window.print();
   });
 })();
+
+/* Searchable pickers whose options are all in the page (a worker's list of mediation
+   bodies): the search box above the select keeps only the options whose text holds what
+   was typed. Options are removed and put back rather than hidden: phones' native pickers
+   ignore hidden options. The chosen option always stays. */
+(function () {
+  "use strict";
+
+  document.addEventListener("input", function (event) {
+    var box = event.target.closest && event.target.closest("[data-filter-select]");
+    if (!box) return;
+    var select = document.getElementById(box.getAttribute("data-filter-select"));
+    if (!select) return;
+    if (!select._allOptions) select._allOptions = Array.prototype.slice.call(select.options);
+    var needle = box.value.trim().toLowerCase();
+    var chosen = select.value;
+    var keep = select._allOptions.filter(function (option) {
+      return !needle || option.value === "" || option.value === chosen || option.text.toLowerCase().indexOf(needle) !== -1;
+    });
+    select.replaceChildren.apply(select, keep);
+    select.value = chosen;
+  });
+})();

@@ -42,6 +42,18 @@ def test_a_district_clerk_corrects_a_member(demo, desktop):
     shot(page, "polish-correct-errors")
     page.get_by_label("姓名").fill("欧阳·娜娜")
     page.get_by_label("手机号码").fill("139 0000 4444")
+    # The employer from the registry: typed into the search box, chosen from what it found
+    # (nothing is listed before a search); Tab goes from the box to the list.
+    search = page.get_by_role("searchbox", name="搜索工作单位（企业名录）")
+    employer = page.get_by_label("工作单位（企业名录）", exact=True)
+    expect(employer.locator("option")).to_have_count(1)
+    search.fill("有限公司")
+    expect(employer.locator("option").nth(1)).to_be_attached()
+    search.press("Tab")
+    expect(employer).to_be_focused()
+    chosen = employer.locator("option").nth(1).get_attribute("value")
+    employer.select_option(value=chosen)
+    shot(page, "polish-correct-employer-picker")
     page.get_by_label("更正原因").fill("登记时姓名和手机号录错，已核对身份证")
     page.get_by_role("button", name="保存更正").click()
     expect(page).to_have_url(re.compile(rf"/members/{member.pk}/$"))
@@ -50,6 +62,26 @@ def test_a_district_clerk_corrects_a_member(demo, desktop):
     shot(page, "polish-correct-done")
     ev = AuditEvent.objects.filter(action="member.corrected").latest("id")
     assert ev.data["changed"]["mobile"][1] == "139****4444" and "13900004444" not in str(ev.data)
+    member.refresh_from_db()
+    assert member.employer_id == int(chosen) and "employer" in ev.data["changed"]
+    assert not page.console.errors
+
+
+def test_pickers_search_on_a_phone(demo, phone):
+    """Item 3 on a phone: the register form's union and employer are searched, not scrolled."""
+    page = phone
+    login(page, demo, "pudong")
+    page.goto(f"{demo.url}/members/new/")
+    body = page.locator("main").inner_text()
+    assert "按住 Ctrl" not in body
+    page.get_by_role("searchbox", name="搜索工作单位（企业名录）").fill("有限公司")
+    employer = page.get_by_label("工作单位（企业名录）", exact=True)
+    expect(employer.locator("option").nth(1)).to_be_attached()
+    page.get_by_role("searchbox", name="搜索所在工会").fill("工会")
+    expect(page.get_by_role("combobox", name="所在工会", exact=True).locator("option").nth(1)).to_be_attached()
+    shot(page, "polish-pickers-phone")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, width  # nothing sticks out sideways
     assert not page.console.errors
 
 

@@ -11,6 +11,16 @@ from tests.factories import UserFactory, make_member  # noqa: E402
 from .pages_helpers import HP_ID, HP_NAME, PD_ID, PD_MOBILE, PD_NAME, submit_application  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """A streamed export read in English leaves English active in the thread (the locale
+    middleware's answer is consumed after it ran); later tests of this worker expect Chinese."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture
 def pd_member(tree, owner):
     return make_member(tree["pd_union"], actor=owner, name=PD_NAME, id_number=PD_ID, mobile=PD_MOBILE).member

@@ -17,7 +17,7 @@ from core import crypto
 from members import services
 from members.models import ImportJob, JoinApplication, Member, Membership, Transfer
 from tests.conftest import client_for
-from tests.factories import make_id_number, make_member, make_mobile
+from tests.factories import make_id_number, make_member, make_mobile, nth_name
 
 ACTORS = ["owner", "clerk", "outsider", "worker", "anonymous"]
 ANON = "401/403"
@@ -163,7 +163,7 @@ def test_export_xlsx(tree, clerk, pd_member):
 
 def test_member_list_query_count_is_flat(tree, owner, django_assert_max_num_queries):
     for i in range(12):
-        ms = make_member(tree["pd_union"], actor=owner, name=f"会员{i}")
+        ms = make_member(tree["pd_union"], actor=owner, name=nth_name("会员", i))
         if i % 3 == 0:
             services.honour_add(actor=owner, member=ms.member, kind="city_model", year=2020)
     c = client_for(owner)
@@ -182,7 +182,7 @@ def test_member_list_query_count_is_flat(tree, owner, django_assert_max_num_quer
 
 def test_member_list_paginates_by_keyset(tree, owner):
     for i in range(5):
-        make_member(tree["pd_union"], actor=owner, name=f"会员{i}")
+        make_member(tree["pd_union"], actor=owner, name=nth_name("会员", i))
     c = client_for(owner)
     first = check(c.get(reverse("api:member-list"), {"page_size": 2}), 200)
     assert len(first["results"]) == 2 and first["next"]
@@ -510,20 +510,20 @@ def test_the_member_list_rows_say_what_the_declared_fields_say(tree, owner, cler
 
 def test_a_list_request_without_filters_skips_the_filterset_and_one_with_filters_uses_it(tree, owner):
     for i in range(3):
-        make_member(tree["pd_union"], actor=owner, name=f"筛选{i}")
+        make_member(tree["pd_union"], actor=owner, name=nth_name("筛选", i))
     make_member(tree["hp_union"], actor=owner, name="黄浦筛选")
     c = client_for(owner)
     everyone = check(c.get(reverse("api:member-list"), {"page_size": 10}), 200)
     assert len(everyone["results"]) == 4
     narrowed = check(c.get(reverse("api:member-list"), {"page_size": 10, "under": tree["pudong"].pk}), 200)
-    assert {r["name"] for r in narrowed["results"]} == {"筛选0", "筛选1", "筛选2"}
+    assert {r["name"] for r in narrowed["results"]} == {"筛选甲", "筛选乙", "筛选丙"}
     body = check(c.get(reverse("api:member-list"), {"under": "not-a-number"}), 400)
     assert "under" in body["error"]["fields"]
 
 
 def test_list_pages_found_by_ids_first_walk_the_whole_subtree_in_order(tree, owner, django_assert_max_num_queries):
     """The member list reads a page's ids, then only those rows: every member once, newest first."""
-    expected = [make_member(tree["pd_union"], actor=owner, name=f"分页{i}").member_id for i in range(7)]
+    expected = [make_member(tree["pd_union"], actor=owner, name=nth_name("分页", i)).member_id for i in range(7)]
     make_member(tree["hp_union"], actor=owner, name="黄浦不在其中")
     c = client_for(owner)
     seen, url, params = [], reverse("api:member-list"), {"page_size": 3, "under": tree["pudong"].pk}

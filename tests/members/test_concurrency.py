@@ -8,7 +8,7 @@ from django.db import connection, connections
 from core.errors import DomainError, TransitionError
 from members import services
 from members.models import JoinApplication, Member, MemberNumberCounter, Membership
-from tests.factories import make_id_number, make_mobile
+from tests.factories import make_id_number, make_mobile, nth_name
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,7 +41,7 @@ def test_member_numbers_stay_unique_under_concurrent_registration(postgres_only,
 
     def register(i):
         return services.member_register(
-            actor=clerk, union=union, name=f"并发{i}", id_number=people[i][0], mobile=people[i][1]
+            actor=clerk, union=union, name=nth_name("并发", i), id_number=people[i][0], mobile=people[i][1]
         ).member_number
 
     numbers, errors = _race(8, register)

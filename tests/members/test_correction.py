@@ -100,7 +100,8 @@ def test_out_of_reach_is_404_and_read_only_is_403(pd, outsider, tree):
 
 
 @pytest.mark.parametrize(
-    "name", ["张三", "欧阳娜娜", "阿卜杜拉·买买提", "Jean-Pierre Dupont", "玛丽・居里", "O Neil", "Zoë", "张伟2"]
+    "name",
+    ["张三", "欧阳娜娜", "阿卜杜拉·买买提", "Jean-Pierre Dupont", "玛丽・居里", "O Neil", "Zoë", "张三三", "李〇"],
 )
 def test_real_names_are_accepted(name):
     assert clean_person_name(name) == name
@@ -116,12 +117,29 @@ def test_real_names_are_accepted(name):
         ("张三@", "@"),
         ("张三;", ";"),
         ("---", "汉字或字母"),
+        ("李四2", "数字"),
+        ("李四２", "数字"),
+        ("王Ⅱ", "数字"),
     ],
 )
 def test_markup_control_and_symbols_are_refused_with_a_clear_message(name, shows):
     with pytest.raises(ValidationError) as exc:
         clean_person_name(name)
     assert shows in exc.value.message_dict["name"][0]
+
+
+def test_every_door_refuses_a_name_with_a_digit(tree, pd, clerk, client):
+    with pytest.raises(ValidationError) as exc:
+        make_member(tree["pd_union"], actor=clerk, name="李四2")
+    assert "数字" in exc.value.message_dict["name"][0]
+    with pytest.raises(ValidationError):
+        services.member_correct(actor=clerk, member=pd, name="张三3", reason="x")
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(clerk)
+    response = api.post(f"/api/v1/members/{pd.pk}/correct/", {"name": "张三3", "reason": "x"}, format="json")
+    assert response.status_code == 400 and "数字" in str(response.json())
 
 
 def test_registration_and_correction_refuse_markup_names_and_employers(tree, pd, clerk):
@@ -145,11 +163,13 @@ def test_the_importer_applies_the_same_name_rule(tree, clerk, tmp_path):
         ["<script>alert(1)</script>", make_id_number(), make_mobile(), "", "", "", "", "", ""],
         ["王五", make_id_number(), make_mobile(), "<b>公司</b>", "", "", "", "", ""],
         ["阿依古丽·买买提", make_id_number(), make_mobile(), "浦东（上海）科技有限公司", "", "", "", "", ""],
+        ["李四2", make_id_number(), make_mobile(), "", "", "", "", "", ""],
     ]
     path = tmp_path / "r.csv"
     path.write_bytes(_csv(rows))
     res = import_rows(actor=clerk, union=tree["pd_union"], path=str(path), fmt="csv", mode="valid_only")
-    assert (res.created, res.errors) == (1, 2)
+    assert (res.created, res.errors) == (1, 3)
+    assert not Member.objects.filter(name="李四2").exists()
     assert Member.objects.filter(name="阿依古丽·买买提").exists()
     assert not Member.objects.filter(name__contains="<").exists()
 

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from core import crypto
 from members.importer import COLUMNS, ImportFileError, import_job_create, import_rows, template_csv, template_xlsx
 from members.models import ImportJob, Member, Membership
-from tests.factories import make_id_number, make_member, make_mobile
+from tests.factories import make_id_number, make_member, make_mobile, nth_name
 
 HEADERS = [h for _k, h, _r in COLUMNS]
 
@@ -190,7 +190,7 @@ def test_it_refuses_other_extensions_and_old_xls():
 
 def test_it_refuses_too_many_rows(tree, clerk, tmp_path, settings):
     settings.MEMBER_IMPORT_MAX_ROWS = 2
-    rows = [[f"人{i}", make_id_number(), make_mobile()] for i in range(3)]
+    rows = [[nth_name("人", i), make_id_number(), make_mobile()] for i in range(3)]
     with pytest.raises(ImportFileError, match="2 行数据的上限"):
         _run(tmp_path, clerk, tree["pd_union"], _csv(rows, HEADERS[:3]), "big.csv")
     with pytest.raises(ImportFileError, match="上限"):

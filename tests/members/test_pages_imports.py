@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from members.models import ImportJob, Member
-from tests.factories import make_id_number
+from tests.factories import make_id_number, nth_name
 
 from .pages_helpers import ACTORS, assert_staff_outcome, body, login_as
 
@@ -30,7 +30,7 @@ def roster_csv(rows) -> bytes:
 
 
 def good_rows(n, start=0):
-    return [[f"导入{i}", make_id_number(region="310115"), f"1370000{i:04d}"] for i in range(start, start + n)]
+    return [[nth_name("导入", i), make_id_number(region="310115"), f"1370000{i:04d}"] for i in range(start, start + n)]
 
 
 def upload(client, tree, content, *, name="名册.csv", mode="valid_only", capture=None):
@@ -49,7 +49,7 @@ def test_an_import_runs_and_shows_the_report(client, clerk, tree, django_capture
     assert response.status_code == 302 and response["Location"] == reverse("member-import-detail", args=[job.pk])
     assert job.status == "succeeded" and job.created_count == 3 and job.error_count == 1
     html = body(client.get(response["Location"]))
-    assert "逐行结果" in html and "校验位" in html and "坏行" in html and "导入0" in html
+    assert "逐行结果" in html and "校验位" in html and "坏行" in html and "导入甲" in html
     assert 'hx-trigger="every 1s"' not in html  # finished: the page stops polling
     assert rows[0][1] not in html  # the report holds masked ID numbers only
     assert Member.objects.filter(name__startswith="导入").count() == 3

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from activity.models import AuditEvent
 from members.models import Honour, Member, Membership
-from tests.factories import make_id_number, make_member
+from tests.factories import make_id_number, make_member, nth_name
 
 from .pages_helpers import ACTORS, HP_NAME, PD_ID, PD_MOBILE, PD_NAME, assert_staff_outcome, body, login_as
 
@@ -108,7 +108,7 @@ def test_the_roll_pages_by_keyset_with_a_next_page_link(client, owner, tree, mon
     import members.views.roll as roll
 
     for i in range(5):
-        make_member(tree["pd_union"], actor=owner, name=f"页测{i}")
+        make_member(tree["pd_union"], actor=owner, name=nth_name("页测", i))
     monkeypatch.setattr(roll, "PAGE_SIZE", 2)
     client.force_login(owner)
     first = body(client.get(reverse("member-list")))
@@ -116,9 +116,9 @@ def test_the_roll_pages_by_keyset_with_a_next_page_link(client, owner, tree, mon
     cursor = first.split("cursor=")[1].split('"')[0].split("&")[0]
     second = body(client.get(reverse("member-list"), {"cursor": cursor}))
     assert second.count("页测") == 2 and "第一页" in second
-    shown_first = {f"页测{i}" for i in range(5) if f"页测{i}" in first}
-    shown_second = {f"页测{i}" for i in range(5) if f"页测{i}" in second}
-    assert shown_first == {"页测4", "页测3"} and shown_second == {"页测2", "页测1"}
+    shown_first = {nth_name("页测", i) for i in range(5) if nth_name("页测", i) in first}
+    shown_second = {nth_name("页测", i) for i in range(5) if nth_name("页测", i) in second}
+    assert shown_first == {"页测戊", "页测丁"} and shown_second == {"页测丙", "页测乙"}
 
 
 @pytest.mark.parametrize("narrowed", [False, True])
@@ -127,7 +127,7 @@ def test_the_roll_pages_newest_first_whether_or_not_narrowed_to_a_subtree(client
     import members.views.roll as roll
 
     for i in range(5):
-        make_member(tree["pd_union"], actor=owner, name=f"序测{i}")
+        make_member(tree["pd_union"], actor=owner, name=nth_name("序测", i))
     make_member(tree["hp_union"], actor=owner, name="序测黄浦")
     monkeypatch.setattr(roll, "PAGE_SIZE", 2)
     client.force_login(owner)
@@ -135,18 +135,19 @@ def test_the_roll_pages_newest_first_whether_or_not_narrowed_to_a_subtree(client
     seen, cursor = [], None
     for _ in range(4):
         page = body(client.get(reverse("member-list"), {**params, **({"cursor": cursor} if cursor else {})}))
-        seen += sorted((n for n in ["序测黄浦", *(f"序测{i}" for i in range(5))] if n in page), reverse=True)
+        created = [*(nth_name("序测", i) for i in range(5)), "序测黄浦"]
+        seen += sorted((n for n in created if n in page), key=created.index, reverse=True)
         found = re.search(r'href="[^"]*[?&]cursor=([^"&]+)[^"]*" rel="next"', page)
         if not found:
             break
         cursor = found.group(1)
-    expected = ["序测4", "序测3", "序测2", "序测1", "序测0"]
+    expected = [nth_name("序测", i) for i in (4, 3, 2, 1, 0)]
     assert seen == (expected if narrowed else ["序测黄浦", *expected])
 
 
 def test_the_list_page_costs_a_fixed_number_of_queries(client, owner, tree, django_assert_max_num_queries):
     for i in range(30):
-        make_member(tree["pd_union" if i % 2 else "hp_union"], actor=owner, name=f"计数{i}")
+        make_member(tree["pd_union" if i % 2 else "hp_union"], actor=owner, name=nth_name("计数", i))
     client.force_login(owner)
     client.get(reverse("member-list"))  # warm the session
     with django_assert_max_num_queries(12):
@@ -381,7 +382,7 @@ def test_bad_honour_input_is_explained(client, clerk, pd_member, data, message):
 
 def test_honours_list_costs_a_fixed_number_of_queries(client, owner, tree, django_assert_max_num_queries):
     for i in range(20):
-        ms = make_member(tree["pd_union"], actor=owner, name=f"劳模{i}")
+        ms = make_member(tree["pd_union"], actor=owner, name=nth_name("劳模", i))
         Honour.objects.create(member=ms.member, kind=Honour.Kind.CITY_MODEL, year=2000 + i)
     client.force_login(owner)
     client.get(reverse("member-honours"))

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from members import services
 from members.models import Member, Membership, Transfer
+from tests.factories import nth_name
 
 from .pages_helpers import ACTORS, HP_ID, PD_NAME, assert_staff_outcome, body, login_as
 
@@ -200,7 +201,7 @@ def test_the_transfer_list_costs_a_fixed_number_of_queries(client, owner, tree, 
     from tests.factories import make_member
 
     for i in range(20):
-        m = make_member(tree["pd_union"], actor=owner, name=f"转接{i}").member
+        m = make_member(tree["pd_union"], actor=owner, name=nth_name("转接", i)).member
         services.transfer_request(actor=owner, member=m, to_union=tree["hp_union"])
     client.force_login(owner)
     client.get(reverse("member-transfers"))

@@ -8,6 +8,7 @@ from django.db import connection, connections
 from core.errors import DomainError
 from projects import services
 from projects.models import BudgetLine, Enrolment, Expense, Session
+from tests.factories import nth_name
 
 from .conftest import worker_member
 
@@ -39,7 +40,7 @@ def _race(n, fn):
 
 def test_fifty_sign_ups_for_ten_places(postgres_only, tree, owner, session_factory):
     session = session_factory(capacity=10)
-    people = [worker_member(tree["pd_union"], owner, f"1350000{i:04d}", f"抢报{i}")[0] for i in range(50)]
+    people = [worker_member(tree["pd_union"], owner, f"1350000{i:04d}", nth_name("抢报", i))[0] for i in range(50)]
 
     results, errors = _race(50, lambda i: services.enrolment_sign_up(actor=people[i], session=session))
     assert errors == []

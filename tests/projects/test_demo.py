@@ -4,7 +4,7 @@ import pytest
 
 from projects.demo import STAGES, seed_projects
 from projects.models import Demand, Enrolment, Evaluation, Overspend, Project
-from tests.factories import make_member
+from tests.factories import make_member, nth_name
 
 from .conftest import staff, worker_member
 
@@ -16,7 +16,7 @@ def test_seed_projects_makes_every_stage_once(tree, owner):
     staff("city", tree["city"], "federation_admin")
     worker_member(tree["pd_union"], owner, "worker", "王小明")
     for i in range(8):
-        make_member(tree["pd_union"], actor=owner, name=f"演示{i}")
+        make_member(tree["pd_union"], actor=owner, name=nth_name("演示", i))
     made = seed_projects()
     assert made["projects"] == len(STAGES) and made["demands"] == 5
     assert set(Project.objects.values_list("stage", flat=True)) == set(STAGES)

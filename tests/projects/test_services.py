@@ -23,6 +23,7 @@ from projects.models import (
     Session,
 )
 from projects.services import DEMAND_STATES, ENROLMENT_STATES, OVERSPEND_STATES, PROJECT_STAGES
+from tests.factories import nth_name
 
 from .conftest import START, make_project, to_library, worker_member
 
@@ -91,7 +92,7 @@ def test_a_worker_posts_only_for_their_union_or_above(tree, owner, pd_worker):
 
 
 def test_merging_carries_votes_over_without_double_counting(tree, owner, pd_officer):
-    voters = [worker_member(tree["pd_union"], owner, f"1390000010{i}", f"会员{i}") for i in range(3)]
+    voters = [worker_member(tree["pd_union"], owner, f"1390000010{i}", nth_name("会员", i)) for i in range(3)]
     a = services.demand_post(actor=pd_officer, category="skills", description="电工培训", union=tree["pd_union"])
     b = services.demand_post(actor=pd_officer, category="skills", description="电工证培训", union=tree["pd_union"])
     for user, _m in voters:  # all three second a
@@ -227,7 +228,7 @@ def test_missing_scores_are_refused_by_criterion(tree, city_officer, reviewer, c
 
 
 def _members(tree, owner, n, union="pd_union"):
-    return [worker_member(tree[union], owner, f"1370000{i:04d}", f"报名{i}") for i in range(n)]
+    return [worker_member(tree[union], owner, f"1370000{i:04d}", nth_name("报名", i)) for i in range(n)]
 
 
 def test_sign_up_fills_then_queues_in_order(tree, owner, session_factory):

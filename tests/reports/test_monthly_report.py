@@ -15,7 +15,7 @@ from members.services import membership_leave
 from organizations.models import OrgKind, RoleAssignment
 from organizations.services import coverage_refresh
 from reports.services import monthly_report_build
-from tests.factories import EnterpriseFactory, UserFactory, add_org, make_member
+from tests.factories import EnterpriseFactory, UserFactory, add_org, make_member, nth_name
 
 
 def _last_month() -> tuple[dt.date, dt.date]:
@@ -29,7 +29,7 @@ def roll(tree, enterprises):
     admin = UserFactory(username="report-admin", is_superuser=True)
     start, _end = _last_month()
     before = start - dt.timedelta(days=40)
-    old = [make_member(tree["pd_union"], actor=admin, name=f"老会员{i}", joined_on=before) for i in range(3)]
+    old = [make_member(tree["pd_union"], actor=admin, name=nth_name("老会员", i), joined_on=before) for i in range(3)]
     make_member(
         tree["pd_union"], actor=admin, name="骑手甲", joined_on=start + dt.timedelta(days=2), employment_form="rider"
     )
@@ -184,7 +184,7 @@ def test_its_number_of_queries_does_not_grow_with_the_number_of_children(
             name=f"新区{i}企业工会",
             kind=OrgKind.GRASSROOTS,
         )
-        make_member(union, actor=roll["admin"], name=f"新区会员{i}", joined_on=roll["month"])
+        make_member(union, actor=roll["admin"], name=nth_name("新区会员", i), joined_on=roll["month"])
     coverage_refresh()
     with django_assert_max_num_queries(len(few.captured_queries)):
         report = build()

