@@ -25,6 +25,11 @@ BROKER_DOWN = (KombuOperationalError, ConnectionError, OSError, TimeoutError)
 
 def _send(name: str, args: list, kwargs: dict) -> None:
     task = current_app.tasks.get(name)
+    if task is None:
+        # The apps' tasks modules are discovered lazily (a web process has imported only
+        # some): import them all once, so an eager run in tests and the demo runs it here.
+        current_app.loader.import_default_modules()
+        task = current_app.tasks.get(name)
     # retry=False: one connection attempt, so a page never waits on a dead broker.
     if task is not None:
         task.apply_async(args=args, kwargs=kwargs, retry=False)
