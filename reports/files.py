@@ -69,7 +69,8 @@ def workbook(data: ReportData) -> bytes:
 PALETTE = ("#1f5fa8", "#e07b39", "#3a9d5d", "#c0392b", "#8e6bb5", "#7f8c8d", "#d4ac0d", "#16a085")
 
 
-def _fmt(value, percent=False) -> str:
+def fmt_value(value, percent=False) -> str:
+    """A figure as people read it: 1,528 · 20.2% · 12,200.00 · — for none."""
     if value is None:
         return "—"
     if percent and isinstance(value, float):
@@ -112,7 +113,7 @@ def _chart_drawing(chart: Chart, font: str):
         legend.alignment = "right"
         legend.columnMaximum = 12
         legend.colorNamePairs = [
-            (colours[i % len(colours)], f"{label}  {_fmt(v)}")
+            (colours[i % len(colours)], f"{label}  {fmt_value(v)}")
             for i, (label, v) in enumerate(zip(chart.labels, values, strict=False))
         ][:12]
         d.add(legend)
@@ -198,7 +199,7 @@ def pdf(data: ReportData) -> bytes:
     rows = [[_("指标"), _("本期"), _("上期"), _("变化")]]
     for h in data.headlines:
         change = None if h.percent else _change(h.value, h.previous)
-        rows.append([h.label, _fmt(h.value, h.percent), _fmt(h.previous, h.percent), _fmt(change)])
+        rows.append([h.label, fmt_value(h.value, h.percent), fmt_value(h.previous, h.percent), fmt_value(change)])
     story.append(Table(rows, colWidths=[70 * mm, 35 * mm, 35 * mm, 30 * mm], style=grid, repeatRows=1, hAlign="LEFT"))
     for section in data.sections:
         story.append(Paragraph(esc(section.title), h2))
@@ -219,7 +220,10 @@ def pdf(data: ReportData) -> bytes:
                     table.append([str(row[0])[:24]] + [""] * (len(cols) - 1))  # a block's heading
                     continue
                 table.append(
-                    [_fmt(row[i], i in section.percent_columns)[:24] if i else str(row[i] or "—")[:24] for i in cols]
+                    [
+                        fmt_value(row[i], i in section.percent_columns)[:24] if i else str(row[i] or "—")[:24]
+                        for i in cols
+                    ]
                 )
             story.append(Table(table, style=grid, repeatRows=1, hAlign="LEFT"))
             if len(section.rows) > len(shown):

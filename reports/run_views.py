@@ -16,6 +16,7 @@ from core.roles import REPORT_VIEW
 from core.scoping import has_capability_anywhere
 
 from . import run_selectors, runs
+from .files import fmt_value
 from .forms import ReportRequestForm
 from .models import ReportRun
 
@@ -73,6 +74,11 @@ def _context(run: ReportRun) -> dict:
         "percent": percent,
         "phase_label": PHASES.get(run.phase, _("排队等待处理")),
         "has_files": bool(run.xlsx_path and run.pdf_path),
+        # Formatted as in the PDF: thousands separated, rates as percentages with one decimal.
+        "headlines": [
+            (h["label"], fmt_value(h["value"], h["percent"]), fmt_value(h["previous"], h["percent"]))
+            for h in (run.summary or {}).get("headlines", [])
+        ],
     }
 
 

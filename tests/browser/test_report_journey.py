@@ -42,7 +42,7 @@ def test_a_federation_head_downloads_the_monthly_report(demo, desktop, audit_des
     with page.expect_download() as xlsx:
         page.get_by_role("link", name="下载 Excel 报表").click()
     workbook = openpyxl.load_workbook(io.BytesIO(open(xlsx.value.path(), "rb").read()))
-    assert workbook.sheetnames[:4] == ["概况", "会员", "下级组织", "就业形态"]
+    assert workbook.sheetnames == ["概况", "会员", "下级组织", "困难帮扶", "劳动争议调解", "服务项目", "近12个月趋势"]
     assert city.name in str(workbook["概况"]["A1"].value)
     with page.expect_download() as pdf:
         page.get_by_role("link", name="下载 PDF 摘要").click()
