@@ -9,7 +9,7 @@ from core import roles
 from core.admin import ScopedAdminMixin
 from organizations.admin_filters import ReachListFilter
 
-from .models import Demand, Enrolment, Evaluation, Project, Rating, Review, Session
+from .models import Demand, Enrolment, Evaluation, Overspend, Project, Rating, Review, Session
 
 
 class ReadOnlyScopedAdmin(ScopedAdminMixin, admin.ModelAdmin):
@@ -108,4 +108,14 @@ class EvaluationAdmin(ReadOnlyScopedAdmin):
         "weights",
         "explanation",
     )
+    readonly_fields = fields
+
+
+@admin.register(Overspend)
+class OverspendAdmin(ReadOnlyScopedAdmin):
+    scope_path_field = "line__project__org_path"  # the designer's reach (decided there)
+    list_display = ("line", "amount", "status", "reason", "created_at")
+    list_filter = ("status",)
+    list_select_related = ("line",)
+    fields = ("line", "amount", "reason", "status", "requested_by", "decided_by", "created_at")
     readonly_fields = fields
