@@ -472,7 +472,6 @@ _INDUSTRY_WEIGHTS = tuple(w for w, _p in INDUSTRIES.values())
 # produce). When the app's models land, add a `load_<app>(loader, plan)` in generate.py
 # that COPYs them with org_path copied from the owning union, and list it here.
 DOMAIN_HOOKS: tuple[tuple[str, str, float, str], ...] = (
-    ("assistance", "HardshipFile", 30.0, "hardship files by tier (deep/relative/accident), with investigations"),
     ("disputes", "DisputeCase", 15.0, "dispute cases a year by kind and status, ~5% collective (10+ workers)"),
     ("projects", "ServiceProject", 0.5, "projects by stage with budgets, enrolments and ratings"),
 )
