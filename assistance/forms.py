@@ -33,6 +33,9 @@ class FileFilterForm(BootstrapForm):
     status = forms.ChoiceField(label=_("状态"), required=False, choices=[("", _("全部")), *FileStatus.choices])
     cause = forms.ChoiceField(label=_("致困原因"), required=False, choices=[("", _("全部")), *Cause.choices])
     review_due_before = forms.DateField(label=_("复核到期（截至）"), required=False, widget=DATE)
+    emergency = forms.ChoiceField(
+        label=_("应急救助"), required=False, choices=[("", _("全部")), ("1", _("仅应急救助"))]
+    )
 
 
 class InvestigationForm(BootstrapForm):

@@ -31,6 +31,8 @@ REFUSALS = (ValidationError, DomainError, PermissionDenied, Http404)
 def file_list(request):
     form = forms.FileFilterForm(request.GET or None)
     filters = {k: v for k, v in (form.cleaned_data.items() if form.is_valid() else []) if v}
+    if filters.pop("emergency", ""):
+        filters["emergency"] = True  # flagged files only
     qs = selectors.files_for(request.user, **filters)
     page = keyset_page(qs, field="id", descending=True, cursor=request.GET.get("cursor", ""), size=PAGE_SIZE)
     return render(

@@ -11,7 +11,7 @@ enterprise; union groups under large grassroots unions; and a platform-workers' 
 group under some streets (riders and couriers join there).
 
 Hooks for the domains that have no models yet (hardship files, dispute cases, service
-projects) are at the end of this module: see DOMAIN_HOOKS.
+projects) come from their own modules (bench/gen_*.py): see DOMAIN_HOOKS.
 """
 
 from __future__ import annotations
@@ -467,11 +467,9 @@ def _weighted(rng: random.Random, pairs) -> str:
 _INDUSTRY_KEYS = tuple(INDUSTRIES)
 _INDUSTRY_WEIGHTS = tuple(w for w, _p in INDUSTRIES.values())
 
-# --- hooks for the domains still to come ------------------------------------------------
-# Each entry: (app label, model name, rows per 10,000 members, what the generator should
-# produce). When the app's models land, add a `load_<app>(loader, plan)` in generate.py
-# that COPYs them with org_path copied from the owning union, and list it here.
-DOMAIN_HOOKS: tuple[tuple[str, str, float, str], ...] = (
-    ("assistance", "HardshipFile", 30.0, "hardship files by tier (deep/relative/accident), with investigations"),
-    ("projects", "ServiceProject", 0.5, "projects by stage with budgets, enrolments and ratings"),
-)
+# --- domains ----------------------------------------------------------------------------
+# Every domain's rows are generated now, each by its own module (bench/gen_aid.py,
+# bench/gen_disputes.py, bench/gen_projects.py) run by generate.py after the city. A new
+# domain not generated yet is listed here as (app label, model name, rows per 10,000
+# members, what the generator should produce); the city's meta reports it.
+DOMAIN_HOOKS: tuple[tuple[str, str, float, str], ...] = ()

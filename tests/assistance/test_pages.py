@@ -261,3 +261,17 @@ def test_new_campaign_page(tree, standard, budget, pd_aid, hp_aid):
     assert Campaign.objects.get().status == "draft"
     r = _client(hp_aid).post("/aid/campaigns/new/", {**form, "amount_per_file": "300"})
     assert r.status_code == 400 and Campaign.objects.count() == 1
+
+
+def test_the_file_list_filters_emergency_files(tree, standard, budget, pd_aid):
+    from assistance import services
+    from tests.factories import make_member
+
+    plain = open_file(pd_aid, tree["pd_union"])
+    member = make_member(tree["pd_union"], name="王应急").member
+    grant = services.emergency_aid(
+        actor=pd_aid, member=member, causes=["accident"], amount="800", budget=budget, reason="车祸"
+    )
+    body = _client(pd_aid).get("/aid/?emergency=1").content.decode()
+    assert grant.file.number in body and plain.number not in body
+    assert plain.number in _client(pd_aid).get("/aid/").content.decode()
