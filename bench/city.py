@@ -10,8 +10,8 @@ under busy streets; grassroots unions (about one per 100 members) each with its
 enterprise; union groups under large grassroots unions; and a platform-workers' union
 group under some streets (riders and couriers join there).
 
-Hooks for the domains that have no models yet (hardship files, dispute cases, service
-projects) come from their own modules (bench/gen_*.py): see DOMAIN_HOOKS.
+The domains' rows (hardship files, dispute cases, service projects) come from their own
+modules (bench/gen_*.py), run by generate.py after the city: see DOMAIN_HOOKS.
 """
 
 from __future__ import annotations
