@@ -27,7 +27,8 @@ class ActivityConfig(AppConfig):
         from core.audit import register_action_labels
 
         register_action_labels(
-            {"notifications.preferences_saved": _("保存提醒方式")}, areas={"notifications": _("消息通知")}
+            {"notifications.preferences_saved": _("保存提醒方式"), "notifications.delivery_retried": _("重发提醒")},
+            areas={"notifications": _("消息通知")},
         )
         for model in (Reminder, Delivery, Notification):
             register_path_copy(model, "org_path")

@@ -6,7 +6,9 @@ projects):
 
 - scan: finding what is due today (the source's reminders.py), recipients resolved;
 - sweep: the scan plus the ledger rows, the deliveries and sending them (inbox rows;
-  email and SMS through the console/logging backends, so nothing leaves the machine).
+  email and SMS through the console/logging backends, so nothing leaves the machine);
+- the same sweep again (a retry, or the next run that day): everything found is already
+  in the ledger and nothing is sent twice.
 
 Everything runs inside one transaction that is rolled back at the end (the ledger tables
 are created inside it if the bench database lacks them), so the shared city is left as
@@ -81,6 +83,13 @@ def measure(today=None) -> dict:
                 scan_total += scan_s
                 sweep_total += result.seconds
                 print(f"{name:<11} due {due:>7}  scan {scan_s:7.2f} s  sweep {result.seconds:7.2f} s", flush=True)
+            # The same sweep again (a retry, or the next run of the day): all in the ledger, nothing to send.
+            again = sum(
+                reminders_sweep(source=name, today=today).seconds
+                for name, source in sorted(registry.sources().items())
+                if source.scan is not None
+            )
+            out["sweep_again_s"] = round(again, 2)
             out["scan_total_s"] = round(scan_total, 2)
             out["sweep_total_s"] = round(sweep_total, 2)
             out["target_s"] = TARGET_SECONDS
@@ -116,7 +125,8 @@ def main() -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, ensure_ascii=False, indent=2))
     print(
-        f"one sweep over every domain: {result['sweep_total_s']} s (scan {result['scan_total_s']} s); "
+        f"one sweep over every domain: {result['sweep_total_s']} s (scan {result['scan_total_s']} s, "
+        f"the same sweep again {result['sweep_again_s']} s); "
         f"target < {TARGET_SECONDS} s: {'met' if result['met'] else 'NOT met'} → {path.relative_to(ROOT)}"
     )
 

@@ -266,3 +266,34 @@ def delivery_send(pk: int) -> bool:
         return False
     _finish(pk, token, status=DS.SENT, sent_at=timezone.now(), last_error="")
     return True
+
+
+@transaction.atomic
+def delivery_retry(*, actor, delivery: Delivery) -> Delivery:
+    """Put a failed delivery back in the queue (the operations view's retry button); it is sent once.
+
+    Only a failed row may be retried (a sent one never again; a pending one is already
+    queued); the actor needs audit.view over it. The attempts start again from zero.
+    """
+    from django.utils.translation import gettext as _
+
+    from core.audit import log_action
+    from core.errors import NOT_IN_REACH, DomainError
+    from core.roles import AUDIT_VIEW
+    from core.scoping import path_in_reach
+
+    if not path_in_reach(actor, delivery.org_path, AUDIT_VIEW):
+        raise DomainError(NOT_IN_REACH, code="not_in_reach")
+    retried = Delivery.objects.filter(pk=delivery.pk, status=DS.FAILED).update(
+        status=DS.PENDING, attempts=0, next_attempt_at=timezone.now(), claimed_until=None, updated_at=timezone.now()
+    )
+    if not retried:
+        raise DomainError(
+            _("只有发送失败的提醒可以重发；这条提醒的状态是“%(status)s”。") % {"status": delivery.get_status_display()},
+            code="not_failed",
+        )
+    log_action(
+        actor=actor, action="notifications.delivery_retried", target=delivery, data={"channel": delivery.channel}
+    )
+    delivery.refresh_from_db()
+    return delivery

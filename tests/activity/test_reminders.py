@@ -249,3 +249,28 @@ def test_an_unregistered_kind_is_refused(tree, worker):
 def test_the_scan_yields_nothing_for_a_case_with_no_clock_yet(tree, owner, bodies):
     receive(owner, bodies["pudong"], received_on=D(2026, 11, 2))  # received, not accepted: no clock
     assert list(dispute_reminders.scan(D(2026, 11, 30))) == []
+
+
+def test_a_failed_delivery_is_retried_once_by_an_auditor_and_never_a_sent_one(case, mediators, settings, owner, clerk):
+    from activity.services import delivery_retry
+    from core.errors import DomainError
+
+    wages = mediators["wages"].user
+    wages.email = "wages@example.org"
+    wages.save()
+    settings.EMAIL_BACKEND = "tests.activity.test_reminders.BrokenBackend"
+    settings.NOTIFY_MAX_ATTEMPTS = 1
+    reminders_sweep(source="disputes", today=D(2026, 11, 12))
+    email = Delivery.objects.get(recipient=wages, channel="email")
+    assert email.status == DeliveryStatus.FAILED
+    with pytest.raises(DomainError):
+        delivery_retry(actor=clerk, delivery=email)  # a clerk has no audit.view
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert delivery_retry(actor=owner, delivery=email).status == DeliveryStatus.PENDING
+    deliveries_send_due()
+    deliveries_send_due()
+    assert len(mail.outbox) == 1
+    email.refresh_from_db()
+    assert email.status == DeliveryStatus.SENT
+    with pytest.raises(DomainError):
+        delivery_retry(actor=owner, delivery=email)
