@@ -10,9 +10,7 @@ from activity import registry
 from unionportal.celery import app as celery_app
 
 
-# transaction=True: the scheduler calls close_old_connections(), which closes a connection
-# held inside a test's transaction (PostgreSQL; SQLite's in-memory one is never closed).
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_the_database_scheduler_syncs_one_reminder_sweep_per_source_and_the_sender():
     # What DatabaseScheduler.setup_schedule does at beat start (update_from_dict): each entry of
     # the code's schedule becomes a row through the scheduler's Entry class. (An instance of the
