@@ -101,6 +101,8 @@ NOT_FILES = {"report-runs", "report-run-detail", "report-run-rerun", "stats-dash
 # them (their type is checked at upload, and they go out as attachments, nosniff, CSP sandbox;
 # tests/core/test_attachments.py), so there is no cell or masking of ours to check.
 SERVED_AS_UPLOADED = {"attachment-download", "api:attachment-download"}
+# Routes the pattern below takes for files but that write none (pages under /reports/).
+NOT_FILES = {"stats-dashboard", "stats-dashboard-org"}
 
 # A URL name or route that looks like a file download.
 FILE_LIKE = re.compile(r"export|download|pdf|xlsx|csv|report|errors|template|qr|\.png|\.svg|\.json|card\.", re.I)
