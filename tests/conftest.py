@@ -61,8 +61,8 @@ def _private_files_in_a_temporary_folder(tmp_path_factory):
         yield
 
 
-@pytest.fixture
-def tree(db):
+def make_tree():
+    """Two sibling districts under the city, a street and a grassroots union in each."""
     city = add_org(None, name="上海市总工会", short_name="市总工会", kind=OrgKind.CITY, region_code="310000")
     pudong = add_org(city, name="浦东新区总工会", kind=OrgKind.DISTRICT, region_code="310115")
     huangpu = add_org(city, name="黄浦区总工会", kind=OrgKind.DISTRICT, region_code="310101")
@@ -79,6 +79,11 @@ def tree(db):
         "pd_union": pd_union,
         "hp_union": hp_union,
     }
+
+
+@pytest.fixture
+def tree(db):
+    return make_tree()
 
 
 def _staff(username, org, role):

@@ -288,6 +288,10 @@ POPULATORS = [
 @pytest.fixture
 def sides(tree, owner):
     """{"pd": [objects…], "hp": [objects…]} with markers in every text field that shows."""
+    return build_sides(tree, owner)
+
+
+def build_sides(tree, owner):
     result = {}
     for side, mark in (("pd", PD_MARK), ("hp", HP_MARK)):
         objects = [tree["pudong"] if side == "pd" else tree["huangpu"]]
