@@ -16,8 +16,30 @@ from .models import AuditEvent, Delivery, Notification, Reminder
 from .selectors import audit_events_for_user
 
 
+class _AuditReachReadOnly:
+    """Read-only for everyone, superusers included; rows and objects within the user's audit.view reach."""
+
+    def has_module_permission(self, request):
+        return request.user.is_active and has_capability_anywhere(request.user, AUDIT_VIEW)
+
+    def has_view_permission(self, request, obj=None):
+        if not self.has_module_permission(request):
+            return False
+        # A row with no organisation has org_path "", which is in no staff user's reach.
+        return obj is None or path_in_reach(request.user, obj.org_path, AUDIT_VIEW)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(_AuditReachReadOnly, admin.ModelAdmin):
     """Nobody adds, changes or deletes audit events here, superusers included.
 
     Rows come from audit_events_for_user: events in the user's reach, for roles that may
@@ -60,29 +82,11 @@ class AuditEventAdmin(admin.ModelAdmin):
             raise Http404(NOT_IN_REACH)
         return obj
 
-    def has_module_permission(self, request):
-        return request.user.is_active and has_capability_anywhere(request.user, AUDIT_VIEW)
-
-    def has_view_permission(self, request, obj=None):
-        if not self.has_module_permission(request):
-            return False
-        # An event with no organisation has org_path "", which is in no staff user's reach.
-        return obj is None or path_in_reach(request.user, obj.org_path, AUDIT_VIEW)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 # --- notifications: the ledger, its deliveries and the inboxes, read-only and scoped ------
 
 
-class _ReadOnlyNotifyAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class _ReadOnlyNotifyAdmin(_AuditReachReadOnly, ScopedAdminMixin, admin.ModelAdmin):
     """Rows in the user's audit reach (messages name people and cases: an auditor's view, not every clerk's)."""
 
     list_per_page = 100
@@ -91,23 +95,6 @@ class _ReadOnlyNotifyAdmin(ScopedAdminMixin, admin.ModelAdmin):
         qs = self.model._default_manager.for_user(request.user, AUDIT_VIEW)
         ordering = self.get_ordering(request)
         return qs.order_by(*ordering) if ordering else qs
-
-    def has_module_permission(self, request):
-        return request.user.is_active and has_capability_anywhere(request.user, AUDIT_VIEW)
-
-    def has_view_permission(self, request, obj=None):
-        if not self.has_module_permission(request):
-            return False
-        return obj is None or path_in_reach(request.user, obj.org_path, AUDIT_VIEW)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Reminder)
