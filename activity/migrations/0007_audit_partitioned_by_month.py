@@ -18,22 +18,27 @@ from activity.migrations import _guard
 T = p.TABLE
 
 
+def _indexes_and_foreign_keys(cursor):
+    """The audit table's indexes (but its primary key) and foreign keys, as (name, definition)."""
+    cursor.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s AND indexname <> %s",
+        [T, f"{T}_pkey"],
+    )
+    indexes = cursor.fetchall()
+    cursor.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'",
+        [T],
+    )
+    return indexes, cursor.fetchall()
+
+
 def forwards(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     with schema_editor.connection.cursor() as cursor:
         if p.is_partitioned(cursor):
             return
-        cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s AND indexname <> %s",
-            [T, f"{T}_pkey"],
-        )
-        indexes = cursor.fetchall()
-        cursor.execute(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'",
-            [T],
-        )
-        foreign_keys = cursor.fetchall()
+        indexes, foreign_keys = _indexes_and_foreign_keys(cursor)
         cursor.execute(f"SELECT min(created_at), max(id) FROM {T}")
         oldest, max_id = cursor.fetchone()
 
@@ -81,16 +86,7 @@ def backwards(apps, schema_editor):
         cursor.execute(f"INSERT INTO {T}_plain OVERRIDING SYSTEM VALUE SELECT * FROM {T}")
         cursor.execute(f"SELECT max(id) FROM {T}")
         (max_id,) = cursor.fetchone()
-        cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s AND indexname <> %s",
-            [T, f"{T}_pkey"],
-        )
-        indexes = cursor.fetchall()
-        cursor.execute(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'",
-            [T],
-        )
-        foreign_keys = cursor.fetchall()
+        indexes, foreign_keys = _indexes_and_foreign_keys(cursor)
         cursor.execute(f"DROP TABLE {T} CASCADE")
         cursor.execute(f"ALTER TABLE {T}_plain RENAME TO {T}")
         cursor.execute(f"ALTER TABLE {T} ADD CONSTRAINT {T}_pkey PRIMARY KEY (id)")
