@@ -63,6 +63,7 @@ class _Coverage(serializers.Serializer):
 
 class _Aid(serializers.Serializer):
     new_files = serializers.IntegerField()
+    emergency_files = serializers.IntegerField(help_text=_("其中应急救助档案"))
     by_tier = _Count(many=True)
     by_status = _Count(many=True)
     on_register = serializers.IntegerField()

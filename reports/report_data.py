@@ -162,6 +162,7 @@ def gather(reader, organization: Organization, period: Period, *, progress=None)
         Headline(_("企业职工人数"), c.employees, prev("employees", "coverage")),
         Headline(_("入会率"), c.membership_rate, prev("membership_rate", "coverage"), percent=True),
         Headline(_("新建困难职工档案"), a.new_files, prev("new_files", "aid")),
+        Headline(_("其中应急救助档案"), a.emergency_files, prev("emergency_files", "aid")),
         Headline(_("在档困难职工"), a.on_register, prev("on_register", "aid")),
         Headline(_("帮扶资金支出（元）"), a.paid, prev("paid", "aid")),
         Headline(_("年度帮扶预算（元）"), a.budget, prev("budget", "aid")),

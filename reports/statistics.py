@@ -32,7 +32,8 @@
   (建会率), employees, membership_rate (入会率: members / employees), None where the
   denominator is 0; enterprises and employees are as of the last refresh in that month;
   members_now: active members this moment (the live coverage summary), current period only;
-- `aid` (`AidFigures`): files opened in the period (new_files), by_tier and by_status of
+- `aid` (`AidFigures`): files opened in the period (new_files; emergency_files of them opened
+  as emergency aid, paid first and reviewed after), by_tier and by_status of
   those files (status as it is now), on_register (files registered or under review,
   by tier in register_by_tier), paid in the period (yuan, Decimal), budget of the
   period's year and spent of it so far, paid_share (paid / budget);
@@ -233,6 +234,7 @@ class CoverageFigures:
 @dataclass
 class AidFigures:
     new_files: int = 0
+    emergency_files: int = 0
     by_tier: list = field(default_factory=list)
     by_status: list = field(default_factory=list)
     on_register: int = 0
@@ -377,6 +379,7 @@ def build(organization: Organization, period: Period, data: dict[str, int], *, a
     budget = data.get("a.budget", 0)
     aid = AidFigures(
         new_files=data.get("a.new", 0),
+        emergency_files=data.get("a.emergency", 0),
         by_tier=_breakdown(data, "a.tier.", L["tiers"]),
         by_status=_breakdown(data, "a.status.", L["file_statuses"]),
         on_register=data.get("a.reg", 0),

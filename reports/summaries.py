@@ -246,12 +246,14 @@ def collect(
     files = (
         sources.files.annotate(u=unit, b=_bucket("created_at", first, datetime=True))
         .order_by()
-        .values("u", "b", "tier", "status")
+        .values("u", "b", "tier", "status", "is_emergency")
         .annotate(n=Count("id"))
     )
     for r in files:
         u, b, n = r["u"], r["b"], r["n"]
         acc.flow(u, b, "a.new", n)
+        if r["is_emergency"]:  # 意外致困: paid first, reviewed after; flagged in reports
+            acc.flow(u, b, "a.emergency", n)
         acc.flow(u, b, f"a.tier.{r['tier'] or 'pending'}", n)
         acc.flow(u, b, f"a.status.{r['status']}", n)
         if r["status"] in ACTIVE_STATUSES:

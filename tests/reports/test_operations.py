@@ -175,3 +175,21 @@ def test_failed_notification_deliveries_are_on_the_operations_view(admin, owner)
     )
     body = _client(admin).get(reverse("operations")).content.decode()
     assert "消息发送失败" in body and "短信网关超时" in body and "调解案件第10天" in body
+
+
+def test_the_operations_view_keeps_its_query_count_as_runs_and_the_outbox_grow(admin):
+    from tests.querycount import assert_list_queries
+
+    def grow(n):
+        now = timezone.now()
+        for i in range(n):
+            TaskRun.objects.create(
+                task_name="reports.tasks.monthly_reports",
+                task_id=f"grow-{n}-{i}",
+                started_at=now,
+                status="failed",
+                error="boom",
+            )
+            TaskOutbox.objects.create(task_name="reports.tasks.heartbeat", args=[], kwargs={}, last_error="down")
+
+    assert_list_queries(_client(admin), reverse("operations"), grow)

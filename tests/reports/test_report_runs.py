@@ -19,7 +19,7 @@ from organizations.services import coverage_refresh
 from reports import files, runs
 from reports.models import ReportRun
 from reports.periods import month_period, parse_period
-from tests.factories import UserFactory, make_member
+from tests.factories import UserFactory, make_member, nth_name
 
 
 def _last_month() -> dt.date:
@@ -31,7 +31,7 @@ def roll(tree, enterprises):
     admin = UserFactory(username="report-admin", is_superuser=True)
     start = _last_month()
     before = start - dt.timedelta(days=40)
-    old = [make_member(tree["pd_union"], actor=admin, name=f"老会员{i}", joined_on=before) for i in range(3)]
+    old = [make_member(tree["pd_union"], actor=admin, name=nth_name("老会员", i), joined_on=before) for i in range(3)]
     make_member(
         tree["pd_union"], actor=admin, name="骑手甲", joined_on=start + dt.timedelta(days=2), employment_form="rider"
     )

@@ -20,7 +20,7 @@ from projects.models import BudgetLine, Project, Rating
 from reports.models import MonthlyFigures
 from reports.statistics import parse_period, subtree_figures
 from reports.summaries import month_add, statistics_refresh
-from tests.factories import UserFactory, make_member
+from tests.factories import UserFactory, make_member, nth_name
 from tests.querycount import count_queries
 
 MS = Membership.Status
@@ -58,6 +58,7 @@ def direct(org: Organization, start: dt.date, end: dt.date) -> dict:
         "forms": dict(alive.values_list("member__employment_form").annotate(n=Count("id"))),
         "migrant": alive.filter(member__is_migrant_worker=True).count(),
         "new_files": files.filter(created_at__gte=since, created_at__lt=after).count(),
+        "emergency_files": files.filter(created_at__gte=since, created_at__lt=after, is_emergency=True).count(),
         "tiers": dict(
             files.filter(created_at__gte=since, created_at__lt=after)
             .exclude(tier="")
@@ -98,6 +99,7 @@ def check(figures, want: dict) -> None:
         "forms": as_counts(m.by_employment_form),
         "migrant": m.migrant,
         "new_files": a.new_files,
+        "emergency_files": a.emergency_files,
         "tiers": {k: v for k, v in as_counts(a.by_tier).items() if k != "pending"},
         "on_register": a.on_register,
         "paid": a.paid,
@@ -180,7 +182,7 @@ def small(tree):
     admin = UserFactory(username="stats-admin", is_superuser=True)
     for union, n in ((tree["pd_union"], 3), (tree["hp_union"], 2)):
         for i in range(n):
-            make_member(union, actor=admin, name=f"会员{i}")
+            make_member(union, actor=admin, name=nth_name("会员", i))
     statistics_refresh()
     return tree
 
@@ -191,7 +193,7 @@ def test_joins_and_leavings_of_past_months_count_in_their_months(small, owner):
     today = timezone.localdate()
     last = parse_period(month_add(today.replace(day=1), -1), today=today)
     early = month_add(last.start, -3)
-    old = [make_member(small["pd_union"], actor=owner, name=f"老会员{i}", joined_on=early) for i in range(3)]
+    old = [make_member(small["pd_union"], actor=owner, name=nth_name("老会员", i), joined_on=early) for i in range(3)]
     make_member(small["pd_union"], actor=owner, name="骑手", joined_on=last.start, employment_form="rider")
     membership_leave(actor=owner, membership=old[0], on=last.start + dt.timedelta(days=3))
     statistics_refresh()
@@ -288,7 +290,7 @@ def test_the_dashboard_reads_a_bounded_number_of_queries(small, client, owner):
     for i in range(4):
         district = add_org(small["city"], name=f"测试{i}区总工会", kind="district")
         union = add_org(district, name=f"测试{i}工会", kind="grassroots")
-        make_member(union, actor=owner, name=f"新{i}")
+        make_member(union, actor=owner, name=nth_name("新", i))
     statistics_refresh()
     status, many, sql = count_queries(client, url)
     assert status == 200

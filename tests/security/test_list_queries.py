@@ -19,6 +19,7 @@ from tests.factories import (
     make_id_number,
     make_member,
     make_mobile,
+    nth_name,
 )
 from tests.querycount import assert_list_queries
 
@@ -36,6 +37,7 @@ NOT_LISTS = (
     "/accounts/",
     "/bulk/",
     "/read-all/",  # the inbox's "mark all read" (POST only)
+    "/operations/",  # superusers only (the owner here is a city head): tests/reports/test_operations.py
 )
 
 
@@ -52,12 +54,12 @@ def world(tree, owner):
             StationFactory(organization=tree["lujiazui"], name=f"列表站点{i}", kind=ServiceStation.Kind.REST)
             staff = UserFactory(username=f"list_staff_{i}")
             RoleAssignment.objects.create(user=staff, organization=union, role="clerk")
-            ms = make_member(union, actor=owner, name=f"列表会员{i}", joined_on=dt.date(2024, 1, 1))
+            ms = make_member(union, actor=owner, name=nth_name("列表会员", i), joined_on=dt.date(2024, 1, 1))
             member_services.honour_add(actor=owner, member=ms.member, kind="city_craftsman", year=2025)
             code = member_services.join_code_create(actor=owner, union=union, label=f"列表入会码{i}")
             member_services.join_application_submit(
                 code=member_services.join_code_public(code),
-                name=f"列表申请人{i}",
+                name=nth_name("列表申请人", i),
                 id_number=make_id_number(),
                 mobile=make_mobile(),
                 employment_form="rider",
