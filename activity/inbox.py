@@ -7,6 +7,7 @@ written by the worker show within INBOX_COUNT_SECONDS (its cache may be another 
 from __future__ import annotations
 
 from django.core.cache import cache
+from django.utils.functional import SimpleLazyObject
 
 from .selectors import unread_count
 
@@ -35,4 +36,5 @@ def inbox_context(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"inbox_count": unread_badge(user)}
+    # Lazy: counted only where a template shows it (not for htmx fragments, files, redirects).
+    return {"inbox_count": SimpleLazyObject(lambda: unread_badge(user))}

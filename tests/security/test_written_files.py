@@ -95,14 +95,13 @@ SERVICE_FILES = ["reports.services.monthly_report_build", "reports.files.workboo
 # Pages whose route looks like a file's ("reports/…") but that hand out none: the report
 # runs' list, progress page and rerun button (their files are report-run-xlsx and
 # report-run-pdf) and the statistics dashboards (HTML with charts).
+# Routes the pattern below takes for files but that write none (pages under /reports/).
 NOT_FILES = {"report-runs", "report-run-detail", "report-run-rerun", "stats-dashboard", "stats-dashboard-org"}
 
 # Downloads that hand back a user's uploaded file byte for byte: the portal writes nothing into
 # them (their type is checked at upload, and they go out as attachments, nosniff, CSP sandbox;
 # tests/core/test_attachments.py), so there is no cell or masking of ours to check.
 SERVED_AS_UPLOADED = {"attachment-download", "api:attachment-download"}
-# Routes the pattern below takes for files but that write none (pages under /reports/).
-NOT_FILES = {"stats-dashboard", "stats-dashboard-org"}
 
 # A URL name or route that looks like a file download.
 FILE_LIKE = re.compile(r"export|download|pdf|xlsx|csv|report|errors|template|qr|\.png|\.svg|\.json|card\.", re.I)
