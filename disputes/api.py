@@ -450,7 +450,8 @@ class CaseViewSet(ScopedViewSet):
     @extend_schema(
         summary=_("案件的证据与材料"), responses={200: AttachmentOutputSerializer(many=True), **DETAIL_ERRORS}
     )
-    @action(detail=True, methods=["get"], url_path="documents")
+    # A case's documents are few: one plain list, not a page (and so in the schema).
+    @action(detail=True, methods=["get"], url_path="documents", pagination_class=None)
     def documents(self, request, pk=None):
         case = self._get(pk)
         return Response(AttachmentOutputSerializer(attachments_for(request.user, case), many=True).data)
