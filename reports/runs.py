@@ -31,6 +31,7 @@ from core.attachments.storage import private_storage
 from core.audit import log_action
 from core.errors import DomainError
 from core.outbox import enqueue
+from core.replicas import heavy_reads
 from organizations.models import Organization, OrgKind, User
 from organizations.services import require
 
@@ -188,9 +189,11 @@ def ensure_summaries(organization: Organization | None, period: Period, *, progr
 
 def report_files_build(organization: Organization, period: Period, *, progress=None, ensure: bool = True):
     """(ReportData, xlsx bytes, PDF bytes) of `organization`'s subtree for `period`: what a run stores."""
-    if ensure:
-        ensure_summaries(organization, period, progress=progress)
-    data = gather(system_reader(), organization, period, progress=progress)
+    refreshed = ensure and ensure_summaries(organization, period, progress=progress)
+    # The figures may come from a replica: they do not depend on the run's own claim and
+    # progress writes, but they do on a summary refresh done just now (then the primary).
+    with heavy_reads(independent=not refreshed):
+        data = gather(system_reader(), organization, period, progress=progress)
     xlsx = files.workbook(data)
     if progress:
         progress(85, "pdf")

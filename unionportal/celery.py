@@ -4,12 +4,25 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "unionportal.settings")
 
 app = Celery("unionportal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+def _fresh_replica_context(task=None, **kwargs):
+    # Each task a worker runs starts unpinned: an earlier task's writes must not keep its
+    # heavy reads on the primary (core.replicas, read-your-writes). An eager task runs
+    # inside its caller's request, whose pin must stay.
+    from core import replicas
+
+    if task is not None and not task.request.is_eager:
+        replicas.reset()
+
 
 # The periodic schedule, in code. django-celery-beat's DatabaseScheduler syncs these
 # entries into its tables, where an operator may pause one without a deploy.

@@ -14,6 +14,7 @@ from core.api import IdsFirstCursorPagination, ScopedPrimaryKeyRelatedField, Sco
 
 # Downloads answer as the pages do: attachments that no cache keeps (personal data).
 from core.pages import file_response
+from core.replicas import heavy_reads
 from organizations.models import Enterprise, Organization
 from organizations.otp import require_second_factor_for_full_data
 
@@ -102,6 +103,7 @@ class MemberViewSet(ScopedViewSet):
         return self.get_in_reach(self.get_queryset(), pk)
 
     @extend_schema(summary=_("会员列表"), responses={200: MemberOutputSerializer(many=True), **READ_ERRORS})
+    @heavy_reads()
     def list(self, request):
         return self.paged(self.filter_queryset(selectors.member_list_rows(request.user)))
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError, refusal
 from core.pages import file_response, keyset_page, private, service_form, staff_required
+from core.replicas import heavy_reads
 from core.roles import MEMBER_MANAGE, PERSONAL_DATA_FULL
 from core.scoping import has_capability, has_capability_anywhere
 from organizations.forms import OPTION_LIMIT, org_label, top_of_reach
@@ -75,6 +76,7 @@ def _filtered(request, data=None):
 
 @staff_required
 @require_GET
+@heavy_reads()
 def member_list(request):
     """The roll in reach: filters, one search box (exact lookups by blind index), keyset pages."""
     user = request.user
