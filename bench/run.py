@@ -27,6 +27,11 @@ PostgreSQL), then measure in a fresh process against it, with the generator's ke
   p50/p95 and the workers' peak RSS.
 - service projects (bench/projects_bench.py, rows from bench/gen_projects.py): the demand
   board and the library p95, and API sign-ups while 50 clients sign up for one session.
+- reads from a replica (bench/replica_bench.py, once, after the scales): a private primary
+  and a pg_basebackup standby on loopback, a city of BENCH_REPLICA_MEMBERS (default
+  BENCH_MEMBERS) built there, the district list, the member list API view, the city
+  dashboard read and the monthly report on each server (p50/p95, lag seen); --no-replica
+  skips it.
 
 Results go to bench/results/latest.json: {"machine", "scale", "results" (name -> value at
 the largest scale), "scales" (every scale), "growth", "targets"}. Figures come from a
@@ -404,6 +409,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--import-rows", type=int, default=int(os.environ.get("BENCH_IMPORT_ROWS") or 100_000))
     parser.add_argument("--no-die", action="store_true", help="skip the django-import-export comparison")
     parser.add_argument("--no-http", action="store_true")
+    parser.add_argument("--no-replica", action="store_true", help="skip the reads-from-a-replica step")
+    parser.add_argument(
+        "--replica-members",
+        type=int,
+        default=int(os.environ.get("BENCH_REPLICA_MEMBERS") or 0),
+        help="the replica step's private city (default: --members)",
+    )
     parser.add_argument("--http-seconds", type=float, default=float(os.environ.get("BENCH_HTTP_SECONDS") or 15))
     parser.add_argument("--http-concurrency", type=int, default=int(os.environ.get("BENCH_HTTP_CONCURRENCY") or 8))
     parser.add_argument("--http-workers", type=int, default=int(os.environ.get("BENCH_HTTP_WORKERS") or 3))
@@ -451,6 +463,15 @@ def main(argv: list[str] | None = None) -> int:
         (RESULTS / f"scale-{scale}.json").write_text(json.dumps(per_scale[str(scale)], ensure_ascii=False, indent=2))
     if args.explain_only:
         return 0
+    if not args.no_replica:
+        from bench import replica_bench
+
+        replica_members = args.replica_members or args.members
+        print(f"== reads from a replica: a private primary and standby, {replica_members:,} members")
+        report["replica"] = replica_bench.run_clusters(
+            argparse.Namespace(members=replica_members, runs=30, report_runs=args.report_runs)
+        )
+        replica_bench.print_table(report["replica"])
     largest = str(max(scales))
     report["machine"]["loadavg_1m_at_end"] = round(os.getloadavg()[0], 2)
     report["scale"] = max(scales)

@@ -65,6 +65,7 @@ PRIMARY_ONLY = frozenset(
     }
 )
 _independent: contextvars.ContextVar[bool] = contextvars.ContextVar("independent_reads", default=False)
+_forced: contextvars.ContextVar[bool] = contextvars.ContextVar("on_primary", default=False)
 
 
 def replica_aliases() -> list[str]:
@@ -97,6 +98,22 @@ class heavy_reads(ContextDecorator):
     def __exit__(self, *exc):
         _independent.reset(self._itoken)
         _heavy.reset(self._token)
+        return False
+
+
+class on_primary(ContextDecorator):
+    """Every read inside goes to the primary, heavy or not: a writer's read that must be exact,
+    or a baseline measured against the replica (bench/replica_bench.py)."""
+
+    def _recreate_cm(self):
+        return type(self)()
+
+    def __enter__(self):
+        self._token = _forced.set(True)
+        return self
+
+    def __exit__(self, *exc):
+        _forced.reset(self._token)
         return False
 
 
@@ -196,7 +213,7 @@ class ReplicaRouter:
         return self._cycle
 
     def db_for_read(self, model, **hints):
-        if not _heavy.get() or connections[DEFAULT_DB_ALIAS].in_atomic_block:
+        if not _heavy.get() or _forced.get() or connections[DEFAULT_DB_ALIAS].in_atomic_block:
             return DEFAULT_DB_ALIAS
         if pinned() and not (_independent.get() and _cookie_until.get() <= time.time()):
             return DEFAULT_DB_ALIAS
