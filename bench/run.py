@@ -244,7 +244,7 @@ def measure_scale(args) -> dict:
 
     loads: list[float] = []
 
-    def step(name: str, fn):
+    def step(name: str, fn, heavy: bool = False):
         # The 1-minute load average around each step: figures from a busy machine say so.
         if args.wait_quiet:
             waited, busy = wait_for_quiet(args.wait_quiet, args.quiet_busy)
@@ -253,7 +253,16 @@ def measure_scale(args) -> dict:
                 out.setdefault("steps_not_quiet", []).append(name)
         loads.append(os.getloadavg()[0])
         t = time.perf_counter()
-        res = fn()
+        if heavy:
+            # Read as the portal reads it: from a replica when DATABASE_REPLICA_URLS names one
+            # (core.replicas), starting unpinned by the bench's own earlier writes.
+            from core.replicas import heavy_reads, reset
+
+            reset()
+            with heavy_reads():
+                res = fn()
+        else:
+            res = fn()
         loads.append(os.getloadavg()[0])
         res["loadavg_" + "_".join(name.replace("(", " ").replace(")", " ").split())] = round(max(loads[-2:]), 1)
         out.update(res)
@@ -278,19 +287,22 @@ def measure_scale(args) -> dict:
     if args.explain_only:
         return out
     step("lookups", lambda: measures.measure_lookups(clerk, district, n=args.lookups))
-    step("member list", lambda: measures.measure_member_list(clerk, district, street=street))
+    step("member list", lambda: measures.measure_member_list(clerk, district, street=street), heavy=True)
     step("member list API (in-process)", lambda: measures.measure_member_api(clerk, district))
-    step("name search", lambda: measures.measure_name_search(clerk, district))
-    step("dashboard city", lambda: measures.measure_dashboards(city_user, root, "city"))
-    step("dashboard district", lambda: measures.measure_dashboards(clerk, district, "district"))
+    step("name search", lambda: measures.measure_name_search(clerk, district), heavy=True)
+    step("dashboard city", lambda: measures.measure_dashboards(city_user, root, "city"), heavy=True)
+    step("dashboard district", lambda: measures.measure_dashboards(clerk, district, "district"), heavy=True)
     step("statistics summary", lambda: measures.ensure_statistics())
-    step("statistics dashboard city", lambda: measures.measure_statistics(city_user, root, "city"))
-    step("statistics dashboard district", lambda: measures.measure_statistics(clerk, district, "district"))
-    step("statistics dashboard street", lambda: measures.measure_statistics(clerk, street, "street", runs=10))
+    step("statistics dashboard city", lambda: measures.measure_statistics(city_user, root, "city"), heavy=True)
+    step("statistics dashboard district", lambda: measures.measure_statistics(clerk, district, "district"), heavy=True)
+    step(
+        "statistics dashboard street", lambda: measures.measure_statistics(clerk, street, "street", runs=10), heavy=True
+    )
     step("disputes", lambda: disputes_bench.measure(today=dt.date.fromisoformat(meta["as_of"])))
     step(
         "monthly report",
         lambda: measures.measure_monthly_report(city_user, root, _previous_month(meta["as_of"]), runs=args.report_runs),
+        heavy=True,
     )
     from bench import aid_bench, gen_aid
 
