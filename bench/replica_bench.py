@@ -54,11 +54,13 @@ def run_clusters(args) -> dict:
         primary_url = f"postgres://postgres@127.0.0.1:{primary_port}/{name}"
         replica_url = f"postgres://postgres@127.0.0.1:{replica_port}/{name}"
         t = time.perf_counter()
-        subprocess.run(
+        build = subprocess.Popen(
             [sys.executable, str(ROOT / "bench" / "generate.py"), "--members", str(args.members)]
-            + ["--database-url", primary_url],
-            check=True,
+            + ["--database-url", primary_url]
         )
+        build_lag = _lag_while(build, primary_port)
+        if build.returncode != 0:
+            raise SystemExit(f"bench/generate.py failed ({build.returncode})")
         built_s = round(time.perf_counter() - t, 1)
         env = {
             **os.environ,
@@ -73,10 +75,34 @@ def run_clusters(args) -> dict:
             subprocess.run(cmd, check=True, env=env, cwd=ROOT)
             out = json.loads(Path(tmp.name).read_text())
         out["replica_build_s"] = built_s
+        out["replica_build_lag_bytes_max"], out["replica_build_lag_s_max"] = build_lag
         return out
     finally:
         servers.stop_all()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _lag_while(process: subprocess.Popen, primary_port: int) -> tuple[int, float]:
+    """The standby's largest lag (bytes not replayed, seconds behind) seen while `process` runs
+    (the city's bulk load streams to it), sampled twice a second from the primary."""
+    import psycopg2
+
+    worst_bytes, worst_s = 0, 0.0
+    conn = psycopg2.connect(host="127.0.0.1", port=primary_port, user="postgres", dbname="postgres")
+    conn.autocommit = True
+    try:
+        while process.poll() is None:
+            with conn.cursor() as cursor:
+                cursor.execute(
+                    "SELECT COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), 0),"
+                    " COALESCE(EXTRACT(EPOCH FROM replay_lag), 0) FROM pg_stat_replication"
+                )
+                for lag_bytes, lag_s in cursor.fetchall():
+                    worst_bytes, worst_s = max(worst_bytes, int(lag_bytes)), max(worst_s, float(lag_s))
+            time.sleep(0.5)
+    finally:
+        conn.close()
+    return worst_bytes, round(worst_s, 2)
 
 
 # --- the child: Django set up on the primary, the standby as replica1 --------------------------------
@@ -243,7 +269,11 @@ def print_table(res: dict) -> None:
         f" replica p50 {res.get(r + '_p50_ms')} p95 {res.get(r + '_p95_ms')};"
         f" replica share {res.get('replica_report_city_replica_share')}"
     )
-    print(f"  lag seen: max {res.get('replica_lag_bytes_max')} bytes, {res.get('replica_lag_s_max')} s")
+    print(f"  lag seen while reading: max {res.get('replica_lag_bytes_max')} bytes, {res.get('replica_lag_s_max')} s")
+    print(
+        f"  lag seen while the city was built ({res.get('replica_build_s')} s): max"
+        f" {res.get('replica_build_lag_bytes_max')} bytes, {res.get('replica_build_lag_s_max')} s"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
