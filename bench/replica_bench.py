@@ -38,7 +38,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.generate import bench_env, bench_keys  # noqa: E402
-from bench.pgcluster import Servers  # noqa: E402
+from bench.pgcluster import Servers, Unavailable  # noqa: E402
+
+__all__ = ["Unavailable", "main", "print_table", "run_clusters"]
 
 # Sized for a city of a few hundred thousand members on a shared machine; both servers alike.
 SERVER_SETTINGS = {"shared_buffers": "'256MB'", "max_wal_size": "'4GB'", "work_mem": "'16MB'"}
