@@ -33,6 +33,7 @@ XLSX_FILE = {(200, XLSX_CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY, desc
 PDF_FILE = {(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description=_("PDF 摘要"))}
 
 
+@extend_schema_serializer(component_name="ReportHeadline")
 class _Headline(serializers.Serializer):
     label = serializers.CharField()
     value = serializers.FloatField(allow_null=True)
@@ -87,7 +88,7 @@ class ReportRunDetailSerializer(ReportRunOutputSerializer):
     def get_headlines(self, run) -> list[dict]:
         return [_Headline(h).data for h in (run.summary or {}).get("headlines", [])]
 
-    @extend_schema_field(OpenApiTypes.DATETIME)
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_as_of(self, run) -> str | None:
         return (run.summary or {}).get("as_of")
 

@@ -227,3 +227,33 @@ def test_a_rerun_is_accepted_once_and_refused_while_queued(tree, clerk, built, d
     again = c.post(f"{URL}{built.pk}/rerun/")
     assert again.status_code == 409 and "排队" in again.json()["error"]["message"]
     assert ReportRun.objects.get().generation == 2
+
+
+def test_the_scope_harnesses_walk_every_report_run_route():
+    from tests.security.test_scope_leaks import _api_get_paths
+    from tests.security.test_scope_writes import _api_write_operations
+
+    gets = set(_api_get_paths())
+    assert {URL, URL + "{id}/", URL + "{id}/xlsx/", URL + "{id}/pdf/"} <= gets
+    writes = {(path, method) for path, method, _op, _c in _api_write_operations()}
+    assert {(URL, "post"), (URL + "{id}/rerun/", "post")} <= writes
+
+
+def test_the_marked_reports_show_to_their_district_and_never_to_the_sibling(tree, owner, clerk, outsider):
+    from tests.security.conftest import HP_MARK, PD_MARK, build_sides
+
+    sides = build_sides(tree, owner)
+    pd_runs = [o for o in sides["pd"] if isinstance(o, ReportRun)]
+    assert len(pd_runs) == 2
+    listed = client_for(clerk).get(URL).content.decode()
+    assert PD_MARK in listed and HP_MARK not in listed
+    other = client_for(outsider).get(URL).content.decode()
+    assert HP_MARK in other and PD_MARK not in other
+    queued = next(r for r in pd_runs if not r.xlsx_path)
+    assert PD_MARK in client_for(clerk).get(f"{URL}{queued.pk}/").content.decode()
+    for run in pd_runs:
+        assert client_for(outsider).get(f"{URL}{run.pk}/").status_code == 404
+    built = next(r for r in pd_runs if r.xlsx_path)
+    from tests.security.test_scope_leaks import _body
+
+    assert PD_MARK in _body(client_for(clerk).get(f"{URL}{built.pk}/xlsx/"))
