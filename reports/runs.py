@@ -350,7 +350,9 @@ def report_runs_redispatch(*, now: dt.datetime | None = None) -> dict:
     cutoff = now - redispatch_after()
     lost = _lost(now, cutoff)
     result = {"redispatched": 0, "given_up": 0}
-    for run_id, status, attempts in ReportRun.objects.filter(lost).values_list("id", "status", "attempts"):
+    for run_id, status, attempts in (
+        ReportRun.objects.filter(lost).order_by("id").values_list("id", "status", "attempts")
+    ):
         if status == S.RUNNING and attempts >= MAX_ATTEMPTS:
             given_up = ReportRun.objects.filter(lost, pk=run_id, attempts__gte=MAX_ATTEMPTS).update(
                 status=S.FAILED,
