@@ -171,7 +171,10 @@ class OrganizationStatisticsView(APIView):
 def _urls():
     from django.urls import path
 
+    from .run_api import router
+
     return [
+        *router.urls,
         path("statistics/", StatisticsView.as_view(), name="statistics"),
         path("statistics/<int:pk>/", OrganizationStatisticsView.as_view(), name="statistics-organization"),
     ]

@@ -97,6 +97,10 @@ class ReportRun(models.Model):
     generation = models.PositiveIntegerField(default=1)
     claimed_until = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # When the build task was last sent, and how often the lost-message sweep re-sent it
+    # (reports.runs.report_runs_redispatch; the operations view shows both).
+    dispatched_at = models.DateTimeField(_("最近派发时间"), null=True, blank=True)
+    redispatches = models.PositiveSmallIntegerField(_("重新派发次数"), default=0)
     # Paths in private storage (core.attachments.storage), relative to PRIVATE_FILES_ROOT.
     xlsx_path = models.CharField(max_length=255, blank=True)
     pdf_path = models.CharField(max_length=255, blank=True)
@@ -125,6 +129,12 @@ class ReportRun(models.Model):
         indexes = [
             models.Index(
                 fields=["org_path", "id"], name="reportrun_path_idx", opclasses=["varchar_pattern_ops", "int8_ops"]
+            ),
+            # The sweep's look-up every minute: only unfinished runs, however many reports exist.
+            models.Index(
+                fields=["dispatched_at"],
+                name="reportrun_unfinished_idx",
+                condition=models.Q(status__in=["pending", "running"]),
             ),
         ]
 

@@ -32,8 +32,15 @@ def monthly_reports() -> int:
 
 @shared_task(name="reports.tasks.heartbeat")
 def heartbeat() -> dict:
-    """Every minute from beat: proves beat and a worker alive, resumes stalled report runs, trims run records."""
+    """Every minute from beat: proves beat and a worker alive, trims run records."""
     from .operations import heartbeat_beat
-    from .runs import report_runs_resume_stale
 
-    return {"resumed": report_runs_resume_stale(), **heartbeat_beat()}
+    return heartbeat_beat()
+
+
+@shared_task(name="reports.tasks.report_runs_sweep")
+def report_runs_sweep() -> dict:
+    """Every minute from beat: re-send report runs whose message was lost (reports.runs.report_runs_redispatch)."""
+    from .runs import report_runs_redispatch
+
+    return report_runs_redispatch()

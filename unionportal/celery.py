@@ -104,4 +104,10 @@ app.conf.beat_schedule = {
         "task": "reports.tasks.heartbeat",
         "schedule": crontab(minute="*"),
     },
+    # A report run whose message was lost (never claimed, or its worker died) is sent again
+    # once per REPORT_REDISPATCH_MINUTES at most (reports.runs.report_runs_redispatch).
+    "reports-runs-sweep": {
+        "task": "reports.tasks.report_runs_sweep",
+        "schedule": crontab(minute="*"),
+    },
 }

@@ -259,6 +259,8 @@ CELERY_TASK_ROUTES = [
         "assistance.tasks.run_campaign": {"queue": "imports"},
         # The sign of life of beat and the workers: never behind a long report run.
         "reports.tasks.heartbeat": {"queue": "default"},
+        # Not behind the reports queue it repairs: a stuck report worker must not stop it.
+        "reports.tasks.report_runs_sweep": {"queue": "default"},
     },
     [
         ("reports.*", {"queue": "reports"}),
@@ -387,6 +389,12 @@ NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 5)
 NOTIFY_RETRY_BASE_SECONDS = env_int("NOTIFY_RETRY_BASE_SECONDS", 60)
 NOTIFY_LEASE_SECONDS = env_int("NOTIFY_LEASE_SECONDS", 300)
 
+# Report runs (reports/runs.py): a run still unclaimed this long after its build task was
+# sent, or whose worker died (lease expired), is sent again by a beat sweep, at most once
+# per this many minutes. Longer than the month-end queue takes to drain, so a queued run
+# is rarely sent twice (a second copy would be skipped anyway).
+REPORT_REDISPATCH_MINUTES = env_int("REPORT_REDISPATCH_MINUTES", 30)
+
 # Join applications, whatever the door (page or API): at most this many per client
 # address per window (members/throttle.py). A canteen's Wi-Fi may carry a few workers
 # applying together; a script may not fill the queue.
@@ -501,6 +509,8 @@ SPECTACULAR_SETTINGS = {
         "AidGrantStatusEnum": "assistance.models.GrantStatus",
         "AidCampaignKindEnum": "assistance.models.Campaign.Kind",
         "AidCampaignStatusEnum": "assistance.models.Campaign.Status",
+        "ReportRunKindEnum": "reports.models.ReportRun.Kind",
+        "ReportRunStatusEnum": "reports.models.ReportRun.Status",
     },
 }
 

@@ -261,7 +261,11 @@ def _populate_assistance(tree, side, mark, objects, actor):
 
 
 def _populate_reports(tree, side, mark, objects, actor):
-    """A built report of the street (its children include the marked union): a leaked page or file shows it."""
+    """A built report of the street (its children include the marked union): a leaked page or file shows it.
+
+    And a queued report of the marked union itself, so that a leaked list or detail of report
+    runs (JSON, HTML) carries the marker in the organisation's name.
+    """
     import datetime as dt
 
     from django.utils import timezone
@@ -269,9 +273,11 @@ def _populate_reports(tree, side, mark, objects, actor):
     from reports import runs
 
     street = tree["lujiazui"] if side == "pd" else tree["nanjing"]
+    union = next(o for o in objects if getattr(o, "kind", None) == OrgKind.GRASSROOTS)
     last = timezone.localdate().replace(day=1) - dt.timedelta(days=1)
     run = runs.report_request(actor=actor, organization=street, kind="monthly", period=f"{last:%Y-%m}")
     objects.append(runs.report_run_execute(run.pk, run.generation))
+    objects.append(runs.report_request(actor=actor, organization=union, kind="yearly", period=f"{last.year - 1}"))
 
 
 POPULATORS = [
