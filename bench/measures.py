@@ -192,8 +192,14 @@ def measure_member_api(user, org, *, runs: int = 30) -> dict[str, float]:
 # --- name search ---------------------------------------------------------------------------------
 
 
-def measure_name_search(user, org, *, n: int = 100) -> dict[str, float]:
-    """Search by name within the clerk's district through members.selectors.member_search (first page)."""
+def measure_name_search(user, org, *, n: int = 100, street=None, city_user=None) -> dict[str, float]:
+    """Search by name within the clerk's district, as the roll page runs it: members.selectors.member_search,
+    then the first page of core.pages.keyset_page_by (50 rows and one to look ahead).
+
+    Also: one initial letter, the page after the first, the search narrowed to `street` (the
+    page's ?under=) and, with `city_user`, the same initials city-wide.
+    """
+    from core.pages import keyset_page_by
     from members import selectors
     from members.names import name_initials
 
@@ -201,14 +207,34 @@ def measure_name_search(user, org, *, n: int = 100) -> dict[str, float]:
     names = [m.name[:2] for m in people]
     surnames = [m.name[:1] for m in people]
     initials = [name_initials(m.name)[:2] for m in people]
+    letters = [name_initials(m.name)[:1] for m in people]
+
+    def page(q: str, cursor: str = "", *, who=user, narrow: str = ""):
+        qs = _list_qs(who)
+        if narrow:
+            qs = qs.filter(org_path__startswith=narrow)  # what SubtreeFilterMixin adds for ?under=
+        qs = selectors.member_search(qs, q)
+        return keyset_page_by(qs, keys=selectors.member_search_keys(q), cursor=cursor, size=50)
 
     def search(q: str):
-        return list(selectors.member_search(_list_qs(user), q)[:50])
+        return page(q).rows
 
+    half = n // 2
     out = {}
     out.update(summary("search_name", each_timed(search, names)))
-    out.update(summary("search_surname", each_timed(search, surnames[: n // 2])))
-    out.update(summary("search_initials", each_timed(search, initials[: n // 2])))
+    out.update(summary("search_surname", each_timed(search, surnames[:half])))
+    out.update(summary("search_initials", each_timed(search, initials[:half])))
+    out.update(summary("search_initials_letter", each_timed(search, letters[:half])))
+    cursors = {q: page(q).next_cursor for q in set(initials[:half])}
+    out.update(summary("search_initials_next_page", each_timed(lambda q: page(q, cursors[q]).rows, initials[:half])))
+    if street is not None:
+        narrow = street.path
+        out.update(summary("search_street_name", each_timed(lambda q: page(q, narrow=narrow).rows, names[:half])))
+        out.update(
+            summary("search_street_initials", each_timed(lambda q: page(q, narrow=narrow).rows, initials[:half]))
+        )
+    if city_user is not None:
+        out.update(summary("search_city_initials", each_timed(lambda q: page(q, who=city_user).rows, initials[:half])))
     return out
 
 
