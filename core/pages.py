@@ -303,8 +303,12 @@ def keyset_page_by(qs: QuerySet, *, keys: tuple[str, ...], cursor: str, size: in
     entries, at any depth.
     """
     columns = [byte_order(qs, key) for key in keys]
-    qs = qs.order_by(*columns)
     position = _decode_keys(qs, keys, cursor) if cursor else None
+    # The keys are also selected under their own names, so that the cursor can be read from
+    # the last row whether the rows are model objects or the dicts of a values() list that
+    # does not show every key.
+    aliases = [f"keyset_{i}" for i in range(len(keys))]
+    qs = qs.annotate(**{alias: F(key) for alias, key in zip(aliases, keys, strict=True)}).order_by(*columns)
     if position is not None:
         qs = qs.filter(RowAfter(columns, position))
     rows = list(qs[: size + 1])
@@ -312,5 +316,5 @@ def keyset_page_by(qs: QuerySet, *, keys: tuple[str, ...], cursor: str, size: in
     if len(rows) > size:
         rows = rows[:size]
         last = rows[-1]
-        next_cursor = _encode_keys([last[k] if isinstance(last, dict) else getattr(last, k) for k in keys])
+        next_cursor = _encode_keys([last[a] if isinstance(last, dict) else getattr(last, a) for a in aliases])
     return KeysetPage(rows=rows, next_cursor=next_cursor)

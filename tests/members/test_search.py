@@ -173,3 +173,32 @@ def keyset_page_by_query(qs, query, cursor):
     keys = member_search_keys(query)
     columns = [byte_order(qs, k) for k in keys]
     return qs.order_by(*columns).filter(RowAfter(columns, _decode_keys(qs, keys, cursor)))[:51]
+
+
+def test_the_api_pages_a_search_in_the_same_order_by_its_next_links(people, clerk, outsider):
+    from tests.conftest import client_for
+
+    for user in (clerk, outsider):
+        api = client_for(user)
+        expected = _expected(people, user, "name_initials", "z")
+        seen, url, params = [], reverse("api:member-list"), {"q": "z", "page_size": 1}
+        for _ in range(len(people) + 1):
+            response = api.get(url, params)
+            assert response.status_code == 200, response.content
+            data = response.json()
+            assert data["previous"] is None
+            seen += [row["id"] for row in data["results"]]
+            if not data["next"]:
+                break
+            url, params = data["next"], None
+        assert seen == [m.pk for m in expected] and seen
+
+
+def test_the_api_keeps_newest_first_for_the_plain_list_and_exact_lookups(people, owner):
+    from tests.conftest import client_for
+
+    api = client_for(owner)
+    ids = [row["id"] for row in api.get(reverse("api:member-list")).json()["results"]]
+    assert ids == sorted(ids, reverse=True) and len(ids) == len(people)
+    number = people[0].current_membership.member_number
+    assert [row["id"] for row in api.get(reverse("api:member-list"), {"q": number}).json()["results"]] == [people[0].pk]
