@@ -238,6 +238,31 @@ def measure_name_search(user, org, *, n: int = 100, street=None, city_user=None)
     return out
 
 
+def measure_member_api_search(user, org, *, n: int = 50) -> dict[str, float]:
+    """The member list API view with ?q= two pinyin initials and with two characters of a name
+    (in-process, first page of 50), for names sampled from `org`."""
+    from rest_framework.test import APIRequestFactory, force_authenticate
+
+    from members.api import MemberViewSet
+    from members.names import name_initials
+
+    view = MemberViewSet.as_view({"get": "list"})
+    factory = APIRequestFactory()
+    people = sample_members(org, n, seed=29)
+
+    def call(q: str):
+        request = factory.get("/api/v1/members/", {"q": q}, HTTP_ACCEPT="application/json", HTTP_HOST="127.0.0.1")
+        force_authenticate(request, user=user)
+        response = view(request)
+        response.render()
+        assert response.status_code == 200, response.content[:300]
+        return response
+
+    out = summary("api_search_initials", each_timed(call, [name_initials(m.name)[:2] for m in people]))
+    out.update(summary("api_search_name", each_timed(call, [m.name[:2] for m in people])))
+    return out
+
+
 # --- dashboards ----------------------------------------------------------------------------------
 
 

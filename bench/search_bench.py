@@ -2,9 +2,10 @@
 
 Not a test. Read-only apart from the bench logins bench/run.py also sets up. Runs
 bench.measures.measure_name_search (the roll page's search: members.selectors.member_search
-and the first page of core.pages.keyset_page_by) for the biggest district's clerk `--rounds`
-times, with the 1-minute load average of each round, and with `--explain` writes
-EXPLAIN (ANALYZE, BUFFERS) of each kind of search to bench/notes/search-<members>.md
+and the first page of core.pages.keyset_page_by) and measure_member_api_search (the member
+list API view with ?q=, in-process) for the biggest district's clerk `--rounds` times, with
+the 1-minute load average of each round, and with `--explain` writes EXPLAIN (ANALYZE,
+BUFFERS) of each kind of search to bench/notes/search-<members>.md
 (the buffer counts do not depend on the machine's load).
 
     python bench/search_bench.py --members 10000000 --rounds 5 --explain
@@ -147,6 +148,7 @@ def main() -> None:
     for r in range(args.rounds):
         load0, cpu0, t0 = os.getloadavg()[0], time.process_time(), time.perf_counter()
         res = measures.measure_name_search(clerk, district, n=args.samples, street=street, city_user=city_user)
+        res.update(measures.measure_member_api_search(clerk, district, n=args.samples // 2))
         res["loadavg_1m"] = round(max(load0, os.getloadavg()[0]), 1)
         res["round_s"] = round(time.perf_counter() - t0, 1)
         res["client_cpu_s"] = round(time.process_time() - cpu0, 2)
