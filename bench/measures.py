@@ -192,8 +192,14 @@ def measure_member_api(user, org, *, runs: int = 30) -> dict[str, float]:
 # --- name search ---------------------------------------------------------------------------------
 
 
-def measure_name_search(user, org, *, n: int = 100) -> dict[str, float]:
-    """Search by name within the clerk's district through members.selectors.member_search (first page)."""
+def measure_name_search(user, org, *, n: int = 100, street=None, city_user=None) -> dict[str, float]:
+    """Search by name within the clerk's district, as the roll page runs it: members.selectors.member_search,
+    then the first page of core.pages.keyset_page_by (50 rows and one to look ahead).
+
+    Also: one initial letter, the page after the first, the search narrowed to `street` (the
+    page's ?under=) and, with `city_user`, the same initials city-wide.
+    """
+    from core.pages import keyset_page_by
     from members import selectors
     from members.names import name_initials
 
@@ -201,14 +207,59 @@ def measure_name_search(user, org, *, n: int = 100) -> dict[str, float]:
     names = [m.name[:2] for m in people]
     surnames = [m.name[:1] for m in people]
     initials = [name_initials(m.name)[:2] for m in people]
+    letters = [name_initials(m.name)[:1] for m in people]
+
+    def page(q: str, cursor: str = "", *, who=user, narrow: str = ""):
+        qs = _list_qs(who)
+        if narrow:
+            qs = qs.filter(org_path__startswith=narrow)  # what SubtreeFilterMixin adds for ?under=
+        qs = selectors.member_search(qs, q)
+        return keyset_page_by(qs, keys=selectors.member_search_keys(q), cursor=cursor, size=50)
 
     def search(q: str):
-        return list(selectors.member_search(_list_qs(user), q)[:50])
+        return page(q).rows
 
+    half = n // 2
     out = {}
     out.update(summary("search_name", each_timed(search, names)))
-    out.update(summary("search_surname", each_timed(search, surnames[: n // 2])))
-    out.update(summary("search_initials", each_timed(search, initials[: n // 2])))
+    out.update(summary("search_surname", each_timed(search, surnames[:half])))
+    out.update(summary("search_initials", each_timed(search, initials[:half])))
+    out.update(summary("search_initials_letter", each_timed(search, letters[:half])))
+    cursors = {q: page(q).next_cursor for q in set(initials[:half])}
+    out.update(summary("search_initials_next_page", each_timed(lambda q: page(q, cursors[q]).rows, initials[:half])))
+    if street is not None:
+        narrow = street.path
+        out.update(summary("search_street_name", each_timed(lambda q: page(q, narrow=narrow).rows, names[:half])))
+        out.update(
+            summary("search_street_initials", each_timed(lambda q: page(q, narrow=narrow).rows, initials[:half]))
+        )
+    if city_user is not None:
+        out.update(summary("search_city_initials", each_timed(lambda q: page(q, who=city_user).rows, initials[:half])))
+    return out
+
+
+def measure_member_api_search(user, org, *, n: int = 50) -> dict[str, float]:
+    """The member list API view with ?q= two pinyin initials and with two characters of a name
+    (in-process, first page of 50), for names sampled from `org`."""
+    from rest_framework.test import APIRequestFactory, force_authenticate
+
+    from members.api import MemberViewSet
+    from members.names import name_initials
+
+    view = MemberViewSet.as_view({"get": "list"})
+    factory = APIRequestFactory()
+    people = sample_members(org, n, seed=29)
+
+    def call(q: str):
+        request = factory.get("/api/v1/members/", {"q": q}, HTTP_ACCEPT="application/json", HTTP_HOST="127.0.0.1")
+        force_authenticate(request, user=user)
+        response = view(request)
+        response.render()
+        assert response.status_code == 200, response.content[:300]
+        return response
+
+    out = summary("api_search_initials", each_timed(call, [name_initials(m.name)[:2] for m in people]))
+    out.update(summary("api_search_name", each_timed(call, [m.name[:2] for m in people])))
     return out
 
 
