@@ -259,6 +259,8 @@ CELERY_TASK_ROUTES = [
         "assistance.tasks.run_campaign": {"queue": "imports"},
         # The sign of life of beat and the workers: never behind a long report run.
         "reports.tasks.heartbeat": {"queue": "default"},
+        # Figures follow changes within minutes: not behind a long report run either.
+        "reports.tasks.follow_statistics": {"queue": "default"},
     },
     [
         ("reports.*", {"queue": "reports"}),
