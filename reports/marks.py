@@ -143,6 +143,18 @@ def postgresql_uninstall() -> list[str]:
     return out
 
 
+def postgresql_switch(*, enabled: bool) -> list[str]:
+    """ALTER TABLE statements turning the marks off (a bulk load that rebuilds the summary after) or on again."""
+    verb = "ENABLE" if enabled else "DISABLE"
+    out = [
+        f"ALTER TABLE {s.table} {verb} TRIGGER reports_mark_{s.name}_{e}"
+        for s in SOURCES
+        for e in ("insert", "update", "delete")
+    ]
+    out.append(f"ALTER TABLE members_member {verb} TRIGGER reports_mark_member_update")
+    return out
+
+
 def _sqlite_select(source: Source, row: str) -> str:
     path = source.path.replace("r.", f"{row}.")
     month = _month("sqlite", source, row)
