@@ -51,6 +51,8 @@ from .models import MonthlyFigures, StatisticsMark, StatisticsRefresh
 
 MS = Membership.Status
 STEP = Organization.steplen
+# Grouped rows fetched at a time: a city grouped by organisation is millions of rows, never all in memory.
+CHUNK = 20_000
 # Wider than any path: grouping by the first PATH_WIDTH characters groups by the row's own organisation.
 PATH_WIDTH = 255
 # Months kept in the summary: from January of the year two years back (a year's report
@@ -238,7 +240,7 @@ def accumulate(sources: Sources, *, width: int, first: dt.date, last: dt.date, t
         .values("u", "b", "member__employment_form", "member__is_migrant_worker")
         .annotate(n=Count("id"))
     )
-    for r in joined:
+    for r in joined.iterator(chunk_size=CHUNK):
         u, b, n = r["u"], r["b"], r["n"]
         acc.flow(u, b, "m.joined", n)
         acc.delta(u, b, "m.total", n)
@@ -252,7 +254,7 @@ def accumulate(sources: Sources, *, width: int, first: dt.date, last: dt.date, t
         .values("u", "b", "status", "member__employment_form", "member__is_migrant_worker")
         .annotate(n=Count("id"))
     )
-    for r in ended:
+    for r in ended.iterator(chunk_size=CHUNK):
         u, b, n = r["u"], r["b"], r["n"]
         acc.flow(u, b, "m.out" if r["status"] == MS.TRANSFERRED_OUT else "m.left", n)
         acc.delta(u, b, "m.total", -n)
@@ -267,7 +269,7 @@ def accumulate(sources: Sources, *, width: int, first: dt.date, last: dt.date, t
         .values("u", "year", "kind")
         .annotate(n=Count("id"))
     )
-    for r in honours:
+    for r in honours.iterator(chunk_size=CHUNK):
         year_month = dt.date(r["year"], 1, 1)
         b = year_month if year_month >= first else month_add(first, -1)
         acc.delta(r["u"], b, f"h.held.{r['kind']}", r["n"])
@@ -282,7 +284,7 @@ def accumulate(sources: Sources, *, width: int, first: dt.date, last: dt.date, t
         .values("u", "b", "tier", "status", "is_emergency")
         .annotate(n=Count("id"))
     )
-    for r in files:
+    for r in files.iterator(chunk_size=CHUNK):
         u, b, n = r["u"], r["b"], r["n"]
         acc.flow(u, b, "a.new", n)
         if r["is_emergency"]:  # 意外致困: paid first, reviewed after; flagged in reports
@@ -299,7 +301,7 @@ def accumulate(sources: Sources, *, width: int, first: dt.date, last: dt.date, t
         .values("u", "b")
         .annotate(s=Sum("amount"))
     )
-    for r in paid:
+    for r in paid.iterator(chunk_size=CHUNK):
         acc.flow(r["u"], r["b"], "a.paid", fen(r["s"]))
     years = sorted({m.year for m in months})
     budgets = (
@@ -309,7 +311,7 @@ def accumulate(sources: Sources, *, width: int, first: dt.date, last: dt.date, t
         .values("u", "year")
         .annotate(amount=Sum("amount"), spent=Sum("spent"))
     )
-    for r in budgets:
+    for r in budgets.iterator(chunk_size=CHUNK):
         acc.year(r["u"], r["year"], "a.budget", fen(r["amount"]))
         acc.year(r["u"], r["year"], "a.spent", fen(r["spent"]))
 
@@ -321,7 +323,7 @@ def accumulate(sources: Sources, *, width: int, first: dt.date, last: dt.date, t
         .values("u", "b", "kind", "status", "is_collective", "failed")
         .annotate(n=Count("id"))
     )
-    for r in received:
+    for r in received.iterator(chunk_size=CHUNK):
         u, b, n = r["u"], r["b"], r["n"]
         acc.flow(u, b, "d.received", n)
         acc.flow(u, b, f"d.kind.{r['kind']}", n)
@@ -336,7 +338,7 @@ def accumulate(sources: Sources, *, width: int, first: dt.date, last: dt.date, t
         .values("u", "received_on", "closed_on")
         .annotate(n=Count("id"))
     )
-    for r in closed:
+    for r in closed.iterator(chunk_size=CHUNK):
         days = (_as_date(r["closed_on"]) - _as_date(r["received_on"])).days
         b = _as_date(r["closed_on"]).replace(day=1)
         acc.flow(r["u"], b, "d.closed", r["n"])
@@ -352,7 +354,7 @@ def accumulate(sources: Sources, *, width: int, first: dt.date, last: dt.date, t
         .values("u", "year", "stage")
         .annotate(n=Count("id"))
     )
-    for r in projects:
+    for r in projects.iterator(chunk_size=CHUNK):
         acc.year(r["u"], r["year"], f"p.stage.{r['stage']}", r["n"])
         acc.year(r["u"], r["year"], "p.total", r["n"])
     lines = (
@@ -362,7 +364,7 @@ def accumulate(sources: Sources, *, width: int, first: dt.date, last: dt.date, t
         .values("u", "project__year")
         .annotate(planned=Sum("planned"), spent=Sum("spent"))
     )
-    for r in lines:
+    for r in lines.iterator(chunk_size=CHUNK):
         acc.year(r["u"], r["project__year"], "p.planned", fen(r["planned"]))
         acc.year(r["u"], r["project__year"], "p.spent", fen(r["spent"]))
     ratings = (
@@ -372,7 +374,7 @@ def accumulate(sources: Sources, *, width: int, first: dt.date, last: dt.date, t
         .values("u", "b")
         .annotate(n=Count("id"), s=Sum("score"))
     )
-    for r in ratings:
+    for r in ratings.iterator(chunk_size=CHUNK):
         acc.flow(r["u"], r["b"], "p.ratings", r["n"])
         acc.flow(r["u"], r["b"], "p.rating_sum", r["s"] or 0)
     return acc
