@@ -124,10 +124,9 @@ def report_request_or_existing(*, actor: User, organization: Organization, kind:
     require(actor, roles.REPORT_VIEW, organization)
     today = timezone.localdate()
     p = parse_period(kind, period, today=today)
-    from .statistics import uses_summary
     from .summaries import first_month
 
-    if uses_summary(organization) and p.start < first_month(today):
+    if p.start < first_month(today):
         raise ValidationError(
             {
                 "period": _("统计汇总保留 %(year)s 年 1 月以后的数据，请选择此后的期间。")
@@ -203,22 +202,19 @@ def summaries_cover(period: Period) -> bool:
     """Whether the last statistics refresh finished after `period` ended (its figures are final)."""
     from .models import StatisticsRefresh
 
-    last = StatisticsRefresh.objects.filter(pk=1).values_list("finished_at", flat=True).first()
+    state = StatisticsRefresh.objects.filter(pk=1).values_list("finished_at", "followed_at").first()
     ends = dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time.min, tzinfo=timezone.get_current_timezone())
-    return last is not None and last >= ends
+    return state is not None and any(at is not None and at >= ends for at in state)
 
 
 def ensure_summaries(organization: Organization | None, period: Period, *, progress=None) -> bool:
     """Refresh the statistics summary first when the report would read rows counted before the period ended.
 
-    The summary is rebuilt every 30 minutes; a report asked for just after the 1st, or on a
-    fresh install, would otherwise miss the month's last days. Returns whether it refreshed.
+    The summary follows changes within minutes (dirty marks); a report asked for just after
+    the 1st, or on a fresh install, would otherwise miss the month's last days. Returns whether it refreshed.
     """
-    from .statistics import uses_summary
     from .summaries import statistics_refresh
 
-    if organization is not None and not uses_summary(organization):
-        return False  # counted live
     if summaries_cover(period):
         return False
     if progress:

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from .summaries import statistics_refresh
+from .summaries import statistics_follow, statistics_refresh
 
 
 @shared_task(name="reports.tasks.refresh_statistics")
 def refresh_statistics() -> int:
     """Rebuild the statistics summary rows (the periodic schedule is in unionportal/celery.py)."""
     return statistics_refresh()
+
+
+@shared_task(name="reports.tasks.follow_statistics")
+def follow_statistics() -> int:
+    """Every minute from beat: recount the organisations marked dirty since the last run, and their ancestors."""
+    return statistics_follow()
 
 
 @shared_task(name="reports.tasks.report_run_build", acks_late=True)

@@ -261,6 +261,8 @@ CELERY_TASK_ROUTES = [
         "reports.tasks.heartbeat": {"queue": "default"},
         # Not behind the reports queue it repairs: a stuck report worker must not stop it.
         "reports.tasks.report_runs_sweep": {"queue": "default"},
+        # Figures follow changes within minutes: not behind a long report run either.
+        "reports.tasks.follow_statistics": {"queue": "default"},
     },
     [
         ("reports.*", {"queue": "reports"}),
