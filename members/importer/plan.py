@@ -96,14 +96,12 @@ class _Files:
         self.report_csv = csv.writer(self.report)
         self.error_file = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
         self.error_csv = csv.writer(self.error_file)
-        # All-or-nothing only: the correct rows as uploaded, so that the error workbook of a
-        # failed batch holds every row and can be uploaded again as it is.
+        # All-or-nothing only: the rows that passed the checks, as uploaded, so that the error
+        # workbook of a failed batch holds every row and can be uploaded again as it is.
         self.ok_file = None
-        self.ok_csv = None
 
     def keep_correct_rows(self) -> None:
         self.ok_file = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
-        self.ok_csv = csv.writer(self.ok_file)
 
     def close(self):
         self.report.close()
@@ -119,17 +117,23 @@ SPOOL_COLUMNS = (
 ).split()
 
 
-def _plan_batch(state: _State, batch: list[tuple[int, tuple]], checked: list[tuple], files: _Files) -> _Batch:
+def _plan_batch(
+    state: _State, batch: list[tuple[int, tuple]], checked: tuple[list[tuple], str], files: _Files
+) -> _Batch:
     """Decide each checked row's outcome (duplicates, the roll) and encode it for the writer.
 
     `batch`: the rows as read, (rn, cells); `checked`: rows._check_rows' result for them.
     """
+    checked, kept = checked
+    if kept and files.ok_file is not None:
+        # Every row that passed the checks; one found wrong below (a duplicate, a member of
+        # another union) is also in the error rows, which run._error_xlsx lists instead.
+        files.ok_file.write(kept)
     res = state.result
     parsed: list[tuple[int, tuple, tuple, str, str, tuple]] = []
     tokens: dict[int, tuple[str, str]] = {}
     report = files.report_csv.writerow
     seen_ids, seen_mobiles = state.seen_ids, state.seen_mobiles
-    ok_lines: list[str] = []
     for (rn, cells), item in zip(batch, checked, strict=True):
         res.rows += 1
         row = item[1]
@@ -150,10 +154,6 @@ def _plan_batch(state: _State, batch: list[tuple[int, tuple]], checked: list[tup
         tokens[rn] = (item[4], item[5])
         text = item[6]
         parsed.append((rn, cells, row, h, mh, text))
-        if text[3]:
-            ok_lines.append(text[3])
-    if ok_lines and files.ok_file is not None:
-        files.ok_file.write("".join(ok_lines))
     if not parsed:
         return _Batch()
     # One query per batch for the people already on the roll (exact blind-index match).

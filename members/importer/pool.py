@@ -16,6 +16,7 @@ import logging
 import multiprocessing
 import os
 import resource
+import signal
 from collections import deque
 
 from django.conf import settings
@@ -28,16 +29,34 @@ log = logging.getLogger(__name__)
 _CTX: _RowContext | None = None
 
 
-def _init(ctx: _RowContext, language: str | None) -> None:
+def _init(ctx: _RowContext, language: str | None, parent: int) -> None:
     """Runs once in each worker: the row context and the uploader's language for messages."""
     global _CTX
     _CTX = ctx
+    _die_with_parent(parent)
+    # A worker forked from a Celery child inherits its signal handlers: Pool.terminate()
+    # must end it, and Ctrl-C is the parent's to handle.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if language:
         translation.activate(language)
 
 
 def _check(batch: list[tuple[int, tuple]]) -> list[tuple]:
     return _check_rows(batch, _CTX)
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker must not outlive the import: when its parent is killed (a Celery hard time
+    limit, SIGKILL), Linux sends it SIGKILL too (prctl PR_SET_PDEATHSIG, as billiard does)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: Pool.terminate() in the parent still ends it
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 class _Done:
@@ -81,15 +100,24 @@ class Checker:
         workers = pool_size()
         min_rows = int(getattr(settings, "MEMBER_IMPORT_POOL_MIN_ROWS", 20_000))
         if workers and expected_rows is not None and expected_rows >= min_rows:
+            # Celery's prefork children are marked daemonic, and multiprocessing refuses to let a
+            # daemonic process have children (they could be orphaned when it is killed). These
+            # cannot: they die with their parent (_die_with_parent), and close() ends them.
+            me = multiprocessing.current_process()
+            daemonic = me._config.get("daemon")
             try:
                 mp = multiprocessing.get_context("fork")
                 self._rusage = _children_cpu()
-                self.pool = mp.Pool(workers, initializer=_init, initargs=(ctx, translation.get_language()))
+                me._config["daemon"] = False
+                self.pool = mp.Pool(workers, initializer=_init, initargs=(ctx, translation.get_language(), os.getpid()))
                 self.workers = workers
             except (ValueError, OSError, AssertionError) as exc:
-                # No fork here, or a daemonic process (which may not have children): in-process.
+                # No fork here (not Linux/macOS), or no processes left: check in-process.
                 log.warning("member import: checking rows in-process (%s)", exc)
                 self.pool = None
+            finally:
+                if daemonic is not None:
+                    me._config["daemon"] = daemonic
         # Enough batches in flight to keep every worker busy while the oldest is planned.
         self.backlog = self.workers + 1 if self.pool is not None else 0
 

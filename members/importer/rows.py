@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import re
 from dataclasses import dataclass
 
@@ -35,7 +37,7 @@ class _RowContext:
     today: dt.date
     blind_key: str
     fernet_key: str
-    keep_ok: bool = False  # all-or-nothing: each good row's cells as a CSV line (see _Files.ok_file)
+    keep_ok: bool = False  # all-or-nothing: the good rows' cells as CSV lines (see _Files.ok_file)
 
     def __post_init__(self):
         self.width = max(self.header.values()) + 1 if self.header else 0
@@ -203,17 +205,19 @@ def _tools(ctx: _RowContext):
     return tools
 
 
-def _check_rows(batch: list[tuple[int, tuple]], ctx: _RowContext) -> list[tuple]:
+def _check_rows(batch: list[tuple[int, tuple]], ctx: _RowContext) -> tuple[list[tuple], str]:
     """The pure, CPU-heavy part of planning: check each row, blind-index, encrypt and pre-format it.
 
-    Needs no database (it runs in worker processes for big files, see pool.py). Returns, in
-    row order, (rn, None, message) for a bad row, or (rn, row, id_hash, mobile_hash, id_token,
-    mobile_token, text) for a good one, where `row` is (name, ID number, sex, birth date,
-    mobile, employer, employment form, migrant, education, skill level, join date) with ISO
-    dates and None for a column the file lacks, and `text` is what the planner writes for
-    the row: (name initials, masked ID number, the new member's COPY line between its id and
-    its membership id, the kept-row CSV line or ""). Only strings, numbers and tuples: they
-    travel back from the workers at a few µs a row (a dict and date objects cost 25).
+    Needs no database (it runs in worker processes for big files, see pool.py). Returns the
+    rows and the kept-rows text. Rows, in order: (rn, None, message) for a bad row, or (rn,
+    row, id_hash, mobile_hash, id_token, mobile_token, text) for a good one, where `row` is
+    (name, ID number, sex, birth date, mobile, employer, employment form, migrant, education,
+    skill level, join date) with ISO dates and None for a column the file lacks, and `text`
+    is what the planner writes for the row: (name initials, masked ID number, the new
+    member's COPY line between its id and its membership id). Only strings, numbers and
+    tuples: they travel back from the workers at a few µs a row (a dict and date objects
+    cost 25). Kept-rows text (all-or-nothing, else ""): the good rows as uploaded, as CSV
+    lines (rn, cells…), for the error workbook of a batch that is not written.
     """
     indexer, encryptor = _tools(ctx)
     out: list = []
@@ -229,6 +233,8 @@ def _check_rows(batch: list[tuple[int, tuple]], ctx: _RowContext) -> list[tuple]
     id_tokens = encryptor.encrypt_many([row["info"].number for _i, row in good])
     mobile_tokens = encryptor.encrypt_many([row["mobile"] for _i, row in good])
     keep_ok = ctx.keep_ok
+    ok_buf = io.StringIO()
+    keep = csv.writer(ok_buf).writerow
     full_time = EmploymentForm.FULL_TIME.value
     for (i, row), id_token, mobile_token in zip(good, id_tokens, mobile_tokens, strict=True):
         rn, cells = batch[i]
@@ -246,7 +252,8 @@ def _check_rows(batch: list[tuple[int, tuple]], ctx: _RowContext) -> list[tuple]
             f"{row['employment_form'] or full_time},{'t' if row['is_migrant'] else 'f'},"
             f"{row['education'] or ''},{row['skill_level'] or ''},,"
         )
-        ok = f"{rn},{','.join([_q(_text(c)) for c in cells])}\r\n" if keep_ok else ""
+        if keep_ok:
+            keep([rn, *[c.strip() if type(c) is str else _text(c) for c in cells]])
         fields = (
             name,
             idn,
@@ -260,8 +267,8 @@ def _check_rows(batch: list[tuple[int, tuple]], ctx: _RowContext) -> list[tuple]
             row["skill_level"],
             row["joined_on"].isoformat(),
         )
-        out[i] = (rn, fields, id_hash, mobile_hash, id_token, mobile_token, (initials, id_masked, member, ok))
-    return out
+        out[i] = (rn, fields, id_hash, mobile_hash, id_token, mobile_token, (initials, id_masked, member))
+    return out, ok_buf.getvalue()
 
 
 def _q(text: str) -> str:
