@@ -661,6 +661,14 @@ def measure_import(
         out["import_portal_rows_per_s"] = full["rows_per_s"]
         out["import_portal_best_rows_per_s"] = fulls[0]["rows_per_s"]
         out["import_portal_runs_rows_per_s"] = [r["rows_per_s"] for r in fulls]
+        out["import_portal_small_runs_rows_per_s"] = [r["rows_per_s"] for r in smalls]
+        out["import_workers"] = full.get("workers", 0)
+        # CPU per row on each side (median of the full runs): the machine's load does not
+        # change these much, unlike rows/s.
+        for side in ("main", "checkers", "writer", "database"):
+            values = sorted(r[f"cpu_us_per_row_{side}"] for r in fulls if f"cpu_us_per_row_{side}" in r)
+            if values:
+                out[f"import_cpu_us_per_row_{side}"] = values[len(values) // 2]
         out["import_time_ratio_5x_rows"] = round(full["seconds"] / max(part["seconds"], 1e-6), 2)
         if with_die:
             die = import_bench.run_die(path, "csv", "d-csv")
@@ -668,8 +676,12 @@ def measure_import(
             out["import_die_rows_per_s"] = die["rows_per_s"]
             out["import_portal_over_die"] = round(full["rows_per_s"] / max(die["rows_per_s"], 1), 1)
     finally:
+        from organizations.models import CoverageDirty
+
         for union in unions.values():
             _empty_union(union)
+        # The imports marked the bench unions' figures dirty: nothing of theirs is left to count.
+        CoverageDirty.objects.filter(union__in=list(unions.values())).delete()
         _vacuum()
         if outside.count() != roll_before:
             raise RuntimeError("the import benchmark changed members outside its own unions: rebuild the bench city")

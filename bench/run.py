@@ -247,7 +247,11 @@ def measure_scale(args) -> dict:
 
     loads: list[float] = []
 
+    only = {x.strip() for x in args.only.split(",") if x.strip()}
+
     def step(name: str, fn, heavy: bool = False):
+        if only and name not in only:
+            return
         # The 1-minute load average around each step: figures from a busy machine say so.
         if args.wait_quiet:
             waited, busy = wait_for_quiet(args.wait_quiet, args.quiet_busy)
@@ -331,6 +335,7 @@ def measure_scale(args) -> dict:
                     rows=args.import_rows,
                     city_members=meta["members"],
                     with_die=not args.no_die,
+                    portal_runs=args.import_runs,
                     tmpdir=tmp,
                 ),
             )
@@ -394,6 +399,8 @@ def _child_args(args) -> list[str]:
         f"--lookups={args.lookups}",
         f"--report-runs={args.report_runs}",
         f"--import-rows={args.import_rows}",
+        f"--import-runs={args.import_runs}",
+        f"--only={args.only}",
         f"--http-seconds={args.http_seconds}",
         f"--http-concurrency={args.http_concurrency}",
         f"--http-workers={args.http_workers}",
@@ -422,7 +429,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lookups", type=int, default=500)
     parser.add_argument("--report-runs", type=int, default=3)
     parser.add_argument("--import-rows", type=int, default=int(os.environ.get("BENCH_IMPORT_ROWS") or 100_000))
+    parser.add_argument(
+        "--import-runs", type=int, default=int(os.environ.get("BENCH_IMPORT_RUNS") or 3), help="portal import runs"
+    )
     parser.add_argument("--no-die", action="store_true", help="skip the django-import-export comparison")
+    parser.add_argument(
+        "--only",
+        default=os.environ.get("BENCH_ONLY", ""),
+        help="run only these steps (comma-separated step names, e.g. import)",
+    )
     parser.add_argument("--no-http", action="store_true")
     parser.add_argument("--no-replica", action="store_true", help="skip the reads-from-a-replica step")
     parser.add_argument(

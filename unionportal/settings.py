@@ -361,6 +361,11 @@ if not FIELD_ENCRYPTION_KEYS or not BLIND_INDEX_KEY:
 
 # Member roster imports: rows per file (a larger file is refused with a message saying so).
 MEMBER_IMPORT_MAX_ROWS = env_int("MEMBER_IMPORT_MAX_ROWS", 1_000_000)
+# Files of MEMBER_IMPORT_POOL_MIN_ROWS rows or more are checked in MEMBER_IMPORT_WORKERS
+# forked processes while the importing process plans and writes (-1: one per CPU, at most
+# 4; 0: always in-process).
+MEMBER_IMPORT_WORKERS = env_int("MEMBER_IMPORT_WORKERS", -1)
+MEMBER_IMPORT_POOL_MIN_ROWS = env_int("MEMBER_IMPORT_POOL_MIN_ROWS", 20_000)
 
 # Rejected join applications are deleted this many days after the decision (PIPL art. 19:
 # personal information is kept no longer than necessary for the purpose). Run daily by
