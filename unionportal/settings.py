@@ -458,7 +458,7 @@ XLSX_MAX_MEMBERS = env_int("XLSX_MAX_MEMBERS", 1000)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "organizations.authentication.TokenWithRolesAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["core.api_defaults.IsStaffUser"],
     "DEFAULT_FILTER_BACKENDS": ["core.api_defaults.FilterBackend"],
