@@ -1,7 +1,8 @@
-"""CPU cost of one member list API request, end to end through Django's WSGI handler.
+"""The member list API: CPU per request in-process, and throughput through gunicorn.
 
-    python bench/api_cpu.py --members 10000000                 # CPU ms per request, both sides
-    python bench/api_cpu.py --members 200000 --database-url postgres://…/mycity --profile 30
+    python bench/api_bench.py --members 10000000                 # CPU ms per request, both sides
+    python bench/api_bench.py --members 200000 --database-url postgres://…/mycity --profile 30
+    python bench/api_bench.py --members 10000000 --http 3 --workers 3 --threads 2   # + 3 HTTP runs
 
 On a shared machine wall-clock throughput says more about the neighbours than about the
 code; the CPU a request costs does not. This drives the same walk as the HTTP load test
@@ -17,6 +18,11 @@ without a server, and reports per request:
 With `--profile N` it also prints cProfile's top N functions by own time. The budget:
 two cores serving 300 requests/s leave ~6.6 ms of CPU per request for the web worker,
 the database and the load generator together.
+
+With `--http N` it then runs the HTTP load test of `make bench` (bench/http_load.py:
+gunicorn on loopback with `--workers` x `--threads`, `--concurrency` client threads for
+`--seconds`) N times: requests/s, p50/p95 and the workers' CPU per request of each run,
+with the 1-minute load average.
 """
 
 from __future__ import annotations
@@ -106,13 +112,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="measure this many times; the median is reported")
     parser.add_argument("--profile", type=int, default=0, help="print cProfile's top N functions (own time)")
     parser.add_argument("--out", default=None, help="also write the figures to this JSON file")
+    parser.add_argument("--http", type=int, default=0, help="then this many HTTP load runs through gunicorn")
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_HTTP_WORKERS") or 3))
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_HTTP_THREADS") or 2))
+    parser.add_argument("--concurrency", type=int, default=int(os.environ.get("BENCH_HTTP_CONCURRENCY") or 8))
+    parser.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_HTTP_SECONDS") or 15))
+    parser.add_argument("--skip-cpu", action="store_true", help="only the HTTP runs")
     args = parser.parse_args(argv)
 
     url = database_url_for(args.members, args.database_url)
     meta = read_meta(url)
     if meta is None:
         raise SystemExit(f"{url} is not a finished bench city: run bench/generate.py first")
-    os.environ.update(bench_env(url, bench_keys()))
+    env = bench_env(url, bench_keys())
+    # gunicorn serves with the deployment's connection age (settings: 60 s unless set).
+    env["DB_CONN_MAX_AGE"] = os.environ.get("DB_CONN_MAX_AGE", "60")
+    os.environ.update(env)
     # One database connection for the whole run, so its backend's CPU can be read (a
     # gunicorn worker's would be replaced every DB_CONN_MAX_AGE seconds: a reconnect per
     # minute is noise beside thousands of requests).
@@ -122,22 +137,64 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
-    from django.core.wsgi import get_wsgi_application
-    from django.db import connection, reset_queries
-    from django.test.utils import CaptureQueriesContext
     from rest_framework.authtoken.models import Token
 
     from bench import measures
     from bench.run import _actors
     from members.models import Member
 
-    _admin, _city, clerk, _root, district, _street = _actors(secrets.token_urlsafe(16))
+    password = secrets.token_urlsafe(16)
+    _admin, _city, clerk, _root, district, _street = _actors(password)
     token = Token.objects.get_or_create(user=clerk)[0].key
     roll = Member.objects.under(district.path).count()
     middle = list(
         Member.objects.under(district.path).order_by("-id")[roll // 2 : roll // 2 + 1].values_list("id", flat=True)
     )
     extra = [f"/api/v1/members/?cursor={measures.keyset_cursor(middle[0])}"] if middle else []
+    out: dict = {"members": meta["members"]}
+    if not args.skip_cpu:
+        out.update(measure_cpu(args, token, extra))
+    if args.http:
+        out["http_runs"] = measure_http(args, env, clerk.username, password, extra)
+    print(json.dumps(out, indent=2))
+    if args.out:
+        Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
+    return 0
+
+
+def measure_http(args, env: dict, username: str, password: str, extra: list[str]) -> list[dict]:
+    from django.db import connection
+
+    from bench import http_load
+
+    connection.close()
+    runs = []
+    with http_load.Gunicorn(
+        env, workers=args.workers, threads=args.threads, log_path=ROOT / "var" / "bench" / "gunicorn.log"
+    ) as server:
+        token = http_load.obtain_token(server.port, username, password)
+        for _ in range(args.http):
+            load0 = os.getloadavg()[0]
+            res = http_load.drive(
+                server.port,
+                token,
+                concurrency=args.concurrency,
+                duration=args.seconds,
+                extra_paths=extra,
+                pids=server.worker_pids(),
+            )
+            res["loadavg_1m"] = round(max(load0, os.getloadavg()[0]), 1)
+            res.update(workers=args.workers, threads=args.threads, concurrency=args.concurrency)
+            print(json.dumps(res), flush=True)
+            runs.append(res)
+    return runs
+
+
+def measure_cpu(args, token: str, extra: list[str]) -> dict:
+    from django.core.wsgi import get_wsgi_application
+    from django.db import connection, reset_queries
+    from django.test.utils import CaptureQueriesContext
+
     app = get_wsgi_application()
 
     walk(app, token, 200, extra)  # warm: imports, caches, the connection, PostgreSQL's buffers
@@ -171,7 +228,6 @@ def main(argv: list[str] | None = None) -> int:
         )
     figures = {k: sorted(r[k] for r in rounds)[len(rounds) // 2] for k in ("web_cpu_ms", "db_cpu_ms", "wall_ms")}
     out = {
-        "members": meta["members"],
         "requests_per_round": args.requests,
         "rounds": rounds,
         "api_web_cpu_ms_per_request": figures["web_cpu_ms"],
@@ -181,9 +237,6 @@ def main(argv: list[str] | None = None) -> int:
         "response_bytes": len(answers[0][1]),
         "loadavg_1m": round(os.getloadavg()[0], 1),
     }
-    print(json.dumps(out, indent=2))
-    if args.out:
-        Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
     if args.profile:
         prof = cProfile.Profile()
         prof.enable()
@@ -194,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         stats.sort_stats("tottime").print_stats(args.profile)
         stats.sort_stats("cumulative").print_stats(args.profile)
         print(stream.getvalue())
-    return 0
+    return out
 
 
 if __name__ == "__main__":
