@@ -129,11 +129,27 @@ def obtain_token(port: int, username: str, password: str) -> str:
     return json.loads(body)["token"]
 
 
-def drive(port: int, token: str, *, concurrency: int, duration: float, warmup: float = 2.0, extra_paths=()) -> dict:
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (from /proc), in seconds."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def drive(
+    port: int, token: str, *, concurrency: int, duration: float, warmup: float = 2.0, extra_paths=(), pids=()
+) -> dict:
     """`concurrency` threads page through /api/v1/members/ (first page, then up to 4 `next` links).
 
     Every fifth walk starts from one of `extra_paths` (a deep cursor). Only requests that
-    finish inside the measured window after `warmup` count.
+    finish inside the measured window after `warmup` count. With the web workers' `pids`,
+    also their CPU time per request over the window (the load-independent figure: two
+    cores serve at most 2,000 ms of CPU a second, shared with PostgreSQL and this client).
     """
     headers = {"Authorization": f"Token {token}", "Accept": "application/json"}
     start = time.monotonic() + warmup
@@ -169,7 +185,16 @@ def drive(port: int, token: str, *, concurrency: int, duration: float, warmup: f
                 path = parts.path + ("?" + parts.query if parts.query else "")
         conn.close()
 
+    cpu: list[float] = []
+
+    def sample_cpu() -> None:
+        for moment in (start, stop):
+            time.sleep(max(0.0, moment - time.monotonic()))
+            cpu.append(cpu_seconds(list(pids)))
+
     threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(concurrency)]
+    if pids:
+        threads.append(threading.Thread(target=sample_cpu, daemon=True))
     for t in threads:
         t.start()
     for t in threads:
@@ -181,7 +206,7 @@ def drive(port: int, token: str, *, concurrency: int, duration: float, warmup: f
     def pct(p: float) -> float:
         return round(window[max(0, int(len(window) * p / 100 + 0.999999) - 1)], 2) if window else 0.0
 
-    return {
+    out = {
         "http_requests": len(window),
         "http_errors": errors,
         "http_rps": round(len(window) / duration, 1),
@@ -189,3 +214,6 @@ def drive(port: int, token: str, *, concurrency: int, duration: float, warmup: f
         "http_p95_ms": pct(95),
         "http_p99_ms": pct(99),
     }
+    if len(cpu) == 2 and window:
+        out["http_web_cpu_ms_per_request"] = round((cpu[1] - cpu[0]) * 1000 / len(window), 2)
+    return out

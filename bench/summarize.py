@@ -44,6 +44,7 @@ SINGLE = [
     ("Import time, 100k rows ÷ 20k rows", "import_time_ratio_5x_rows", "×"),
     ("Member list API over HTTP (gunicorn)", "http_rps", "req/s"),
     ("… latency p50 / p95", ("http_p50_ms", "http_p95_ms"), "ms"),
+    ("… web workers' CPU per request", "http_web_cpu_ms_per_request", "ms"),
     ("Web worker peak RSS (VmHWM)", "http_worker_peak_rss_mb", "MB"),
 ]
 

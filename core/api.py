@@ -174,6 +174,12 @@ def choice_label(choices, value):
     return _choice_labels(choices, get_language()).get(value, value)
 
 
+def choice_labels(choices) -> dict:
+    """value -> label of a choice set in the active language: for a loop over many rows
+    (asking for the active language costs more than the lookup itself)."""
+    return _choice_labels(choices, get_language())
+
+
 class ChoiceLabelField(serializers.CharField):
     """The display label of a choice, e.g. `status_label = ChoiceLabelField(Status, source="status")`.
 
@@ -293,6 +299,7 @@ __all__ = [
     "ScopedViewSet",
     "api_not_found",
     "choice_label",
+    "choice_labels",
     "document_common_errors",
     "error_response",
     "error_responses",

@@ -49,6 +49,17 @@ def _assignments(user) -> list[tuple[str, str]]:
     return cached
 
 
+def remember_assignments(user, pairs) -> None:
+    """Hand over the user's (organization path, role) pairs already read with the user.
+
+    For an authentication that reads them in its own query (organizations.authentication):
+    the registered source's rule, the same pairs; the reach then needs no query.
+    """
+    setattr(user, _ASSIGN_ATTR, list(pairs))
+    if hasattr(user, _REACH_ATTR):
+        delattr(user, _REACH_ATTR)
+
+
 def minimal_paths(paths) -> tuple[str, ...]:
     """Drop paths that lie inside another path of the set: the subtrees' union is unchanged."""
     kept: list[str] = []

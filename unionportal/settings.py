@@ -106,7 +106,7 @@ MIDDLEWARE = [
     "organizations.otp.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "core.csp.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -473,11 +473,14 @@ XLSX_MAX_MEMBERS = env_int("XLSX_MAX_MEMBERS", 1000)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "organizations.authentication.TokenWithRolesAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["core.api_defaults.IsStaffUser"],
     "DEFAULT_FILTER_BACKENDS": ["core.api_defaults.FilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "core.api_defaults.DefaultCursorPagination",
+    # DRF's JSON and browsable renderers; the JSON encoded by orjson, the same bytes.
+    "DEFAULT_RENDERER_CLASSES": ["core.api_defaults.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "core.api_defaults.ContentNegotiation",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",

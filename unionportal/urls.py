@@ -22,11 +22,14 @@ from projects.api import api_urlpatterns as projects_api
 from projects.urls import selfservice_urlpatterns as projects_selfservice
 from reports.api import api_urlpatterns as reports_api
 
+# Django tries the patterns in order on every request: the busiest API first (the member
+# list, then the rest), and the API before the pages (tests/test_urls_order.py checks that
+# no route changed its view by this order).
 api_v1 = [
+    *members_api,
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
     *organizations_api,
     *activity_api,
-    *members_api,
     *attachments_api,
     *projects_api,
     *disputes_api,
@@ -35,6 +38,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("", include("organizations.urls")),
     path("audit/", include("activity.urls")),
     *notification_urlpatterns,
@@ -52,7 +56,6 @@ urlpatterns = [
     *disputes_selfservice,
     *assistance_selfservice,
     *activity_selfservice,
-    path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     # Last of the API routes: anything else under /api/ is a JSON 404, not the HTML page.

@@ -8,7 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
 from rest_framework import serializers
 
-from core.api import ChoiceLabelField, choice_label, error_responses
+from core.api import ChoiceLabelField, choice_labels, error_responses
 from core.scoping import path_in_reach
 from organizations.api_fields import InReachOrgField
 
@@ -24,8 +24,10 @@ XLSX_FILE = {(200, XLSX): OpenApiResponse(OpenApiTypes.BINARY, description=_("Ex
 FILE_RESPONSE = {**CSV_FILE, **XLSX_FILE}
 
 
-def _membership_out(user, row: dict, prefix: str = "") -> dict:
+def _membership_out(user, row: dict, prefix: str = "", status_labels: dict | None = None) -> dict:
     """A membership as the API shows it, from a flat row (values() names, under `prefix`)."""
+    if status_labels is None:
+        status_labels = choice_labels(Membership.Status)
     path = row[prefix + "union__path"]
     ended_on = row[prefix + "ended_on"]
     return {
@@ -36,7 +38,7 @@ def _membership_out(user, row: dict, prefix: str = "") -> dict:
         if path_in_reach(user, path)
         else None,
         "status": row[prefix + "status"],
-        "status_label": choice_label(Membership.Status, row[prefix + "status"]),
+        "status_label": status_labels.get(row[prefix + "status"], row[prefix + "status"]),
         "joined_on": row[prefix + "joined_on"].isoformat(),
         "ended_on": ended_on.isoformat() if ended_on else None,
         "end_reason": row[prefix + "end_reason"],
@@ -120,9 +122,17 @@ class MemberOutputSerializer(serializers.Serializer):
     def get_has_login(self, m) -> bool:
         return m.user_id is not None
 
+    def _labels(self) -> tuple[dict, dict]:
+        # One serializer serves a whole page (many=True): the labels once, not per row.
+        labels = self.__dict__.get("_labels_cache")
+        if labels is None:
+            labels = self._labels_cache = (choice_labels(EmploymentForm), choice_labels(Membership.Status))
+        return labels
+
     def to_representation(self, m):
         row = m if isinstance(m, dict) else _member_row(m)
         user = self.context["request"].user
+        form_labels, status_labels = self._labels()
         return {
             "id": row["id"],
             "name": row["name"],
@@ -132,13 +142,15 @@ class MemberOutputSerializer(serializers.Serializer):
             "birth_date": row["birth_date"].isoformat(),
             "employer_name": row["employer_name"],
             "employment_form": row["employment_form"],
-            "employment_form_label": choice_label(EmploymentForm, row["employment_form"]),
+            "employment_form_label": form_labels.get(row["employment_form"], row["employment_form"]),
             "is_migrant_worker": row["is_migrant_worker"],
             "education": row["education"],
             "skill_level": row["skill_level"],
             "has_login": row["user_id"] is not None,
             "membership": (
-                None if row["current_membership__id"] is None else _membership_out(user, row, "current_membership__")
+                None
+                if row["current_membership__id"] is None
+                else _membership_out(user, row, "current_membership__", status_labels)
             ),
         }
 
