@@ -297,7 +297,11 @@ def measure_scale(args) -> dict:
     step("lookups", lambda: measures.measure_lookups(clerk, district, n=args.lookups))
     step("member list", lambda: measures.measure_member_list(clerk, district, street=street), heavy=True)
     step("member list API (in-process)", lambda: measures.measure_member_api(clerk, district))
-    step("name search", lambda: measures.measure_name_search(clerk, district, street=street, city_user=city_user), heavy=True)
+    step(
+        "name search",
+        lambda: measures.measure_name_search(clerk, district, street=street, city_user=city_user),
+        heavy=True,
+    )
     step("dashboard city", lambda: measures.measure_dashboards(city_user, root, "city"), heavy=True)
     step("dashboard district", lambda: measures.measure_dashboards(clerk, district, "district"), heavy=True)
     step("statistics summary", lambda: measures.ensure_statistics())

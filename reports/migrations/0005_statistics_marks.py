@@ -13,7 +13,7 @@ def uninstall(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reports", "0003_report_runs"),
+        ("reports", "0004_reportrun_dispatch_tracking"),
         ("members", "0005_import_error_full_path"),
         ("assistance", "0001_initial"),
         ("disputes", "0002_body_summary"),
