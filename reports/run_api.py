@@ -7,6 +7,7 @@ the same validation, the same one run per (organisation, kind, period), the same
 
 from __future__ import annotations
 
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_serializer
@@ -125,7 +126,7 @@ class ReportRunViewSet(ScopedViewSet):
 
     def _get(self, pk) -> ReportRun:
         if not str(pk).isdigit():
-            return run_selectors.report_run_get(self.request.user, -1)  # 404 in the one shape
+            raise Http404  # a malformed id is an id that is not there: 404 in the one error shape
         return run_selectors.report_run_get(self.request.user, pk)
 
     @extend_schema(

@@ -257,3 +257,11 @@ def test_the_marked_reports_show_to_their_district_and_never_to_the_sibling(tree
     from tests.security.test_scope_leaks import _body
 
     assert PD_MARK in _body(client_for(clerk).get(f"{URL}{built.pk}/xlsx/"))
+
+
+@pytest.mark.parametrize("pk", ["abc", "-1", "99999999999999999999999"])
+def test_a_malformed_or_unknown_id_is_a_json_404(tree, clerk, pk):
+    for suffix in ("", "xlsx/", "pdf/"):
+        response = client_for(clerk).get(f"{URL}{pk}/{suffix}")
+        assert response.status_code == 404, (pk, suffix)
+        assert response.json()["error"]["code"] == "not_found"
