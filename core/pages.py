@@ -243,6 +243,22 @@ def byte_order(qs: QuerySet, field: str):
     return F(field)
 
 
+def prefix_range(qs: QuerySet, field: str, prefix: str) -> QuerySet:
+    """Rows whose `field` starts with `prefix`, written as a byte-order range
+    (`>= prefix AND < the next prefix`) instead of `LIKE 'prefix%'`.
+
+    The same rows; but PostgreSQL estimates two `LIKE` prefixes on one column (a scope and
+    a subtree inside it) as independent and multiplies them, and then prefers a path index
+    plus a sort over an index that already holds the order. A range in the "C" collation
+    is estimated on its own and only indexes in that collation can use it.
+    """
+    if not prefix:
+        return qs
+    after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    column = byte_order(qs, field)
+    return qs.alias(prefix_key=column).filter(prefix_key__gte=prefix, prefix_key__lt=after)
+
+
 class RowAfter(Func):
     """`(a, b, c) > (x, y, z)`: a row comparison, which PostgreSQL turns into one index bound
     (an OR of per-column comparisons would be a filter read row by row). SQLite has had row
