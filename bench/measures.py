@@ -199,7 +199,7 @@ def measure_name_search(user, org, *, n: int = 100, street=None, city_user=None)
     Also: one initial letter, the page after the first, the search narrowed to `street` (the
     page's ?under=) and, with `city_user`, the same initials city-wide.
     """
-    from core.pages import keyset_page_by
+    from core.pages import keyset_page_by, prefix_range
     from members import selectors
     from members.names import name_initials
 
@@ -212,7 +212,7 @@ def measure_name_search(user, org, *, n: int = 100, street=None, city_user=None)
     def page(q: str, cursor: str = "", *, who=user, narrow: str = ""):
         qs = _list_qs(who)
         if narrow:
-            qs = qs.filter(org_path__startswith=narrow)  # what SubtreeFilterMixin adds for ?under=
+            qs = prefix_range(qs, "org_path", narrow)  # what MemberFilter adds for ?under= to a search
         qs = selectors.member_search(qs, q)
         return keyset_page_by(qs, keys=selectors.member_search_keys(q), cursor=cursor, size=50)
 

@@ -46,7 +46,7 @@ def _indexes() -> dict[str, str]:
 def explain_searches(clerk, district, street, city_user, *, members: int) -> str:
     """EXPLAIN (ANALYZE, BUFFERS) of each kind of search as the roll page runs it (first page, 51 rows)."""
     from bench import measures
-    from core.pages import RowAfter, _decode_keys, byte_order, keyset_page_by
+    from core.pages import RowAfter, _decode_keys, byte_order, keyset_page_by, prefix_range
     from members import selectors
     from members.names import name_initials
 
@@ -56,7 +56,7 @@ def explain_searches(clerk, district, street, city_user, *, members: int) -> str
     def first(q, who=clerk, narrow=""):
         qs = measures._list_qs(who)
         if narrow:
-            qs = qs.filter(org_path__startswith=narrow)
+            qs = prefix_range(qs, "org_path", narrow)
         qs = selectors.member_search(qs, q)
         columns = [byte_order(qs, k) for k in selectors.member_search_keys(q)]
         return qs.order_by(*columns)

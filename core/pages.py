@@ -24,7 +24,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import BooleanField, CharField, F, Func, Q, QuerySet, TextField, Value
 from django.db.models.functions import Collate
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
@@ -238,9 +238,27 @@ def byte_order(qs: QuerySet, field: str):
     SQLite's default BINARY collation is already byte order.
     """
     model_field = qs.model._meta.get_field(field)
-    if connections[qs.db].vendor == "postgresql" and isinstance(model_field, CharField | TextField):
+    # The primary's vendor: replicas are copies of it, and asking qs.db would run the
+    # replica router (and turn its round-robin) for nothing.
+    if connections[DEFAULT_DB_ALIAS].vendor == "postgresql" and isinstance(model_field, CharField | TextField):
         return Collate(F(field), "C")
     return F(field)
+
+
+def prefix_range(qs: QuerySet, field: str, prefix: str) -> QuerySet:
+    """Rows whose `field` starts with `prefix`, written as a byte-order range
+    (`>= prefix AND < the next prefix`) instead of `LIKE 'prefix%'`.
+
+    The same rows; but PostgreSQL estimates two `LIKE` prefixes on one column (a scope and
+    a subtree inside it) as independent and multiplies them, and then prefers a path index
+    plus a sort over an index that already holds the order. A range in the "C" collation
+    is estimated on its own and only indexes in that collation can use it.
+    """
+    if not prefix:
+        return qs
+    after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    column = byte_order(qs, field)
+    return qs.alias(prefix_key=column).filter(prefix_key__gte=prefix, prefix_key__lt=after)
 
 
 class RowAfter(Func):

@@ -17,9 +17,13 @@ class SubtreeFilterMixin(django_filters.FilterSet):
     under = django_filters.NumberFilter(method="filter_under", label=_("所属组织（含下级）"))
     subtree_field = "org_path"
 
-    def filter_under(self, queryset, name, value):
+    def subtree_root(self, value) -> str | None:
+        """The path of organisation `value` if it is in the user's reach."""
         user = getattr(self.request, "user", None)
-        root = Organization.objects.for_user(user).filter(pk=value).values_list("path", flat=True).first()
+        return Organization.objects.for_user(user).filter(pk=value).values_list("path", flat=True).first()
+
+    def filter_under(self, queryset, name, value):
+        root = self.subtree_root(value)
         if root is None:
             return queryset.none()
         return queryset.filter(**{f"{self.subtree_field}__startswith": root})

@@ -202,3 +202,31 @@ def test_the_api_keeps_newest_first_for_the_plain_list_and_exact_lookups(people,
     assert ids == sorted(ids, reverse=True) and len(ids) == len(people)
     number = people[0].current_membership.member_number
     assert [row["id"] for row in api.get(reverse("api:member-list"), {"q": number}).json()["results"]] == [people[0].pk]
+
+
+@pytest.mark.parametrize("query", ["z", "zs", "张"])
+def test_a_search_narrowed_to_a_street_finds_exactly_the_streets_matches(tree, people, owner, outsider, query):
+    """The page and the API narrow a search with a byte-order range of the street's path (not a
+    second LIKE): the same rows, in the search's order, and nothing outside the reach."""
+    from tests.conftest import client_for
+
+    field, prefix = ("name_initials", query) if query.isascii() else ("name", query)
+    street = tree["lujiazui"]
+    everywhere = _expected(people, owner, field, prefix)
+    in_street = [m for m in everywhere if m.org_path.startswith(street.path)]
+    assert in_street and len(in_street) < len(everywhere)
+    api = client_for(owner)
+    data = api.get(reverse("api:member-list"), {"q": query, "under": street.pk}).json()
+    assert [row["id"] for row in data["results"]] == [m.pk for m in in_street]
+    outside = client_for(outsider).get(reverse("api:member-list"), {"q": query, "under": street.pk}).json()
+    assert outside["results"] == []
+
+
+def test_the_roll_page_narrows_a_search_to_a_street(client, tree, people, owner):
+    client.force_login(owner)
+    html = body(client.get(reverse("member-list"), {"q": "zs", "under": tree["lujiazui"].pk}))
+    in_street = [m for m in people if m.org_path.startswith(tree["lujiazui"].path) and m.name_initials.startswith("zs")]
+    assert in_street and all(reverse("member-detail", args=[m.pk]) in html for m in in_street)
+    others = [m for m in people if m not in in_street]
+    assert any(m.name_initials.startswith("zs") for m in others)
+    assert not any(reverse("member-detail", args=[m.pk]) in html for m in others)
