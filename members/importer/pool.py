@@ -18,6 +18,8 @@ import os
 import resource
 import signal
 from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from django.conf import settings
 from django.utils import translation
@@ -42,8 +44,12 @@ def _init(ctx: _RowContext, language: str | None, parent: int) -> None:
         translation.activate(language)
 
 
-def _check(batch: list[tuple[int, tuple]]) -> list[tuple]:
+def _check(batch: list[tuple[int, tuple]]) -> tuple[list[tuple], str]:
     return _check_rows(batch, _CTX)
+
+
+def _ready() -> int:
+    return os.getpid()
 
 
 def _die_with_parent(parent: int) -> None:
@@ -60,14 +66,14 @@ def _die_with_parent(parent: int) -> None:
 
 
 class _Done:
-    """A batch checked in the main process (same interface as an AsyncResult)."""
+    """A batch checked in the main process (same interface as a Future)."""
 
     __slots__ = ("value",)
 
     def __init__(self, value):
         self.value = value
 
-    def get(self):
+    def result(self):
         return self.value
 
 
@@ -86,9 +92,11 @@ def pool_size() -> int:
 class Checker:
     """Checks batches of rows, in a pool of processes when the file is big enough, in order.
 
-    `submit` returns a handle whose `get()` gives _check_rows' result; `backlog` says how many
-    submitted batches may be in flight before the caller should take the oldest one.
-    Create it before any thread of the import starts: workers are forked.
+    `submit` returns a handle whose `result()` gives _check_rows' result; `backlog` says how
+    many submitted batches may be in flight before the caller should take the oldest one.
+    Create it before any thread of the import starts: workers are forked. A worker that dies
+    (killed, out of memory) makes `result()` raise BrokenProcessPool: the import stops and
+    writes nothing, instead of waiting for ever for a lost batch.
     """
 
     def __init__(self, ctx: _RowContext, *, expected_rows: int | None):
@@ -109,11 +117,18 @@ class Checker:
                 mp = multiprocessing.get_context("fork")
                 self._rusage = _children_cpu()
                 me._config["daemon"] = False
-                self.pool = mp.Pool(workers, initializer=_init, initargs=(ctx, translation.get_language(), os.getpid()))
+                self.pool = ProcessPoolExecutor(
+                    workers, mp_context=mp, initializer=_init, initargs=(ctx, translation.get_language(), os.getpid())
+                )
+                # With fork the executor starts every worker at the first submit: do it now,
+                # before the import's writer thread exists (a fork copies only this thread).
+                self.pool.submit(_ready).result()
                 self.workers = workers
-            except (ValueError, OSError, AssertionError) as exc:
+            except (ValueError, OSError, AssertionError, BrokenProcessPool) as exc:
                 # No fork here (not Linux/macOS), or no processes left: check in-process.
                 log.warning("member import: checking rows in-process (%s)", exc)
+                if self.pool is not None:
+                    self.pool.shutdown(wait=True, cancel_futures=True)
                 self.pool = None
             finally:
                 if daemonic is not None:
@@ -124,13 +139,14 @@ class Checker:
     def submit(self, batch: list[tuple[int, tuple]]):
         if self.pool is None:
             return _Done(_check_rows(batch, self.ctx))
-        return self.pool.apply_async(_check, (batch,))
+        return self.pool.submit(_check, batch)
 
     def close(self) -> None:
         if self.pool is None:
             return
-        self.pool.terminate()
-        self.pool.join()
+        # Batches still queued (an import stopped early) are dropped; the workers exit and
+        # are reaped here, so their CPU time is counted below.
+        self.pool.shutdown(wait=True, cancel_futures=True)
         self.pool = None
         if self._rusage is not None:
             self.cpu_seconds = max(_children_cpu() - self._rusage, 0.0)
@@ -148,10 +164,10 @@ def in_order(checker: Checker, batches):
         pending.append((batch, checker.submit(batch)))
         while len(pending) > checker.backlog:
             batch, handle = pending.popleft()
-            yield batch, handle.get()
+            yield batch, handle.result()
     while pending:
         batch, handle = pending.popleft()
-        yield batch, handle.get()
+        yield batch, handle.result()
 
 
 def backend_cpu(pid: int | None) -> float | None:

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import os
 
 import openpyxl
 import pytest
@@ -143,3 +144,28 @@ def test_pipelined_import_with_workers_writes_everything_or_nothing(
         m = Member.objects.get(id_number_hash=crypto.id_hash(idn))
         assert (m.name, crypto.decrypt(m.id_number_enc), crypto.decrypt(m.mobile_enc)) == (name, idn, mobile)
     assert len(set(Membership.objects.values_list("member_number", flat=True))) == 30
+
+
+def test_a_checking_process_that_dies_stops_the_import_with_nothing_written(
+    tree, clerk, owner, tmp_path, settings, small_batches, monkeypatch
+):
+    """A killed worker (out of memory, say) fails the import; it neither hangs nor writes a part."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from members.importer import pool
+
+    real = pool._check_rows
+
+    def dies_on_row_seven(batch, ctx):
+        if any(rn == 7 for rn, _cells in batch):
+            os._exit(9)
+        return real(batch, ctx)
+
+    # Patched before the workers are forked, so they run it.
+    monkeypatch.setattr(pool, "_check_rows", dies_on_row_seven)
+    settings.MEDIA_ROOT = str(tmp_path)
+    path = _write(tmp_path / "r.csv", _roster(tree, clerk, owner))
+    on_roll = Member.objects.count()  # the three people _roster put on the rolls
+    with pytest.raises(BrokenProcessPool):
+        _import(tree, clerk, path, "valid_only", settings, workers=2)
+    assert Member.objects.count() == on_roll == 3
