@@ -2,7 +2,7 @@
 
     python bench/api_bench.py --members 10000000                 # CPU ms per request, both sides
     python bench/api_bench.py --members 200000 --database-url postgres://…/mycity --profile 30
-    python bench/api_bench.py --members 10000000 --http 3 --workers 3 --threads 2   # + 3 HTTP runs
+    python bench/api_bench.py --members 10000000 --http 3 --workers 2 --threads 4   # + 3 HTTP runs
 
 On a shared machine wall-clock throughput says more about the neighbours than about the
 code; the CPU a request costs does not. This drives the same walk as the HTTP load test
@@ -114,8 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=int, default=0, help="print cProfile's top N functions (own time)")
     parser.add_argument("--out", default=None, help="also write the figures to this JSON file")
     parser.add_argument("--http", type=int, default=0, help="then this many HTTP load runs through gunicorn")
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_HTTP_WORKERS") or 3))
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_HTTP_THREADS") or 2))
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_HTTP_WORKERS") or 2))
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_HTTP_THREADS") or 4))
     parser.add_argument("--concurrency", type=int, default=int(os.environ.get("BENCH_HTTP_CONCURRENCY") or 8))
     parser.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_HTTP_SECONDS") or 15))
     parser.add_argument("--skip-cpu", action="store_true", help="only the HTTP runs")
