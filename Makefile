@@ -57,7 +57,8 @@ format: venv-dev
 	$(BIN)/ruff check --fix .
 
 ## bench: build the synthetic city if missing and run the benchmarks against the local PostgreSQL
-## (BENCH_MEMBERS=200000 by default, or BENCH_SCALES=100000,1000000; BENCH_DATABASE_URL for another server).
+## (BENCH_MEMBERS=200000 by default, or BENCH_SCALES=100000,1000000; BENCH_DATABASE_URL for another server),
+## then the same reads on a private primary and streaming replica (BENCH_REPLICA_MEMBERS; BENCH_ARGS=--no-replica skips).
 BENCH_MEMBERS ?= 200000
 bench: venv-dev
 	$(BIN)/python bench/run.py --members $(BENCH_MEMBERS) $(if $(BENCH_SCALES),--scales $(BENCH_SCALES)) $(BENCH_ARGS)

@@ -20,6 +20,7 @@ from rest_framework.routers import SimpleRouter
 from core import selectors as core_selectors
 from core.api import ChoiceLabelField, ScopedPrimaryKeyRelatedField, ScopedViewSet, error_responses
 from core.pages import file_response
+from core.replicas import heavy_reads
 from members.models import Member
 from organizations.api_fields import InReachOrgField
 from organizations.models import Organization
@@ -200,6 +201,7 @@ class FileViewSet(ScopedViewSet):
         parameters=[FileFilterSerializer],
         responses={200: FileOutputSerializer(many=True), **READ_ERRORS},
     )
+    @heavy_reads()
     def list(self, request):
         q = self.valid_query(FileFilterSerializer)
         return self.paged(selectors.files_for(request.user, **{k: v for k, v in q.items() if v not in (None, "")}))

@@ -15,6 +15,7 @@ from core.attachments.forms import AttachmentUploadForm
 from core.attachments.selectors import attachments_for
 from core.errors import DomainError, refusal
 from core.pages import file_response, keyset_page, private, service_form, staff_required, worker_required
+from core.replicas import heavy_reads
 from core.roles import AID_APPROVE, AID_MANAGE
 from core.scoping import has_capability, reach_paths
 from members.selectors import member_for_worker
@@ -28,6 +29,7 @@ REFUSALS = (ValidationError, DomainError, PermissionDenied, Http404)
 
 @staff_required
 @require_GET
+@heavy_reads()
 def file_list(request):
     form = forms.FileFilterForm(request.GET or None)
     filters = {k: v for k, v in (form.cleaned_data.items() if form.is_valid() else []) if v}

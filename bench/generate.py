@@ -19,7 +19,10 @@ Not a test, and never run against a real roll: every person is fictitious. Steps
    from the catalog before dropping, so they come back exactly as the migrations made
    them); the big tables are loaded with COPY FREEZE, then VACUUM ANALYZE;
 5. coverage_refresh(), sequences moved past the loaded ids, and consistency checks
-   (treebeard paths/depth/numchild, copied paths, a decrypted sample).
+   (treebeard paths/depth/numchild, copied paths, a decrypted sample);
+6. the domains' rows (bench/gen_*.py), then the statistics summary rows of every
+   organisation (reports.summaries.statistics_refresh). The statistics' dirty-mark
+   triggers are off during the load (the refresh counts everything) and on again after.
 
 Deterministic: the same --members, --seed and --as-of give the same city and the same
 people (only the Fernet tokens differ: their IVs are random, as they must be).
@@ -935,6 +938,7 @@ def generate(
     check_columns()
     t = time.perf_counter()
     call_command("migrate", verbosity=0, interactive=False)
+    statistics_marks(on=False)  # the load is counted by the summary refresh at the end (add_domains)
     timings = {"migrate_s": time.perf_counter() - t}
     log(f"  schema migrated ({timings['migrate_s']:.1f} s)")
     t = time.perf_counter()
@@ -1017,11 +1021,41 @@ def add_domains(url: str, keys: tuple[str, str], meta: dict, *, log=print) -> No
 
     call_command("migrate", verbosity=0, interactive=False)
     as_of = dt.date.fromisoformat(meta["as_of"])
+    statistics_marks(on=False)  # on again in statistics_summary(), after the last domain's rows
     for name in DOMAIN_GENERATORS:
         importlib.import_module(name).ensure(
             members=meta["members"], seed=meta["seed"], as_of=as_of, keys=keys, log=log
         )
     connection.close()
+
+
+def statistics_summary(*, log=print) -> int:
+    """The last step: the dirty-mark triggers on again and the statistics summary rows of every organisation,
+    as the portal's full refresh writes them."""
+    from django.db import connection
+
+    from reports.summaries import statistics_refresh
+
+    statistics_marks(on=True)
+    t = time.perf_counter()
+    rows = statistics_refresh(progress=lambda msg: log(f"  statistics: {msg}"))
+    log(f"  statistics summary: {rows:,} rows ({time.perf_counter() - t:.1f} s)")
+    connection.close()
+    return rows
+
+
+def statistics_marks(*, on: bool) -> None:
+    """Turn the statistics' dirty-mark triggers off for a bulk load (the summary is rebuilt after it) or on;
+    turning them on drops the marks a load left (a full refresh follows)."""
+    from django.db import connection
+
+    from reports.marks import MARKS, postgresql_switch
+
+    with connection.cursor() as cur:
+        for sql in postgresql_switch(enabled=on):
+            cur.execute(sql)
+        if on:
+            cur.execute(f"TRUNCATE {MARKS}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1054,6 +1088,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench import gen_projects  # the service projects' rows, added once (idempotent)
 
     gen_projects.ensure(url, members=args.members, seed=args.seed)
+    statistics_summary()
     return 0
 
 

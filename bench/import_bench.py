@@ -105,12 +105,18 @@ def run_portal(path: Path, fmt: str, tag: str) -> dict:
     elapsed = time.perf_counter() - t0
     assert res.written and res.errors == 0, res.message
     assert Member.objects.filter(org_path=union.path).count() == res.created
-    return {
+    out = {
         "rows": res.rows,
         "created": res.created,
         "seconds": round(elapsed, 3),
         "rows_per_s": round(res.rows / elapsed),
+        "workers": res.cpu.get("workers", 0),
     }
+    # CPU per row on each side (µs): load-independent, unlike rows/s on a shared machine.
+    for side in ("main", "checkers", "writer", "database"):
+        if res.cpu.get(side) is not None:
+            out[f"cpu_us_per_row_{side}"] = round(res.cpu[side] * 1e6 / max(res.rows, 1), 1)
+    return out
 
 
 def run_die(path: Path, fmt: str, tag: str) -> dict:

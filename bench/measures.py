@@ -192,8 +192,14 @@ def measure_member_api(user, org, *, runs: int = 30) -> dict[str, float]:
 # --- name search ---------------------------------------------------------------------------------
 
 
-def measure_name_search(user, org, *, n: int = 100) -> dict[str, float]:
-    """Search by name within the clerk's district through members.selectors.member_search (first page)."""
+def measure_name_search(user, org, *, n: int = 100, street=None, city_user=None) -> dict[str, float]:
+    """Search by name within the clerk's district, as the roll page runs it: members.selectors.member_search,
+    then the first page of core.pages.keyset_page_by (50 rows and one to look ahead).
+
+    Also: one initial letter, the page after the first, the search narrowed to `street` (the
+    page's ?under=) and, with `city_user`, the same initials city-wide.
+    """
+    from core.pages import keyset_page_by
     from members import selectors
     from members.names import name_initials
 
@@ -201,14 +207,59 @@ def measure_name_search(user, org, *, n: int = 100) -> dict[str, float]:
     names = [m.name[:2] for m in people]
     surnames = [m.name[:1] for m in people]
     initials = [name_initials(m.name)[:2] for m in people]
+    letters = [name_initials(m.name)[:1] for m in people]
+
+    def page(q: str, cursor: str = "", *, who=user, narrow: str = ""):
+        qs = _list_qs(who)
+        if narrow:
+            qs = qs.filter(org_path__startswith=narrow)  # what SubtreeFilterMixin adds for ?under=
+        qs = selectors.member_search(qs, q)
+        return keyset_page_by(qs, keys=selectors.member_search_keys(q), cursor=cursor, size=50)
 
     def search(q: str):
-        return list(selectors.member_search(_list_qs(user), q)[:50])
+        return page(q).rows
 
+    half = n // 2
     out = {}
     out.update(summary("search_name", each_timed(search, names)))
-    out.update(summary("search_surname", each_timed(search, surnames[: n // 2])))
-    out.update(summary("search_initials", each_timed(search, initials[: n // 2])))
+    out.update(summary("search_surname", each_timed(search, surnames[:half])))
+    out.update(summary("search_initials", each_timed(search, initials[:half])))
+    out.update(summary("search_initials_letter", each_timed(search, letters[:half])))
+    cursors = {q: page(q).next_cursor for q in set(initials[:half])}
+    out.update(summary("search_initials_next_page", each_timed(lambda q: page(q, cursors[q]).rows, initials[:half])))
+    if street is not None:
+        narrow = street.path
+        out.update(summary("search_street_name", each_timed(lambda q: page(q, narrow=narrow).rows, names[:half])))
+        out.update(
+            summary("search_street_initials", each_timed(lambda q: page(q, narrow=narrow).rows, initials[:half]))
+        )
+    if city_user is not None:
+        out.update(summary("search_city_initials", each_timed(lambda q: page(q, who=city_user).rows, initials[:half])))
+    return out
+
+
+def measure_member_api_search(user, org, *, n: int = 50) -> dict[str, float]:
+    """The member list API view with ?q= two pinyin initials and with two characters of a name
+    (in-process, first page of 50), for names sampled from `org`."""
+    from rest_framework.test import APIRequestFactory, force_authenticate
+
+    from members.api import MemberViewSet
+    from members.names import name_initials
+
+    view = MemberViewSet.as_view({"get": "list"})
+    factory = APIRequestFactory()
+    people = sample_members(org, n, seed=29)
+
+    def call(q: str):
+        request = factory.get("/api/v1/members/", {"q": q}, HTTP_ACCEPT="application/json", HTTP_HOST="127.0.0.1")
+        force_authenticate(request, user=user)
+        response = view(request)
+        response.render()
+        assert response.status_code == 200, response.content[:300]
+        return response
+
+    out = summary("api_search_initials", each_timed(call, [name_initials(m.name)[:2] for m in people]))
+    out.update(summary("api_search_name", each_timed(call, [m.name[:2] for m in people])))
     return out
 
 
@@ -328,11 +379,43 @@ def measure_statistics(user, org, label: str, *, runs: int = 30) -> dict[str, fl
 
     def page():
         response = client.get(url)
+        if response.status_code == 302:
+            # Another bench run on the shared city set the bench users' password (bench/run.py
+            # _actors), which ends this session: sign in again, the page is timed as usual.
+            client.force_login(user)
+            response = client.get(url)
         assert response.status_code == 200, response.status_code
         return response
 
     out[f"stats_{label}_page_bytes"] = len(page().content)
     out.update(summary(f"stats_{label}_page", timed(page, runs=runs)))
+    # CPU time of this process per page: what the page costs whatever the machine's load.
+    cpu = []
+    for _ in range(max(runs // 3, 5)):
+        t = time.process_time()
+        page()
+        cpu.append((time.process_time() - t) * 1000)
+    out.update(summary(f"stats_{label}_page_cpu", cpu))
+    return out
+
+
+def measure_follow(union, *, runs: int = 5) -> dict[str, float]:
+    """One change's recount by the dirty-mark task: a mark on `union` for this month, then statistics_follow
+    (the union, its ancestors up to the city). Nothing changes in the data: the rows are rewritten equal."""
+    from django.utils import timezone
+
+    from reports.models import StatisticsMark
+    from reports.summaries import statistics_follow
+
+    month = timezone.localdate().replace(day=1)
+    recounted = []
+
+    def one():
+        StatisticsMark.objects.get_or_create(org_path=union.path, month=month)
+        recounted.append(statistics_follow())
+
+    out = summary("stats_follow_one_change", timed(one, runs=runs, warmup=1))
+    out["stats_follow_organisations_recounted"] = max(recounted)
     return out
 
 
@@ -578,6 +661,14 @@ def measure_import(
         out["import_portal_rows_per_s"] = full["rows_per_s"]
         out["import_portal_best_rows_per_s"] = fulls[0]["rows_per_s"]
         out["import_portal_runs_rows_per_s"] = [r["rows_per_s"] for r in fulls]
+        out["import_portal_small_runs_rows_per_s"] = [r["rows_per_s"] for r in smalls]
+        out["import_workers"] = full.get("workers", 0)
+        # CPU per row on each side (median of the full runs): the machine's load does not
+        # change these much, unlike rows/s.
+        for side in ("main", "checkers", "writer", "database"):
+            values = sorted(r[f"cpu_us_per_row_{side}"] for r in fulls if f"cpu_us_per_row_{side}" in r)
+            if values:
+                out[f"import_cpu_us_per_row_{side}"] = values[len(values) // 2]
         out["import_time_ratio_5x_rows"] = round(full["seconds"] / max(part["seconds"], 1e-6), 2)
         if with_die:
             die = import_bench.run_die(path, "csv", "d-csv")
@@ -585,8 +676,12 @@ def measure_import(
             out["import_die_rows_per_s"] = die["rows_per_s"]
             out["import_portal_over_die"] = round(full["rows_per_s"] / max(die["rows_per_s"], 1), 1)
     finally:
+        from organizations.models import CoverageDirty
+
         for union in unions.values():
             _empty_union(union)
+        # The imports marked the bench unions' figures dirty: nothing of theirs is left to count.
+        CoverageDirty.objects.filter(union__in=list(unions.values())).delete()
         _vacuum()
         if outside.count() != roll_before:
             raise RuntimeError("the import benchmark changed members outside its own unions: rebuild the bench city")

@@ -8,8 +8,10 @@ applies migrations, builds the statistics summary rows if they are missing or ol
 six hours (or always with --refresh) and times: the statistics read behind the dashboard
 (reports.statistics.subtree_figures: the organisation, its children, the previous period
 and the 12-month trend) and the dashboard page rendered in-process, for the city (as the
-city federation admin), the biggest district (its clerk) and its biggest street (counted
-live). Writes bench/results/stats-<members>.json.
+city federation admin), the biggest district (its clerk), its biggest street and that
+street's biggest grassroots union (all from summary rows), with the page's CPU time per
+request; and one change's recount by the dirty-mark task (the union and its ancestors).
+Writes bench/results/stats-<members>.json.
 """
 
 from __future__ import annotations
@@ -49,13 +51,31 @@ def main(argv=None) -> int:
 
     call_command("migrate", verbosity=0, interactive=False)
     call_command("collectstatic", verbosity=0, interactive=False)
+    from organizations.models import CoverageSummary, OrgKind
+
     _admin, city_user, clerk, root, district, street = _actors(secrets.token_urlsafe(16))
-    out: dict = {"database": url.rsplit("/", 1)[-1], "district": district.name, "street": street.name}
+    union = (
+        CoverageSummary.objects.filter(
+            organization__kind=OrgKind.GRASSROOTS, organization__path__startswith=street.path
+        )
+        .select_related("organization")
+        .order_by("-members")
+        .first()
+        .organization
+    )
+    out: dict = {
+        "database": url.rsplit("/", 1)[-1],
+        "district": district.name,
+        "street": street.name,
+        "grassroots": union.name,
+    }
     steps = [
         ("statistics summary", lambda: measures.ensure_statistics(max_age_s=0 if args.refresh else 6 * 3600)),
         ("city", lambda: measures.measure_statistics(city_user, root, "city", runs=args.runs)),
         ("district", lambda: measures.measure_statistics(clerk, district, "district", runs=args.runs)),
-        ("street", lambda: measures.measure_statistics(clerk, street, "street", runs=max(args.runs // 3, 5))),
+        ("street", lambda: measures.measure_statistics(clerk, street, "street", runs=args.runs)),
+        ("grassroots", lambda: measures.measure_statistics(clerk, union, "grassroots", runs=args.runs)),
+        ("follow", lambda: measures.measure_follow(union)),
     ]
     for name, fn in steps:
         load = os.getloadavg()[0]

@@ -8,7 +8,8 @@ A form whose POST calls a service goes through `service_form` (refusals on the f
 status 400, what the user typed kept); a hand-written view puts a refusal on its form
 with `apply_service_error`, or shows `core.errors.refusal(exc).text` in a message box.
 `file_response` answers a download (never cached), `keyset_page` pages a big list
-without OFFSET or COUNT(*).
+without OFFSET or COUNT(*); `keyset_page_by` does the same for an order of several
+columns (a search ordered like the index that serves it).
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
-from django.db.models import Q, QuerySet
+from django.db import connections
+from django.db.models import BooleanField, CharField, F, Func, Q, QuerySet, TextField, Value
+from django.db.models.functions import Collate
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render, resolve_url
 
@@ -220,4 +223,98 @@ def keyset_page(
         rows = rows[:size]
         last = rows[-1]
         next_cursor = _encode(getattr(last, field), last.pk)
+    return KeysetPage(rows=rows, next_cursor=next_cursor)
+
+
+# --- keyset paging over several columns (searches ordered like their index) ---------------
+
+
+def byte_order(qs: QuerySet, field: str):
+    """`field` as an ORDER BY / comparison expression, text compared byte by byte.
+
+    On PostgreSQL a text column is wrapped in COLLATE "C": an index built with that
+    collation serves both a prefix LIKE and the order (a varchar_pattern_ops index serves
+    the LIKE but not an ORDER BY), and the order does not depend on the database's locale.
+    SQLite's default BINARY collation is already byte order.
+    """
+    model_field = qs.model._meta.get_field(field)
+    if connections[qs.db].vendor == "postgresql" and isinstance(model_field, CharField | TextField):
+        return Collate(F(field), "C")
+    return F(field)
+
+
+class RowAfter(Func):
+    """`(a, b, c) > (x, y, z)`: a row comparison, which PostgreSQL turns into one index bound
+    (an OR of per-column comparisons would be a filter read row by row). SQLite has had row
+    values since 3.15."""
+
+    output_field = BooleanField()
+
+    def __init__(self, columns: list, values: list):
+        super().__init__(*columns, *[Value(v) for v in values])
+        self.width = len(columns)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        parts, params = [], []
+        for expression in self.get_source_expressions():
+            sql, p = compiler.compile(expression)
+            parts.append(sql)
+            params.extend(p)
+        left, right = ", ".join(parts[: self.width]), ", ".join(parts[self.width :])
+        return f"({left}) > ({right})", params
+
+
+def _encode_keys(values: list) -> str:
+    raw = json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_keys(qs: QuerySet, keys: tuple[str, ...], cursor: str) -> list | None:
+    """The cursor's values converted to the columns' types, or None (start over) for anything
+    malformed or hand-edited."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+    except (ValueError, TypeError):
+        return None
+    if not isinstance(values, list) or len(values) != len(keys):
+        return None
+    out = []
+    for key, value in zip(keys, values, strict=True):
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            return None
+        if isinstance(value, int) and abs(value) >= 2**63:
+            return None
+        try:
+            value = qs.model._meta.get_field(key).to_python(value)
+        except (ValidationError, TypeError, ValueError):
+            return None
+        if value is None:
+            return None
+        out.append(value)
+    return out
+
+
+def keyset_page_by(qs: QuerySet, *, keys: tuple[str, ...], cursor: str, size: int) -> KeysetPage:
+    """One page of `qs` ordered by `keys` ascending (text in byte order), after `cursor`.
+
+    The last key must be unique (the primary key). Made for an index on exactly these
+    columns: the first page and every later one are one index range read of `size` + 1
+    entries, at any depth.
+    """
+    columns = [byte_order(qs, key) for key in keys]
+    position = _decode_keys(qs, keys, cursor) if cursor else None
+    # The keys are also selected under their own names, so that the cursor can be read from
+    # the last row whether the rows are model objects or the dicts of a values() list that
+    # does not show every key.
+    aliases = [f"keyset_{i}" for i in range(len(keys))]
+    qs = qs.annotate(**{alias: F(key) for alias, key in zip(aliases, keys, strict=True)}).order_by(*columns)
+    if position is not None:
+        qs = qs.filter(RowAfter(columns, position))
+    rows = list(qs[: size + 1])
+    next_cursor = ""
+    if len(rows) > size:
+        rows = rows[:size]
+        last = rows[-1]
+        next_cursor = _encode_keys([last[a] if isinstance(last, dict) else getattr(last, a) for a in aliases])
     return KeysetPage(rows=rows, next_cursor=next_cursor)

@@ -8,7 +8,10 @@ Only reads marked heavy (dashboards, reports, exports, big lists) leave the prim
         figures = ...  # every ORM read in here may be served by a replica
 
 or `@heavy_reads()` on a view or a task. Everything else, every write and every read
-inside a transaction on the primary stays on the primary (alias "default").
+inside a transaction on the primary stays on the primary (alias "default"). So do the
+reads that decide who the caller is and what they may see (users, sessions, tokens, role
+assignments, lock-outs, second factors: `PRIMARY_ONLY`) even inside a heavy read, so that a
+revoked role or a logout takes effect at once, not after the replica has replayed it.
 
 A replica is used only while it is healthy: reachable, in recovery (a standby, not a
 promoted server left behind) and replaying within `REPLICA_MAX_LAG_SECONDS` of its
@@ -43,6 +46,26 @@ _heavy: contextvars.ContextVar[bool] = contextvars.ContextVar("heavy_reads", def
 # Monotonic-free wall-clock deadline (epoch seconds) until which reads stay on the primary.
 _pinned_until: contextvars.ContextVar[float] = contextvars.ContextVar("pinned_until", default=0.0)
 _wrote: contextvars.ContextVar[bool] = contextvars.ContextVar("wrote", default=False)
+# The part of the pin that came with the request (an earlier request's write): kept even by
+# independent heavy reads.
+_cookie_until: contextvars.ContextVar[float] = contextvars.ContextVar("cookie_until", default=0.0)
+
+
+# Models (app_label.model_name) always read from the primary: authentication and authorisation.
+PRIMARY_ONLY = frozenset(
+    {
+        "organizations.user",
+        "organizations.roleassignment",
+        "sessions.session",
+        "authtoken.token",
+        "axes.accessattempt",
+        "axes.accessfailurelog",
+        "axes.accesslog",
+        "otp_totp.totpdevice",
+    }
+)
+_independent: contextvars.ContextVar[bool] = contextvars.ContextVar("independent_reads", default=False)
+_forced: contextvars.ContextVar[bool] = contextvars.ContextVar("on_primary", default=False)
 
 
 def replica_aliases() -> list[str]:
@@ -50,18 +73,47 @@ def replica_aliases() -> list[str]:
 
 
 class heavy_reads(ContextDecorator):
-    """Mark the reads inside as heavy: a healthy replica may serve them."""
+    """Mark the reads inside as heavy: a healthy replica may serve them.
+
+    A context that has written reads from the primary (read-your-writes) unless
+    `independent=True` says the reads inside do not depend on this context's own writes: a
+    report build has marked its own run as running and records its progress, an export has
+    written its audit entry, but the figures and rows come from data they never wrote (a
+    build that refreshed the summaries itself must not pass `independent`). A browser
+    pinned by an earlier request's write (the cookie) still reads from the primary.
+    """
+
+    def __init__(self, *, independent: bool = False):
+        self.independent = independent
 
     def _recreate_cm(self):
         # A fresh instance per decorated call: the token must not be shared between threads.
-        return type(self)()
+        return type(self)(independent=self.independent)
 
     def __enter__(self):
         self._token = _heavy.set(True)
+        self._itoken = _independent.set(self.independent)
         return self
 
     def __exit__(self, *exc):
+        _independent.reset(self._itoken)
         _heavy.reset(self._token)
+        return False
+
+
+class on_primary(ContextDecorator):
+    """Every read inside goes to the primary, heavy or not: a writer's read that must be exact,
+    or a baseline measured against the replica (bench/replica_bench.py)."""
+
+    def _recreate_cm(self):
+        return type(self)()
+
+    def __enter__(self):
+        self._token = _forced.set(True)
+        return self
+
+    def __exit__(self, *exc):
+        _forced.reset(self._token)
         return False
 
 
@@ -78,6 +130,17 @@ def note_write() -> None:
 
 def pinned() -> bool:
     return _pinned_until.get() > time.time()
+
+
+def reset() -> None:
+    """Forget this context's writes and pin: a new unit of work (a Celery task) starts clean.
+
+    A worker runs one task after another in the same context; without this, one task's
+    write would keep the next tasks' heavy reads on the primary.
+    """
+    _wrote.set(False)
+    _pinned_until.set(0.0)
+    _cookie_until.set(0.0)
 
 
 class _Health:
@@ -150,7 +213,11 @@ class ReplicaRouter:
         return self._cycle
 
     def db_for_read(self, model, **hints):
-        if not _heavy.get() or pinned() or connections[DEFAULT_DB_ALIAS].in_atomic_block:
+        if not _heavy.get() or _forced.get() or connections[DEFAULT_DB_ALIAS].in_atomic_block:
+            return DEFAULT_DB_ALIAS
+        if pinned() and not (_independent.get() and _cookie_until.get() <= time.time()):
+            return DEFAULT_DB_ALIAS
+        if model is not None and model._meta.label_lower in PRIMARY_ONLY:
             return DEFAULT_DB_ALIAS
         aliases = replica_aliases()
         for _ in range(len(aliases)):
@@ -180,14 +247,14 @@ class ReadYourWritesMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        _wrote.set(False)
-        _pinned_until.set(0.0)
+        reset()
         try:
             until = float(request.COOKIES.get(PIN_COOKIE, "0") or 0)
         except ValueError:
             until = 0.0
         if until > time.time():
-            _pinned_until.set(min(until, time.time() + settings.REPLICA_PIN_SECONDS))
+            _cookie_until.set(min(until, time.time() + settings.REPLICA_PIN_SECONDS))
+            _pinned_until.set(_cookie_until.get())
         if request.method not in self.SAFE:
             note_write()
         response = self.get_response(request)

@@ -27,6 +27,7 @@ from core.api import ChoiceLabelField, ScopedViewSet, error_responses
 from core.api_defaults import DefaultCursorPagination
 from core.attachments.api import AttachmentInputSerializer, AttachmentOutputSerializer
 from core.attachments.selectors import attachments_for
+from core.replicas import heavy_reads
 from organizations.models import Enterprise
 
 from . import selectors, services
@@ -326,6 +327,7 @@ class CaseViewSet(ScopedViewSet):
         return CaseDetailSerializer(case, context=self.output_context([case])).data
 
     @extend_schema(summary=_("调解案件列表"), responses={200: CaseOutputSerializer(many=True), **READ_ERRORS})
+    @heavy_reads()
     def list(self, request):
         return self.paged(self.get_queryset())
 
@@ -611,6 +613,7 @@ class RiskViewSet(ScopedViewSet):
         return selectors.risks_for_user(self.request.user)
 
     @extend_schema(summary=_("企业风险预警名单"), responses={200: RiskOutputSerializer(many=True), **READ_ERRORS})
+    @heavy_reads()
     def list(self, request):
         return self.paged(self.get_queryset())
 
@@ -630,6 +633,7 @@ class OverviewSerializer(serializers.Serializer):
 
 class OverviewView(APIView):
     @extend_schema(tags=["disputes"], summary=_("区域调解概况"), responses={200: OverviewSerializer, **READ_ERRORS})
+    @heavy_reads()
     def get(self, request):
         return Response(OverviewSerializer(selectors.district_overview(request.user)).data)
 

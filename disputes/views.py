@@ -17,6 +17,7 @@ from core.attachments.selectors import attachments_for
 from core.audit import log_action
 from core.errors import NOT_IN_REACH, SERVICE_ERRORS, refusal
 from core.pages import file_response, keyset_page, private, service_form, staff_required, worker_required
+from core.replicas import heavy_reads
 from core.roles import DISPUTE_MANAGE
 from core.scoping import has_capability_anywhere
 
@@ -32,6 +33,7 @@ def _rows(cases):
     return [(c, clocks.get(c.pk)) for c in cases]
 
 
+@heavy_reads()
 def _list(request, qs, *, title: str, template: str = "disputes/case_list.html", extra=None):
     # Collective cases first over the whole list, then newest first: a keyset on (is_collective, id).
     page = keyset_page(
@@ -62,6 +64,7 @@ def queue(request):
 
 
 @staff_required
+@heavy_reads()
 def overview(request):
     if not has_capability_anywhere(request.user, DISPUTE_MANAGE):
         raise PermissionDenied(_("区域调解概况仅向区工会争议管理人员开放。"))

@@ -145,8 +145,8 @@ class Member(models.Model):
             models.Index(
                 fields=["org_path", "id"], name="member_path_id_idx", opclasses=["varchar_pattern_ops", "int8_ops"]
             ),
-            models.Index(fields=["name"], name="member_name_idx", opclasses=PATTERN_OPS),
-            models.Index(fields=["name_initials"], name="member_initials_idx", opclasses=PATTERN_OPS),
+            # Name and initials search: (column, org_path, id) in byte order, built by
+            # migration 0006 (a "C" collation cannot be declared for SQLite here).
             models.Index(fields=["mobile_hash"], name="member_mobile_hash_idx"),
             models.Index(fields=["employer"], name="member_employer_idx", condition=Q(employer__isnull=False)),
         ]

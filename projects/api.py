@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from core import selectors as core_selectors
 from core.api import ChoiceLabelField, ScopedPrimaryKeyRelatedField, ScopedViewSet, error_responses
+from core.replicas import heavy_reads
 from members.api.own import IsWorker
 from organizations.models import Organization
 
@@ -100,6 +101,7 @@ class DemandViewSet(ScopedViewSet):
         return selectors.demands_for_user(self.request.user)
 
     @extend_schema(summary=_("需求看板"), responses={200: DemandSerializer(many=True), **READ})
+    @heavy_reads()
     def list(self, request):
         return self.paged(self.filter_queryset(self.get_queryset()))
 
@@ -269,6 +271,7 @@ class ProjectViewSet(ScopedViewSet):
         return ProjectDetailSerializer(self._get(pk), context=self.get_serializer_context()).data
 
     @extend_schema(summary=_("项目库"), responses={200: ProjectSerializer(many=True), **READ})
+    @heavy_reads()
     def list(self, request):
         return self.paged(self.filter_queryset(self.get_queryset()))
 

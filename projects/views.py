@@ -26,6 +26,7 @@ from core.attachments.services import attachment_add
 from core.documents import pdf_canvas
 from core.errors import DomainError, refusal
 from core.pages import file_response, keyset_page, service_form, staff_required, worker_required
+from core.replicas import heavy_reads
 from core.roles import PROJECT_MANAGE
 from core.scoping import has_capability
 
@@ -55,6 +56,7 @@ def _refused(request, exc) -> None:
 
 
 @staff_required
+@heavy_reads()
 def library(request):
     flt = ProjectFilter(request.GET or None, queryset=selectors.projects_for_user(request.user), request=request)
     qs = flt.qs if flt.is_bound and flt.is_valid() else selectors.projects_for_user(request.user)
@@ -112,6 +114,7 @@ def session_new(request, pk):
 
 
 @staff_required
+@heavy_reads()
 def demand_board(request):
     flt = DemandFilter(request.GET or None, queryset=selectors.demands_for_user(request.user), request=request)
     qs = flt.qs if flt.is_bound and flt.is_valid() else selectors.demands_for_user(request.user)

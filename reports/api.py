@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import error_responses
+from core.replicas import heavy_reads
 from core.roles import REPORT_VIEW
 from organizations.selectors import organization_get, organization_roots_for_user
 
@@ -129,6 +130,7 @@ class FiguresSerializer(_Figures):
 PERIOD = OpenApiParameter("period", str, description=_("统计期间：某月“2026-05”或某年“2026”；默认本月"), required=False)
 
 
+@heavy_reads()
 def _answer(request, org):
     period = request.query_params.get("period") or timezone.localdate()
     figures = subtree_figures(user=request.user, organization=org, period=period)
@@ -169,7 +171,10 @@ class OrganizationStatisticsView(APIView):
 def _urls():
     from django.urls import path
 
+    from .run_api import router
+
     return [
+        *router.urls,
         path("statistics/", StatisticsView.as_view(), name="statistics"),
         path("statistics/<int:pk>/", OrganizationStatisticsView.as_view(), name="statistics-organization"),
     ]

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from core.errors import NOT_IN_REACH
 from core.outbox import enqueue
 from core.pages import staff_required
+from core.replicas import heavy_reads
 from core.roles import REPORT_VIEW
 from core.scoping import path_in_reach
 from organizations.models import Organization
@@ -85,6 +86,7 @@ def _chart_data_tag(request, data: dict) -> str:
 
 
 @staff_required
+@heavy_reads()
 def dashboard(request, pk: int | None = None):
     user = request.user
     if pk is None:

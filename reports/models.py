@@ -1,11 +1,11 @@
 """Summary tables behind the statistics and the dashboard.
 
 At city scale no page counts a subtree live: a Celery refresh (reports.tasks) groups every
-source table once by federation unit and month and writes one row per (organisation,
-month) holding that subtree's figures (already summed over all its descendants), for the
-organisations of the first three levels (the city, districts and industry unions,
-streets/towns/parks and what hangs directly there). Deeper, smaller subtrees (a
-grassroots union, a building) are counted live from the same grouping code.
+source table once by organisation and month and writes one row per (organisation, month)
+holding that subtree's figures (already summed over all its descendants), for every
+organisation of the tree. Database triggers mark each change's (path, month) in
+StatisticsMark, and a task every minute recounts only the marked organisations and their
+ancestors (reports.summaries.statistics_follow).
 
 ReportRun (the monthly and yearly report files of a subtree) and TaskRun (the record of
 task runs for the operations view) belong to reports/runs.py and reports/operations.py.
@@ -56,6 +56,9 @@ class StatisticsRefresh(models.Model):
     first_month = models.DateField(_("起始月份"))
     rows = models.PositiveIntegerField(_("行数"), default=0)
     seconds = models.FloatField(_("耗时（秒）"), default=0)
+    # Start of the last run of the dirty-mark refresh that consumed every mark it found: every
+    # change committed before this moment is in the figures (reports.summaries.statistics_follow).
+    followed_at = models.DateTimeField(_("跟进时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("统计汇总刷新")
@@ -63,6 +66,28 @@ class StatisticsRefresh(models.Model):
 
     def __str__(self) -> str:
         return f"{self.started_at:%Y-%m-%d %H:%M}"
+
+
+class StatisticsMark(models.Model):
+    """A (path, month) whose figures changed since the last refresh: the dirty-mark refresh's work list.
+
+    Written by database triggers on every source table (reports/marks.py) in the writing
+    transaction itself, whatever wrote the row (a service, an import's COPY, the admin);
+    `version` goes up when the same (path, month) is marked again, so a refresh deletes only
+    the marks it read unchanged and a mark made while it ran survives.
+    """
+
+    org_path = models.CharField(max_length=255)
+    month = models.DateField()  # the earliest month the change touches (later months follow)
+    version = models.PositiveBigIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("统计待更新标记")
+        verbose_name_plural = _("统计待更新标记")
+        constraints = [models.UniqueConstraint(fields=["org_path", "month"], name="stats_mark_once")]
+
+    def __str__(self) -> str:
+        return f"{self.org_path} {self.month:%Y-%m}"
 
 
 class ReportRun(models.Model):
@@ -97,6 +122,10 @@ class ReportRun(models.Model):
     generation = models.PositiveIntegerField(default=1)
     claimed_until = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # When the build task was last sent, and how often the lost-message sweep re-sent it
+    # (reports.runs.report_runs_redispatch; the operations view shows both).
+    dispatched_at = models.DateTimeField(_("最近派发时间"), null=True, blank=True)
+    redispatches = models.PositiveSmallIntegerField(_("重新派发次数"), default=0)
     # Paths in private storage (core.attachments.storage), relative to PRIVATE_FILES_ROOT.
     xlsx_path = models.CharField(max_length=255, blank=True)
     pdf_path = models.CharField(max_length=255, blank=True)
@@ -125,6 +154,12 @@ class ReportRun(models.Model):
         indexes = [
             models.Index(
                 fields=["org_path", "id"], name="reportrun_path_idx", opclasses=["varchar_pattern_ops", "int8_ops"]
+            ),
+            # The sweep's look-up every minute: only unfinished runs, however many reports exist.
+            models.Index(
+                fields=["dispatched_at"],
+                name="reportrun_unfinished_idx",
+                condition=models.Q(status__in=["pending", "running"]),
             ),
         ]
 

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.errors import DomainError, refusal
 from core.pages import staff_required
 
-from . import operations
+from . import operations, runs
 from .models import TaskRun
 
 
@@ -35,6 +35,8 @@ def operations_home(request):
             "scheduled": operations.scheduled_tasks(),
             "failures": operations.failures(),
             "outbox": operations.outbox_rows(),
+            "lost_runs": list(runs.report_runs_lost()),
+            "redispatch_minutes": int(runs.redispatch_after().total_seconds() // 60),
             "other_failures": operations.other_failures(),
             "current": "operations",
         },

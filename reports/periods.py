@@ -61,6 +61,7 @@ def parse_period(kind: str, value, *, today: dt.date) -> Period:
         m = _MONTH.fullmatch(text)
         if not m or not 1 <= int(m.group(2)) <= 12:
             raise ValidationError({"period": _("统计月份格式应为“2026-05”（年-月），请重新填写。")})
+        _not_too_early(int(m.group(1)))
         period = month_period(dt.date(int(m.group(1)), int(m.group(2)), 1))
         latest = month_period(today.replace(day=1) - dt.timedelta(days=1))
         if period.start > latest.start:
@@ -74,6 +75,7 @@ def parse_period(kind: str, value, *, today: dt.date) -> Period:
         m = _YEAR.fullmatch(text)
         if not m:
             raise ValidationError({"period": _("统计年度格式应为“2025”（四位年份），请重新填写。")})
+        _not_too_early(int(m.group(1)))
         period = year_period(int(m.group(1)))
         if period.start.year >= today.year:
             raise ValidationError(
@@ -82,9 +84,13 @@ def parse_period(kind: str, value, *, today: dt.date) -> Period:
                     % {"year": period.start.year, "latest": today.year - 1}
                 }
             )
-    if period.start.year < 1950:
-        raise ValidationError({"period": _("统计期间过早，请选择 1950 年以后的期间。")})
     return period
+
+
+def _not_too_early(year: int) -> None:
+    # Checked before any date is built: "0000-01" would otherwise be a ValueError (a 500).
+    if year < 1950:
+        raise ValidationError({"period": _("统计期间过早，请选择 1950 年以后的期间。")})
 
 
 def due_periods(today: dt.date) -> list[Period]:

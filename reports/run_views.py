@@ -8,8 +8,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from core.attachments.storage import private_storage
-from core.documents import XLSX_CONTENT_TYPE
 from core.errors import DomainError, refusal
 from core.pages import file_response, keyset_page, service_form, staff_required
 from core.roles import REPORT_VIEW
@@ -19,15 +17,6 @@ from . import run_selectors, runs
 from .files import fmt_value
 from .forms import ReportRequestForm
 from .models import ReportRun
-
-PHASES = {
-    "start": _("正在准备"),
-    "refresh": _("正在更新统计汇总"),
-    "figures": _("正在读取统计数据"),
-    "writing": _("正在写入 Excel 报表"),
-    "pdf": _("正在生成 PDF 摘要"),
-    "saving": _("正在保存文件"),
-}
 
 
 def _is_fragment(request, target: str) -> bool:
@@ -72,7 +61,7 @@ def _context(run: ReportRun) -> dict:
     return {
         "run": run,
         "percent": percent,
-        "phase_label": PHASES.get(run.phase, _("排队等待处理")),
+        "phase_label": runs.phase_label(run),
         "has_files": bool(run.xlsx_path and run.pdf_path),
         # Formatted as in the PDF: thousands separated, rates as percentages with one decimal.
         "headlines": [
@@ -110,14 +99,7 @@ def report_run_rerun(request, pk: int):
 def _download(request, pk: int, fmt: str):
     """The run's xlsx or PDF, from private storage; every download is audited."""
     run = run_selectors.report_run_get(request.user, pk)
-    path = run.xlsx_path if fmt == "xlsx" else run.pdf_path
-    storage = private_storage()
-    if not path or not storage.exists(path):
-        raise Http404(_("该报表还没有可下载的文件。"))
-    runs.report_downloaded(actor=request.user, run=run, fmt=fmt)
-    name = f"report-{run.organization_id}-{run.kind}-{run.period_code}.{fmt}"
-    content_type = XLSX_CONTENT_TYPE if fmt == "xlsx" else "application/pdf"
-    return file_response(name, content_type, storage.open(path, "rb"))
+    return file_response(*runs.report_file(actor=request.user, run=run, fmt=fmt))
 
 
 @staff_required

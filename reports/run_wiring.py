@@ -7,6 +7,7 @@ ACTION_LABELS = {
     "report.rerun": _("重新生成统计报表"),
     "report.generated": _("统计报表已生成"),
     "report.downloaded": _("下载统计报表"),
+    "report.redispatched": _("重新派发统计报表（消息丢失或工作进程中断）"),
     "operations.task_retried": _("重新提交后台任务"),
     "operations.outbox_resent": _("发送待发送的后台任务"),
 }

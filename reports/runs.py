@@ -3,8 +3,11 @@
 - `report_request` is idempotent per (organisation, kind, period): the unique constraint
   holds one run, and asking again returns it (and its files) instead of building twice.
 - `report_run_execute` (the Celery task's body) claims the run with a conditional UPDATE
-  and a lease, so a duplicate or redelivered task does nothing and a worker killed while
-  building leaves a run that the next heartbeat sends again once the lease has expired.
+  and a lease, so a duplicate or redelivered task does nothing.
+- `report_runs_redispatch` (a beat sweep) sends again a run whose message was lost: one
+  still pending (never claimed) a bound after it was sent, or one whose worker died (its
+  lease expired). Each re-send is claimed by a conditional UPDATE of `dispatched_at`, so
+  two sweeps at once send it once, and a run is sent at most once per bound.
 - A rerun bumps the run's generation; the new files are written under new names and
   swapped in by one locked UPDATE, so a download always gets a whole file, old or new.
 - Every figure is read through the scoping rule as a system reader (reach: everything)
@@ -19,18 +22,23 @@ import datetime as dt
 import logging
 import secrets
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core import roles
 from core.attachments.storage import private_storage
 from core.audit import log_action
+from core.documents import XLSX_CONTENT_TYPE
 from core.errors import DomainError
 from core.outbox import enqueue
+from core.replicas import heavy_reads
 from organizations.models import Organization, OrgKind, User
 from organizations.services import require
 
@@ -40,6 +48,14 @@ from .periods import Period, due_periods, parse_period
 from .report_data import gather
 
 logger = logging.getLogger(__name__)
+PHASES = {
+    "start": gettext_lazy("正在准备"),
+    "refresh": gettext_lazy("正在更新统计汇总"),
+    "figures": gettext_lazy("正在读取统计数据"),
+    "writing": gettext_lazy("正在写入 Excel 报表"),
+    "pdf": gettext_lazy("正在生成 PDF 摘要"),
+    "saving": gettext_lazy("正在保存文件"),
+}
 LEASE = dt.timedelta(minutes=30)
 FEDERATION_KINDS = (OrgKind.CITY, OrgKind.DISTRICT, OrgKind.STREET)
 S = ReportRun.Status
@@ -55,9 +71,19 @@ def system_reader() -> User:
 
 
 REPORT_TASK = "reports.tasks.report_run_build"  # by name: tasks imports this module
+MAX_ATTEMPTS = 3  # builds started (claims) before a run whose workers keep dying is given up
+
+
+def redispatch_after() -> dt.timedelta:
+    """How long a sent run may stay unclaimed (or a dead worker's lease expired) before it is sent again."""
+    return dt.timedelta(minutes=getattr(settings, "REPORT_REDISPATCH_MINUTES", 30))
 
 
 def _send(run: ReportRun) -> None:
+    # dispatched_at is what the sweep measures "never claimed" from; written in the
+    # caller's transaction, the message itself goes after commit (core.outbox).
+    run.dispatched_at = timezone.now()
+    ReportRun.objects.filter(pk=run.pk).update(dispatched_at=run.dispatched_at)
     enqueue(REPORT_TASK, run.pk, run.generation)
 
 
@@ -73,6 +99,9 @@ def _get_or_create(*, organization: Organization, period: Period, actor, schedul
                     "period_end": period.end,
                     "requested_by": actor,
                     "scheduled": scheduled,
+                    # Set now, not only when sent: a process that dies before its on-commit
+                    # send leaves a run the sweep still finds.
+                    "dispatched_at": timezone.now(),
                 },
             )
     except IntegrityError:
@@ -80,20 +109,24 @@ def _get_or_create(*, organization: Organization, period: Period, actor, schedul
         return ReportRun.objects.get(organization=organization, kind=period.kind, period_start=period.start), False
 
 
-@transaction.atomic
 def report_request(*, actor: User, organization: Organization, kind: str, period) -> ReportRun:
     """The report of `organization`'s subtree for `period` ("2026-10" or "2026"): the existing run, or a new one.
 
     404 outside the actor's reach, 403 without report.view there; an unfinished or future
     period is refused with the latest period that may be asked for.
     """
+    return report_request_or_existing(actor=actor, organization=organization, kind=kind, period=period)[0]
+
+
+@transaction.atomic
+def report_request_or_existing(*, actor: User, organization: Organization, kind: str, period) -> tuple[ReportRun, bool]:
+    """`report_request`, also saying whether the run is new (the API answers 201 or 200)."""
     require(actor, roles.REPORT_VIEW, organization)
     today = timezone.localdate()
     p = parse_period(kind, period, today=today)
-    from .statistics import uses_summary
     from .summaries import first_month
 
-    if uses_summary(organization) and p.start < first_month(today):
+    if p.start < first_month(today):
         raise ValidationError(
             {
                 "period": _("统计汇总保留 %(year)s 年 1 月以后的数据，请选择此后的期间。")
@@ -104,7 +137,7 @@ def report_request(*, actor: User, organization: Organization, kind: str, period
     if created:
         log_action(actor=actor, action="report.requested", target=organization, data={"kind": p.kind, "period": p.code})
         _send(run)
-    return run
+    return run, created
 
 
 @transaction.atomic
@@ -135,6 +168,13 @@ def report_rerun(*, actor: User, run: ReportRun) -> ReportRun:
     return run
 
 
+def phase_label(run: ReportRun) -> str:
+    """What the build is doing now, in words (pages and API)."""
+    if run.done:
+        return ""
+    return str(PHASES.get(run.phase, gettext_lazy("排队等待处理")))
+
+
 def _progress(run_id: int, generation: int, percent: int, phase: str) -> None:
     ReportRun.objects.filter(pk=run_id, generation=generation, status=S.RUNNING).update(
         progress=percent, phase=phase, claimed_until=timezone.now() + LEASE
@@ -162,22 +202,19 @@ def summaries_cover(period: Period) -> bool:
     """Whether the last statistics refresh finished after `period` ended (its figures are final)."""
     from .models import StatisticsRefresh
 
-    last = StatisticsRefresh.objects.filter(pk=1).values_list("finished_at", flat=True).first()
+    state = StatisticsRefresh.objects.filter(pk=1).values_list("finished_at", "followed_at").first()
     ends = dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time.min, tzinfo=timezone.get_current_timezone())
-    return last is not None and last >= ends
+    return state is not None and any(at is not None and at >= ends for at in state)
 
 
 def ensure_summaries(organization: Organization | None, period: Period, *, progress=None) -> bool:
     """Refresh the statistics summary first when the report would read rows counted before the period ended.
 
-    The summary is rebuilt every 30 minutes; a report asked for just after the 1st, or on a
-    fresh install, would otherwise miss the month's last days. Returns whether it refreshed.
+    The summary follows changes within minutes (dirty marks); a report asked for just after
+    the 1st, or on a fresh install, would otherwise miss the month's last days. Returns whether it refreshed.
     """
-    from .statistics import uses_summary
     from .summaries import statistics_refresh
 
-    if organization is not None and not uses_summary(organization):
-        return False  # counted live
     if summaries_cover(period):
         return False
     if progress:
@@ -188,9 +225,11 @@ def ensure_summaries(organization: Organization | None, period: Period, *, progr
 
 def report_files_build(organization: Organization, period: Period, *, progress=None, ensure: bool = True):
     """(ReportData, xlsx bytes, PDF bytes) of `organization`'s subtree for `period`: what a run stores."""
-    if ensure:
-        ensure_summaries(organization, period, progress=progress)
-    data = gather(system_reader(), organization, period, progress=progress)
+    refreshed = ensure and ensure_summaries(organization, period, progress=progress)
+    # The figures may come from a replica: they do not depend on the run's own claim and
+    # progress writes, but they do on a summary refresh done just now (then the primary).
+    with heavy_reads(independent=not refreshed):
+        data = gather(system_reader(), organization, period, progress=progress)
     xlsx = files.workbook(data)
     if progress:
         progress(85, "pdf")
@@ -283,19 +322,92 @@ def reports_schedule(*, today: dt.date | None = None) -> list[ReportRun]:
     return created
 
 
-def report_runs_resume_stale() -> int:
-    """Send again the runs whose worker died while building (the lease expired), up to three tries.
+def _lost(now: dt.datetime, cutoff: dt.datetime) -> Q:
+    """Runs whose message is presumed lost: sent before `cutoff` and never claimed, or a dead worker's lease."""
+    sent_before = Q(dispatched_at__lt=cutoff) | Q(dispatched_at__isnull=True, requested_at__lt=cutoff)
+    never_claimed = Q(status=S.PENDING)
+    lease_expired = Q(status=S.RUNNING, claimed_until__lt=now)
+    return sent_before & (never_claimed | lease_expired)
 
-    Pending runs are not resent: their message is in the broker or the outbox, and a long
-    queue (every federation on the 1st) is not a lost message.
+
+def report_runs_redispatch(*, now: dt.datetime | None = None) -> dict:
+    """Send again every run whose message was lost; give up on a run whose workers died MAX_ATTEMPTS times.
+
+    The broker or the web process can lose a message (a crash between the commit and the
+    send, a Redis restart without persistence, a worker killed with the message taken):
+    nothing else would ever build that run. A run is re-sent when it is still pending a
+    bound (`REPORT_REDISPATCH_MINUTES`) after its last send, or when it is running with an
+    expired lease and was sent longer ago than the bound. Every re-send is claimed by one
+    conditional UPDATE that moves `dispatched_at` to now: two sweeps at once send a run
+    once, and the next send is a bound later at the earliest. A duplicate that does reach
+    a worker finds the run claimed or done and does nothing (`report_run_execute`).
+
+    A long queue (every federation on the 1st) is not a lost message, but its runs may be
+    sent twice after the bound: harmless, the second copy is skipped in milliseconds.
     """
+    now = now or timezone.now()
+    cutoff = now - redispatch_after()
+    lost = _lost(now, cutoff)
+    result = {"redispatched": 0, "given_up": 0}
+    for run_id, status, attempts in (
+        ReportRun.objects.filter(lost).order_by("id").values_list("id", "status", "attempts")
+    ):
+        if status == S.RUNNING and attempts >= MAX_ATTEMPTS:
+            given_up = ReportRun.objects.filter(lost, pk=run_id, attempts__gte=MAX_ATTEMPTS).update(
+                status=S.FAILED,
+                claimed_until=None,
+                finished_at=now,
+                message=_(
+                    "生成失败：后台工作进程在生成过程中 %(n)s 次中断。请联系系统管理员查看运行监控，"
+                    "排除故障后在本页点击“重新生成”。"
+                )
+                % {"n": attempts},
+            )
+            result["given_up"] += given_up
+            if given_up:
+                logger.error("Report run %s given up after %s interrupted builds", run_id, attempts)
+            continue
+        with transaction.atomic():
+            # The claim: only one sweep moves dispatched_at past the cutoff for this run.
+            claimed = ReportRun.objects.filter(lost, pk=run_id).update(
+                dispatched_at=now, redispatches=F("redispatches") + 1
+            )
+            if not claimed:
+                continue
+            run = ReportRun.objects.select_related("organization").get(pk=run_id)
+            log_action(
+                actor=None,
+                action="report.redispatched",
+                target=run.organization,
+                data={"kind": run.kind, "period": run.period_code, "status": status, "generation": run.generation},
+            )
+            enqueue(REPORT_TASK, run.pk, run.generation)
+        result["redispatched"] += 1
+    if result["redispatched"] or result["given_up"]:
+        logger.warning("Report runs sweep: %s", result)
+    return result
+
+
+def report_runs_lost(*, limit: int = 50):
+    """Runs re-sent by the sweep (or waiting for it) in the last two weeks, for the operations view."""
     now = timezone.now()
-    stale = ReportRun.objects.filter(status=S.RUNNING, claimed_until__lt=now, attempts__lt=3)
-    n = 0
-    for run in stale:
-        _send(run)
-        n += 1
-    return n
+    recent = Q(redispatches__gt=0, dispatched_at__gte=now - dt.timedelta(days=14))
+    waiting = _lost(now, now - redispatch_after())
+    return ReportRun.objects.filter(recent | waiting).select_related("organization").order_by("-dispatched_at")[:limit]
+
+
+def report_file(*, actor: User, run: ReportRun, fmt: str):
+    """(file name, content type, open file) of the run's xlsx or PDF; the download is audited.
+
+    Http404 while the run has no such file (still building, or failed before its first build).
+    """
+    path = run.xlsx_path if fmt == "xlsx" else run.pdf_path
+    storage = private_storage()
+    if not path or not storage.exists(path):
+        raise Http404(_("该报表还没有可下载的文件。"))
+    report_downloaded(actor=actor, run=run, fmt=fmt)
+    name = f"report-{run.organization_id}-{run.kind}-{run.period_code}.{fmt}"
+    return name, (XLSX_CONTENT_TYPE if fmt == "xlsx" else "application/pdf"), storage.open(path, "rb")
 
 
 def report_downloaded(*, actor: User, run: ReportRun, fmt: str) -> None:

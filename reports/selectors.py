@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
 
@@ -157,8 +156,12 @@ def summary_rows(
     user, org: Organization, own_months: list[dt.date], kids: list[Organization], kid_months: list[dt.date]
 ):
     """({org id: {month: data}}, as_of) from the summary rows: the organisation's months and its
-    children's (usually fewer: the period only), in one query."""
-    from .models import MonthlyFigures
+    children's (usually fewer: the period only), in one query.
+
+    `as_of`: every change committed before it is in the figures: the oldest row's count, or
+    the last dirty-mark run that consumed every mark, whichever is later (a row untouched
+    since the full refresh had nothing to recount)."""
+    from .models import MonthlyFigures, StatisticsRefresh
 
     rows: dict[int, dict[dt.date, dict]] = {o.pk: {} for o in (org, *kids)}
     wanted = Q(organization_id=org.pk, month__in=own_months)
@@ -172,57 +175,12 @@ def summary_rows(
     ):
         rows[oid][month] = data
         as_of = computed_at if as_of is None or computed_at < as_of else as_of
-    if as_of is None:
-        # No row in these months (an empty subtree, or no refresh yet): the last refresh says how fresh.
-        from .models import StatisticsRefresh
-
-        as_of = StatisticsRefresh.objects.filter(pk=1).values_list("finished_at", flat=True).first()
+    state = StatisticsRefresh.objects.filter(pk=1).values_list("finished_at", "followed_at").first()
+    if state is not None:
+        finished, followed = state
+        if as_of is None:
+            # No row in these months (an empty subtree): the last refresh says how fresh.
+            as_of = finished
+        if followed is not None and as_of is not None and followed > as_of:
+            as_of = followed
     return rows, as_of
-
-
-def live_rows(user, org: Organization, kids: list[Organization], first: dt.date, last: dt.date, *, today):
-    """{org id: {month: data}} counted now for a small subtree: one grouped pass per source table."""
-    from assistance.models import Budget, HardshipFile, LedgerEntry
-    from disputes.models import Case
-    from members.models import Honour
-    from projects.models import BudgetLine, Project, Rating
-
-    from .summaries import Sources, collect, months_between, roll_up
-
-    def scoped(model):
-        return model.objects.for_user(user, REPORT_VIEW).under(org.path)
-
-    sources = Sources(
-        memberships=scoped(Membership),
-        honours=scoped(Honour),
-        files=scoped(HardshipFile),
-        ledger=scoped(LedgerEntry),
-        budgets=scoped(Budget),
-        cases=scoped(Case),
-        projects=Project.objects.for_user(user, REPORT_VIEW).filter(org_path__startswith=org.path),
-        # Budget lines have no copied path: scoped through their project.
-        budget_lines=BudgetLine.objects.filter(
-            project__in=Project.objects.for_user(user, REPORT_VIEW).filter(org_path__startswith=org.path)
-        ),
-        ratings=scoped(Rating),
-    )
-    width = len(org.path) + Organization.steplen
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # These grouped reads of a few thousand rows cost the planner enough to compile them
-            # (JIT): ~200 ms of compiling per query for ~50 ms of work. Off for this transaction.
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL jit = off")
-        per_unit = collect(sources, width=width, first=first, last=last, today=today)
-    targets = {org.path: org.pk, **{k.path: k.pk for k in kids}}
-    rolled = roll_up(per_unit, targets, months_between(first, last))
-    out = {targets[path]: rows for path, rows in rolled.items()}
-    this_month = today.replace(day=1)
-    if first <= this_month <= last:
-        # Enterprises and employees exist only as of now: the coverage summaries' figures.
-        from .summaries import coverage_keys
-
-        for cov in CoverageSummary.objects.filter(organization_id__in=targets.values()):
-            months = out.setdefault(cov.organization_id, {})
-            months.setdefault(this_month, {}).update(coverage_keys(cov))
-    return out

@@ -13,11 +13,10 @@
 - Scope: `organization` must be in the user's reach for report.view (404 outside the
   reach, 403 inside it without the capability); reads go through
   `…for_user(user, REPORT_VIEW)`.
-- Source: for the city and the first two levels below it, the figures come from the
-  summary rows (reports.models.MonthlyFigures, rebuilt by the Celery task
-  `reports.tasks.refresh_statistics`); `Figures.as_of` says when they were counted and
-  `Figures.source` is "summary". Deeper subtrees (a street, a grassroots union) are
-  counted live from the same grouping code: `source` "live", `as_of` now.
+- Source: the summary rows of every organisation (reports.models.MonthlyFigures, rebuilt
+  by the Celery task `reports.tasks.refresh_statistics` and followed within a minute or
+  two of each change by `reports.tasks.follow_statistics`); `Figures.as_of` says up to
+  when changes are counted and `Figures.source` is "summary".
 
 `Figures` (dataclass; `to_dict()` gives plain JSON-ready data):
 
@@ -425,11 +424,6 @@ def build(organization: Organization, period: Period, data: dict[str, int], *, a
     )
 
 
-def uses_summary(organization: Organization) -> bool:
-    """Whether the organisation's figures (and its children's) come from the summary rows."""
-    return organization.depth < summaries.SUMMARY_DEPTH
-
-
 def subtree_figures(
     *, user, organization: Organization, period, children: bool = True, previous: bool = True, trend: bool = True
 ) -> Figures:
@@ -437,26 +431,20 @@ def subtree_figures(
     require(user, REPORT_VIEW, organization)
     today = timezone.localdate()
     period = parse_period(period, today=today)
-    summary = uses_summary(organization)
     first_kept = summaries.first_month(today)
-    if summary and period.start < first_kept:
+    if period.start < first_kept:
         raise ValidationError(
             {"period": _("统计汇总保留 %(year)s 年 1 月以后的数据，请选择此后的期间。") % {"year": first_kept.year}}
         )
     prev = period.previous() if previous else None
-    if prev is not None and summary and prev.start < first_kept:
+    if prev is not None and prev.start < first_kept:
         prev = None
     trend_months = months_between(month_add(period.last_month, -11), period.last_month) if trend else []
-    if summary:
-        trend_months = [m for m in trend_months if m >= first_kept]
+    trend_months = [m for m in trend_months if m >= first_kept]
     wanted = set(period.months()) | set(trend_months) | (set(prev.months()) if prev else set())
     kids = list(selectors.report_children(user, organization)) if children else []
-    if summary:
-        rows, as_of = selectors.summary_rows(user, organization, sorted(wanted), kids, period.months())
-        source = "summary"
-    else:
-        rows = selectors.live_rows(user, organization, kids, min(wanted), max(wanted), today=today)
-        as_of, source = timezone.now(), "live"
+    rows, as_of = selectors.summary_rows(user, organization, sorted(wanted), kids, period.months())
+    source = "summary"
     own = rows.get(organization.pk, {})
     figures = build(organization, period, combine(own, period), as_of=as_of, source=source)
     if period.end == today:

@@ -16,16 +16,20 @@ Stocks come from cumulative flows: everything before the window falls into one
 "before" bucket (the month before the first), so no month of history is lost and no
 row per historic month is read.
 
-The summary refresh (`statistics_refresh`) runs `collect` over the whole city grouped by
-the third tree level, adds each unit's figures into every ancestor, and writes one
-MonthlyFigures row per (organisation of the first three levels, month). Two grouped
-passes over the membership table and one over each smaller table; no per-organisation
-query.
+The summary refresh (`statistics_refresh`) runs the same grouping over the whole city by
+each row's own organisation and writes one MonthlyFigures row per (organisation, month)
+for every organisation of the tree, each the sum of what it holds and its children's
+rows: two grouped passes over the membership table and one over each smaller table; no
+per-organisation query. Between two full refreshes, `statistics_follow` (every minute)
+recounts only the organisations that database triggers marked dirty (reports/marks.py)
+and their ancestors.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -43,12 +47,14 @@ from members.models import Honour, Membership
 from organizations.models import CoverageSummary, Organization
 from projects.models import BudgetLine, Project, Rating
 
-from .models import MonthlyFigures, StatisticsRefresh
+from .models import MonthlyFigures, StatisticsMark, StatisticsRefresh
 
 MS = Membership.Status
 STEP = Organization.steplen
-# Organisations of the first SUMMARY_DEPTH levels have summary rows; deeper ones are counted live.
-SUMMARY_DEPTH = 3
+# Grouped rows fetched at a time: a city grouped by organisation is millions of rows, never all in memory.
+CHUNK = 20_000
+# Wider than any path: grouping by the first PATH_WIDTH characters groups by the row's own organisation.
+PATH_WIDTH = 255
 # Months kept in the summary: from January of the year two years back (a year's report
 # compares with the year before; the trend shows twelve months).
 HISTORY_YEARS = 2
@@ -125,6 +131,21 @@ class Sources:
             coverage=CoverageSummary.objects.all(),
         )
 
+    @classmethod
+    def held_by(cls, path: str) -> Sources:
+        """The rows held by the organisation at `path` itself (not its descendants)."""
+        return cls(
+            memberships=Membership.objects.filter(org_path=path),
+            honours=Honour.objects.filter(member__org_path=path),
+            files=HardshipFile.objects.filter(org_path=path),
+            ledger=LedgerEntry.objects.filter(org_path=path),
+            budgets=Budget.objects.filter(org_path=path),
+            cases=DisputeCase.objects.filter(org_path=path),
+            projects=Project.objects.filter(org_path=path),
+            budget_lines=BudgetLine.objects.filter(project__org_path=path),
+            ratings=Rating.objects.filter(org_path=path),
+        )
+
 
 def _bucket(field: str, first: dt.date, *, datetime: bool = False):
     """The month of `field`, or the month before `first` for anything earlier (one "before" bucket)."""
@@ -167,31 +188,45 @@ class _Acc:
         if n:
             self.yearly[unit][int(year)][key] += n
 
+    def units(self) -> set[str]:
+        return set(self.rows) | set(self.deltas) | set(self.yearly)
+
+    def unit_rows(self, unit: str, months: list[dt.date]) -> dict[dt.date, dict[str, int]]:
+        """{month: {key: value}} of one unit (stocks accumulated from the deltas)."""
+        deltas = self.deltas.get(unit, {})
+        running: dict[str, int] = defaultdict(int)
+        for month in sorted(m for m in deltas if m < months[0]):
+            for k, v in deltas[month].items():
+                running[k] += v
+        per_month = {}
+        for month in months:
+            for k, v in deltas.get(month, {}).items():
+                running[k] += v
+            row = dict(self.rows.get(unit, {}).get(month, {}))
+            row.update({k: v for k, v in running.items() if v})
+            row.update(self.yearly.get(unit, {}).get(month.year, {}))
+            per_month[month] = row
+        return per_month
+
+    def drop(self, unit: str) -> None:
+        """Forget a unit once its rows are written (a city's units do not all fit in memory as rows)."""
+        self.rows.pop(unit, None)
+        self.deltas.pop(unit, None)
+        self.yearly.pop(unit, None)
+
     def finish(self, months: list[dt.date]) -> dict[str, dict[dt.date, dict[str, int]]]:
-        out: dict[str, dict[dt.date, dict[str, int]]] = {}
-        units = set(self.rows) | set(self.deltas) | set(self.yearly)
-        for unit in units:
-            deltas = self.deltas.get(unit, {})
-            running: dict[str, int] = defaultdict(int)
-            for month in sorted(m for m in deltas if m < months[0]):
-                for k, v in deltas[month].items():
-                    running[k] += v
-            per_month = {}
-            for month in months:
-                for k, v in deltas.get(month, {}).items():
-                    running[k] += v
-                row = dict(self.rows.get(unit, {}).get(month, {}))
-                row.update({k: v for k, v in running.items() if v})
-                row.update(self.yearly.get(unit, {}).get(month.year, {}))
-                per_month[month] = row
-            out[unit] = per_month
-        return out
+        return {unit: self.unit_rows(unit, months) for unit in self.units()}
 
 
 def collect(
     sources: Sources, *, width: int, first: dt.date, last: dt.date, today: dt.date | None = None
 ) -> dict[str, dict[dt.date, dict[str, int]]]:
     """{unit path: {month: {metric: value}}} for the months first..last (see the module's text)."""
+    return accumulate(sources, width=width, first=first, last=last, today=today).finish(months_between(first, last))
+
+
+def accumulate(sources: Sources, *, width: int, first: dt.date, last: dt.date, today: dt.date | None = None) -> _Acc:
+    """What `collect` counts, before the per-month rows are built (`_Acc.unit_rows` builds them unit by unit)."""
     today = today or timezone.localdate()
     months = months_between(first, last)
     acc = _Acc()
@@ -205,7 +240,7 @@ def collect(
         .values("u", "b", "member__employment_form", "member__is_migrant_worker")
         .annotate(n=Count("id"))
     )
-    for r in joined:
+    for r in joined.iterator(chunk_size=CHUNK):
         u, b, n = r["u"], r["b"], r["n"]
         acc.flow(u, b, "m.joined", n)
         acc.delta(u, b, "m.total", n)
@@ -219,7 +254,7 @@ def collect(
         .values("u", "b", "status", "member__employment_form", "member__is_migrant_worker")
         .annotate(n=Count("id"))
     )
-    for r in ended:
+    for r in ended.iterator(chunk_size=CHUNK):
         u, b, n = r["u"], r["b"], r["n"]
         acc.flow(u, b, "m.out" if r["status"] == MS.TRANSFERRED_OUT else "m.left", n)
         acc.delta(u, b, "m.total", -n)
@@ -234,7 +269,7 @@ def collect(
         .values("u", "year", "kind")
         .annotate(n=Count("id"))
     )
-    for r in honours:
+    for r in honours.iterator(chunk_size=CHUNK):
         year_month = dt.date(r["year"], 1, 1)
         b = year_month if year_month >= first else month_add(first, -1)
         acc.delta(r["u"], b, f"h.held.{r['kind']}", r["n"])
@@ -249,7 +284,7 @@ def collect(
         .values("u", "b", "tier", "status", "is_emergency")
         .annotate(n=Count("id"))
     )
-    for r in files:
+    for r in files.iterator(chunk_size=CHUNK):
         u, b, n = r["u"], r["b"], r["n"]
         acc.flow(u, b, "a.new", n)
         if r["is_emergency"]:  # 意外致困: paid first, reviewed after; flagged in reports
@@ -266,7 +301,7 @@ def collect(
         .values("u", "b")
         .annotate(s=Sum("amount"))
     )
-    for r in paid:
+    for r in paid.iterator(chunk_size=CHUNK):
         acc.flow(r["u"], r["b"], "a.paid", fen(r["s"]))
     years = sorted({m.year for m in months})
     budgets = (
@@ -276,7 +311,7 @@ def collect(
         .values("u", "year")
         .annotate(amount=Sum("amount"), spent=Sum("spent"))
     )
-    for r in budgets:
+    for r in budgets.iterator(chunk_size=CHUNK):
         acc.year(r["u"], r["year"], "a.budget", fen(r["amount"]))
         acc.year(r["u"], r["year"], "a.spent", fen(r["spent"]))
 
@@ -288,7 +323,7 @@ def collect(
         .values("u", "b", "kind", "status", "is_collective", "failed")
         .annotate(n=Count("id"))
     )
-    for r in received:
+    for r in received.iterator(chunk_size=CHUNK):
         u, b, n = r["u"], r["b"], r["n"]
         acc.flow(u, b, "d.received", n)
         acc.flow(u, b, f"d.kind.{r['kind']}", n)
@@ -303,7 +338,7 @@ def collect(
         .values("u", "received_on", "closed_on")
         .annotate(n=Count("id"))
     )
-    for r in closed:
+    for r in closed.iterator(chunk_size=CHUNK):
         days = (_as_date(r["closed_on"]) - _as_date(r["received_on"])).days
         b = _as_date(r["closed_on"]).replace(day=1)
         acc.flow(r["u"], b, "d.closed", r["n"])
@@ -319,7 +354,7 @@ def collect(
         .values("u", "year", "stage")
         .annotate(n=Count("id"))
     )
-    for r in projects:
+    for r in projects.iterator(chunk_size=CHUNK):
         acc.year(r["u"], r["year"], f"p.stage.{r['stage']}", r["n"])
         acc.year(r["u"], r["year"], "p.total", r["n"])
     lines = (
@@ -329,7 +364,7 @@ def collect(
         .values("u", "project__year")
         .annotate(planned=Sum("planned"), spent=Sum("spent"))
     )
-    for r in lines:
+    for r in lines.iterator(chunk_size=CHUNK):
         acc.year(r["u"], r["project__year"], "p.planned", fen(r["planned"]))
         acc.year(r["u"], r["project__year"], "p.spent", fen(r["spent"]))
     ratings = (
@@ -339,10 +374,10 @@ def collect(
         .values("u", "b")
         .annotate(n=Count("id"), s=Sum("score"))
     )
-    for r in ratings:
+    for r in ratings.iterator(chunk_size=CHUNK):
         acc.flow(r["u"], r["b"], "p.ratings", r["n"])
         acc.flow(r["u"], r["b"], "p.rating_sum", r["s"] or 0)
-    return acc.finish(months)
+    return acc
 
 
 def _start(month: dt.date) -> dt.datetime:
@@ -361,24 +396,6 @@ def case_outcome(status: str, failed: bool) -> str:
     return "agreed"
 
 
-def roll_up(
-    per_unit: dict[str, dict[dt.date, dict[str, int]]], targets: dict[str, int], months: list[dt.date]
-) -> dict[str, dict[dt.date, dict[str, int]]]:
-    """Add each unit's rows into every target path that is a prefix of it ({path: org id} targets)."""
-    out: dict[str, dict[dt.date, dict[str, int]]] = {}
-    for unit, rows in per_unit.items():
-        for end in range(STEP, len(unit) + 1, STEP):
-            prefix = unit[:end]
-            if prefix not in targets:
-                continue
-            into = out.setdefault(prefix, {m: defaultdict(int) for m in months})
-            for month, row in rows.items():
-                target = into[month]
-                for k, v in row.items():
-                    target[k] += v
-    return out
-
-
 def coverage_keys(cov: CoverageSummary) -> dict[str, int]:
     return {
         "c.enterprises": cov.enterprises,
@@ -388,15 +405,89 @@ def coverage_keys(cov: CoverageSummary) -> dict[str, int]:
     }
 
 
-# --- the refresh (a service: called by the Celery task, the command and tests) -------------
+# --- the refresh (services: called by the Celery tasks, the command and tests) ----------------
+
+
+def _add(into: dict[str, int], row: dict[str, int]) -> None:
+    """Add a child's figures into its parent's (coverage keys are each organisation's own)."""
+    for k, v in row.items():
+        if not k.startswith("c."):
+            into[k] = into.get(k, 0) + v
+
+
+class _Writer:
+    """Summary rows written in batches: COPY on PostgreSQL (a city has millions), bulk_create elsewhere."""
+
+    BATCH = 20_000
+
+    def __init__(self, computed_at: dt.datetime) -> None:
+        self.computed_at = computed_at
+        self.batch: list[tuple[int, str, dt.date, dict]] = []
+        self.written = 0
+
+    def add(self, oid: int, path: str, month: dt.date, data: dict) -> None:
+        self.batch.append((oid, path, month, data))
+        if len(self.batch) >= self.BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.batch:
+            return
+        if connection.vendor == "postgresql":
+            at = self.computed_at.isoformat()
+            text = "".join(
+                f"{oid}\t{path}\t{month.isoformat()}\t{json.dumps(data, separators=(',', ':')).replace(chr(92), chr(92) * 2)}\t{at}\n"
+                for oid, path, month, data in self.batch
+            )
+            with connection.cursor() as cursor:
+                cursor.cursor.copy_expert(
+                    f"COPY {MonthlyFigures._meta.db_table} (organization_id, org_path, month, data, computed_at) "
+                    "FROM STDIN",
+                    io.StringIO(text),
+                )
+        else:
+            MonthlyFigures.objects.bulk_create(
+                [
+                    MonthlyFigures(
+                        organization_id=oid, org_path=path, month=month, data=data, computed_at=self.computed_at
+                    )
+                    for oid, path, month, data in self.batch
+                ],
+                batch_size=2000,
+            )
+        self.written += len(self.batch)
+        self.batch = []
+
+
+def _kept_coverage(first: dt.date, last: dt.date, org_ids=None) -> dict[tuple[int, dt.date], dict[str, int]]:
+    """The coverage keys of past months' rows: enterprises and employees exist only as of a refresh, so
+    each month keeps what its last refresh saw."""
+    rows = MonthlyFigures.objects.filter(month__gte=first, month__lt=last, data__has_key="c.enterprises")
+    if org_ids is not None:
+        rows = rows.filter(organization_id__in=org_ids)
+    return {
+        (oid, month): {k: v for k, v in data.items() if k.startswith("c.")}
+        for oid, month, data in rows.values_list("organization_id", "month", "data").iterator(chunk_size=5000)
+    }
+
+
+def _lock_refresh(*, wait: bool) -> StatisticsRefresh | None:
+    """The refresh record, locked for this transaction: one refresh (full or dirty-mark) writes at a time."""
+    qs = StatisticsRefresh.objects.select_for_update(skip_locked=not wait).filter(pk=1)
+    return qs.first()
 
 
 def statistics_refresh(*, today: dt.date | None = None, progress: Callable[[str], None] | None = None) -> int:
-    """Rebuild the summary rows of every organisation of the first SUMMARY_DEPTH levels; returns the rows written.
+    """Rebuild the summary rows of every organisation and month of the window; returns the rows written.
 
-    Months from first_month(today) to today's month. Coverage figures (enterprises,
-    employees) exist only as of now, so they are written into the current month and kept
-    in the past months that already have them (history builds up month by month).
+    One pass of `accumulate` over every source table grouped by the rows' own organisation,
+    then the tree in post-order (paths in descending order put children before their
+    parent): each organisation's row is what it holds itself plus its children's rows, so
+    no row is added into more than its parent. Months from first_month(today) to today's
+    month. Coverage figures (enterprises, employees) exist only as of now, so they are
+    written into the current month and kept in the past months that already have them.
+    The dirty-mark task waits while this runs (the refresh record's row lock) and its
+    marks are kept: a change made while the city was being counted is recounted after.
     """
     t0 = time.monotonic()
     now = timezone.now()
@@ -404,50 +495,116 @@ def statistics_refresh(*, today: dt.date | None = None, progress: Callable[[str]
     first, last = first_month(today), today.replace(day=1)
     months = months_between(first, last)
     say = progress or (lambda _msg: None)
-    targets = dict(Organization.objects.filter(depth__lte=SUMMARY_DEPTH).order_by().values_list("path", "pk"))
     StatisticsRefresh.objects.update_or_create(
         pk=1, defaults={"started_at": now, "finished_at": None, "first_month": first}
     )
-    per_unit = collect(Sources.everything(), width=SUMMARY_DEPTH * STEP, first=first, last=last, today=today)
-    say(f"collected {len(per_unit)} units in {time.monotonic() - t0:.1f}s")
-    rolled = roll_up(per_unit, targets, months)
-    coverage = {c.organization_id: c for c in CoverageSummary.objects.filter(organization_id__in=targets.values())}
-    kept = {
-        (oid, m): {k: v for k, v in data.items() if k.startswith("c.")}
-        for oid, m, data in MonthlyFigures.objects.filter(month__gte=first, month__lt=last)
-        .filter(data__has_key="c.enterprises")
-        .values_list("organization_id", "month", "data")
-    }
-    rows = []
-    for path, oid in targets.items():
-        per_month = rolled.get(path)
-        cov = coverage.get(oid)
-        for month in months:
-            data = {k: v for k, v in (per_month or {}).get(month, {}).items() if v}
-            if month == last and cov is not None:
-                data.update(coverage_keys(cov))
-            elif (oid, month) in kept:
-                data.update(kept[(oid, month)])
-            if data:
-                rows.append(MonthlyFigures(organization_id=oid, org_path=path, month=month, data=data, computed_at=now))
-    rows.sort(key=lambda r: (r.organization_id, r.month))
     with transaction.atomic():
-        # Rows of months that fell out of the window; below, rows this run did not rewrite.
-        MonthlyFigures.objects.filter(month__lt=first).delete()
-        MonthlyFigures.objects.bulk_create(
-            rows,
-            batch_size=2000,
-            update_conflicts=True,
-            unique_fields=["organization", "month"],
-            update_fields=["org_path", "data", "computed_at"],
-        )
-        MonthlyFigures.objects.filter(month__gte=first, computed_at__lt=now).delete()
+        _lock_refresh(wait=True)
+        acc = accumulate(Sources.everything(), width=PATH_WIDTH, first=first, last=last, today=today)
+        say(f"counted {len(acc.units())} organisations' own rows in {time.monotonic() - t0:.1f}s")
+        coverage = {c.organization_id: coverage_keys(c) for c in CoverageSummary.objects.all()}
+        kept = _kept_coverage(first, last)
+        # Rows are replaced wholesale: readers keep seeing the old ones until this commits.
+        MonthlyFigures.objects.all().delete()
+        writer = _Writer(now)
+        pending: dict[str, dict[dt.date, dict[str, int]]] = {}
+        orgs = Organization.objects.order_by("-path").values_list("path", "pk")
+        for path, oid in orgs.iterator(chunk_size=5000):
+            rows = acc.unit_rows(path, months)
+            acc.drop(path)
+            for month, kid_row in (pending.pop(path, None) or {}).items():
+                _add(rows[month], kid_row)
+            parent = path[:-STEP]
+            if parent:
+                into = pending.setdefault(parent, {m: {} for m in months})
+                for month in months:
+                    _add(into[month], rows[month])
+            for month in months:
+                data = {k: v for k, v in rows[month].items() if v}
+                if month == last and oid in coverage:
+                    data.update(coverage[oid])
+                elif (oid, month) in kept:
+                    data.update(kept[(oid, month)])
+                if data:
+                    writer.add(oid, path, month, data)
+        writer.flush()
         StatisticsRefresh.objects.filter(pk=1).update(
-            finished_at=timezone.now(), rows=len(rows), seconds=round(time.monotonic() - t0, 2)
+            finished_at=timezone.now(), rows=writer.written, seconds=round(time.monotonic() - t0, 2)
         )
     if connection.vendor == "postgresql":
         # Fresh planner statistics: with stale ones a city's read scanned every row under its path.
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {MonthlyFigures._meta.db_table}")
-    say(f"wrote {len(rows)} rows in {time.monotonic() - t0:.1f}s")
-    return len(rows)
+    say(f"wrote {writer.written} rows in {time.monotonic() - t0:.1f}s")
+    return writer.written
+
+
+def statistics_follow(
+    *, today: dt.date | None = None, limit: int = 5000, progress: Callable[[str], None] | None = None
+) -> int:
+    """Recount the organisations whose figures changed (their dirty marks) and their ancestors; returns how many.
+
+    For each marked (path, month): the organisation at the path and every ancestor is
+    recounted from the earliest marked month in its subtree to this month, deepest first:
+    its own rows (one small grouped pass per source table, filtered by its exact path)
+    plus its children's summary rows (already recounted when they were marked). Marks are
+    read before anything is counted and deleted only if unchanged (same version), so a
+    change committed after they were read, marked again or for the first time, is
+    recounted by the next run. Nothing happens while a full refresh runs, before the first
+    one, or when the window has moved to a new year (the full refresh is due then);
+    the marks wait. `followed_at` moves to this run's start when it consumed every mark.
+    """
+    started = timezone.now()
+    today = today or timezone.localdate()
+    first, last = first_month(today), today.replace(day=1)
+    say = progress or (lambda _msg: None)
+    with transaction.atomic():
+        state = _lock_refresh(wait=False)
+        if state is None or state.finished_at is None or state.first_month != first:
+            return 0
+        marks = list(StatisticsMark.objects.order_by("id").values_list("id", "org_path", "month", "version")[:limit])
+        say(f"read {len(marks)} marks")
+        starts: dict[str, dt.date] = {}
+        for _id, path, month, _version in marks:
+            month = max(first, month.replace(day=1))
+            if month > last:
+                month = last
+            for end in range(STEP, len(path) + 1, STEP):
+                starts[path[:end]] = min(starts.get(path[:end], month), month)
+        orgs = dict(Organization.objects.filter(path__in=list(starts)).values_list("path", "pk"))
+        coverage = {
+            c.organization_id: coverage_keys(c)
+            for c in CoverageSummary.objects.filter(organization_id__in=orgs.values())
+        }
+        kept = _kept_coverage(first, last, org_ids=list(orgs.values()))
+        writer = _Writer(started)
+        for path in sorted(orgs, reverse=True):
+            oid, start = orgs[path], starts[path]
+            months = months_between(start, last)
+            rows = accumulate(Sources.held_by(path), width=PATH_WIDTH, first=start, last=last, today=today).unit_rows(
+                path, months
+            )
+            kids = Organization.objects.filter(path__startswith=path, depth=len(path) // STEP + 1).values("pk")
+            for month, data in MonthlyFigures.objects.filter(organization_id__in=kids, month__gte=start).values_list(
+                "month", "data"
+            ):
+                _add(rows[month], data)
+            MonthlyFigures.objects.filter(organization_id=oid, month__gte=start).delete()
+            for month in months:
+                data = {k: v for k, v in rows[month].items() if v}
+                if month == last and oid in coverage:
+                    data.update(coverage[oid])
+                elif (oid, month) in kept:
+                    data.update(kept[(oid, month)])
+                if data:
+                    writer.add(oid, path, month, data)
+            writer.flush()  # the parent reads these rows next
+        for i in range(0, len(marks), 500):
+            unchanged = Q()
+            for mark_id, _path, _month, version in marks[i : i + 500]:
+                unchanged |= Q(id=mark_id, version=version)
+            StatisticsMark.objects.filter(unchanged).delete()
+        if len(marks) < limit:
+            StatisticsRefresh.objects.filter(pk=1).update(followed_at=started)
+    say(f"recounted {len(orgs)} organisations")
+    return len(orgs)

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from .summaries import statistics_refresh
+from .summaries import statistics_follow, statistics_refresh
 
 
 @shared_task(name="reports.tasks.refresh_statistics")
 def refresh_statistics() -> int:
     """Rebuild the statistics summary rows (the periodic schedule is in unionportal/celery.py)."""
     return statistics_refresh()
+
+
+@shared_task(name="reports.tasks.follow_statistics")
+def follow_statistics() -> int:
+    """Every minute from beat: recount the organisations marked dirty since the last run, and their ancestors."""
+    return statistics_follow()
 
 
 @shared_task(name="reports.tasks.report_run_build", acks_late=True)
@@ -32,8 +38,15 @@ def monthly_reports() -> int:
 
 @shared_task(name="reports.tasks.heartbeat")
 def heartbeat() -> dict:
-    """Every minute from beat: proves beat and a worker alive, resumes stalled report runs, trims run records."""
+    """Every minute from beat: proves beat and a worker alive, trims run records."""
     from .operations import heartbeat_beat
-    from .runs import report_runs_resume_stale
 
-    return {"resumed": report_runs_resume_stale(), **heartbeat_beat()}
+    return heartbeat_beat()
+
+
+@shared_task(name="reports.tasks.report_runs_sweep")
+def report_runs_sweep() -> dict:
+    """Every minute from beat: re-send report runs whose message was lost (reports.runs.report_runs_redispatch)."""
+    from .runs import report_runs_redispatch
+
+    return report_runs_redispatch()

@@ -13,6 +13,9 @@
 # failed half-way is never taken for a good one. Prints the folder's path last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The dump and the archives hold personal data: readable by the backup's owner only,
+# whatever the umask of the shell or cron job that runs this.
+umask 077
 
 : "${DATABASE_URL:?DATABASE_URL must be set (postgres://user@host:port/dbname)}"
 MEDIA_ROOT="${MEDIA_ROOT:-var/media}"

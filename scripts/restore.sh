@@ -50,6 +50,14 @@ check_empty() {
         exit 4
     fi
 }
+# The folders are made (or found writable) before the database is created: a restore that
+# could not unpack its files would otherwise leave a restored database without them.
+check_writable() {
+    if ! mkdir -p "$1" 2>/dev/null || [ ! -w "$1" ] || [ ! -w "$(dirname "$1")" ]; then
+        echo "restore.sh: cannot write $1 (or its parent folder); set $2 to a folder this user may create" >&2
+        exit 4
+    fi
+}
 unpack() {
     if [ -d "$2" ] && [ -n "$(ls -A "$2")" ]; then
         mv "$2" "$2.before-restore-$(date -u +%Y%m%dT%H%M%SZ)"
@@ -57,6 +65,13 @@ unpack() {
     mkdir -p "$2"
     tar -C "$2" -xzf "$1"
 }
+
+check_empty "$media" RESTORE_MEDIA_ROOT
+check_writable "$media" RESTORE_MEDIA_ROOT
+if [ -f "$backup/private.tar.gz" ]; then
+    check_empty "$private" RESTORE_PRIVATE_FILES_ROOT
+    check_writable "$private" RESTORE_PRIVATE_FILES_ROOT
+fi
 
 # postgres://user@host:port/dbname?options -> the same server, another database.
 without_query="${DATABASE_URL%%\?*}"
@@ -72,10 +87,6 @@ if [ "$exists" = "1" ]; then
         exit 4
     fi
     psql --dbname="$admin_url" -qc "DROP DATABASE \"$target\" WITH (FORCE)"
-fi
-check_empty "$media" RESTORE_MEDIA_ROOT
-if [ -f "$backup/private.tar.gz" ]; then
-    check_empty "$private" RESTORE_PRIVATE_FILES_ROOT
 fi
 psql --dbname="$admin_url" -qc "CREATE DATABASE \"$target\""
 pg_restore --no-owner --no-acl --exit-on-error --dbname="$target_url" "$backup/database.dump"

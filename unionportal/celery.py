@@ -4,12 +4,25 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "unionportal.settings")
 
 app = Celery("unionportal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+def _fresh_replica_context(task=None, **kwargs):
+    # Each task a worker runs starts unpinned: an earlier task's writes must not keep its
+    # heavy reads on the primary (core.replicas, read-your-writes). An eager task runs
+    # inside its caller's request, whose pin must stay.
+    from core import replicas
+
+    if task is not None and not task.request.is_eager:
+        replicas.reset()
+
 
 # The periodic schedule, in code. django-celery-beat's DatabaseScheduler syncs these
 # entries into its tables, where an operator may pause one without a deploy.
@@ -46,9 +59,15 @@ app.conf.beat_schedule = {
         "task": "disputes.risk_recompute",
         "schedule": crontab(hour=2, minute=23),
     },
+    # The full statistics rebuild is the safety net (and carries enterprises and employees
+    # into the month); each change is recounted within a minute or two by its dirty marks.
     "reports-refresh-statistics": {
         "task": "reports.tasks.refresh_statistics",
-        "schedule": crontab(minute="5,35"),
+        "schedule": crontab(hour="*/3", minute=5),
+    },
+    "reports-follow-statistics": {
+        "task": "reports.tasks.follow_statistics",
+        "schedule": crontab(minute="*"),
     },
     "disputes-summary-refresh": {  # the overview's "overdue" moves with the date alone
         "task": "disputes.summary_refresh",
@@ -89,6 +108,12 @@ app.conf.beat_schedule = {
     },
     "reports-heartbeat": {
         "task": "reports.tasks.heartbeat",
+        "schedule": crontab(minute="*"),
+    },
+    # A report run whose message was lost (never claimed, or its worker died) is sent again
+    # once per REPORT_REDISPATCH_MINUTES at most (reports.runs.report_runs_redispatch).
+    "reports-runs-sweep": {
+        "task": "reports.tasks.report_runs_sweep",
         "schedule": crontab(minute="*"),
     },
 }

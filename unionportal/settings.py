@@ -259,6 +259,10 @@ CELERY_TASK_ROUTES = [
         "assistance.tasks.run_campaign": {"queue": "imports"},
         # The sign of life of beat and the workers: never behind a long report run.
         "reports.tasks.heartbeat": {"queue": "default"},
+        # Not behind the reports queue it repairs: a stuck report worker must not stop it.
+        "reports.tasks.report_runs_sweep": {"queue": "default"},
+        # Figures follow changes within minutes: not behind a long report run either.
+        "reports.tasks.follow_statistics": {"queue": "default"},
     },
     [
         ("reports.*", {"queue": "reports"}),
@@ -357,6 +361,11 @@ if not FIELD_ENCRYPTION_KEYS or not BLIND_INDEX_KEY:
 
 # Member roster imports: rows per file (a larger file is refused with a message saying so).
 MEMBER_IMPORT_MAX_ROWS = env_int("MEMBER_IMPORT_MAX_ROWS", 1_000_000)
+# Files of MEMBER_IMPORT_POOL_MIN_ROWS rows or more are checked in MEMBER_IMPORT_WORKERS
+# forked processes while the importing process plans and writes (-1: one per CPU, at most
+# 4; 0: always in-process).
+MEMBER_IMPORT_WORKERS = env_int("MEMBER_IMPORT_WORKERS", -1)
+MEMBER_IMPORT_POOL_MIN_ROWS = env_int("MEMBER_IMPORT_POOL_MIN_ROWS", 20_000)
 
 # Rejected join applications are deleted this many days after the decision (PIPL art. 19:
 # personal information is kept no longer than necessary for the purpose). Run daily by
@@ -386,6 +395,12 @@ PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 5)
 NOTIFY_RETRY_BASE_SECONDS = env_int("NOTIFY_RETRY_BASE_SECONDS", 60)
 NOTIFY_LEASE_SECONDS = env_int("NOTIFY_LEASE_SECONDS", 300)
+
+# Report runs (reports/runs.py): a run still unclaimed this long after its build task was
+# sent, or whose worker died (lease expired), is sent again by a beat sweep, at most once
+# per this many minutes. Longer than the month-end queue takes to drain, so a queued run
+# is rarely sent twice (a second copy would be skipped anyway).
+REPORT_REDISPATCH_MINUTES = env_int("REPORT_REDISPATCH_MINUTES", 30)
 
 # Join applications, whatever the door (page or API): at most this many per client
 # address per window (members/throttle.py). A canteen's Wi-Fi may carry a few workers
@@ -504,6 +519,8 @@ SPECTACULAR_SETTINGS = {
         "AidGrantStatusEnum": "assistance.models.GrantStatus",
         "AidCampaignKindEnum": "assistance.models.Campaign.Kind",
         "AidCampaignStatusEnum": "assistance.models.Campaign.Status",
+        "ReportRunKindEnum": "reports.models.ReportRun.Kind",
+        "ReportRunStatusEnum": "reports.models.ReportRun.Status",
     },
 }
 

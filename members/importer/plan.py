@@ -15,10 +15,10 @@ from django.utils.translation import gettext as _
 from core import crypto
 from organizations.models import Organization
 
-from ..models import EmploymentForm, Member, Membership
+from ..models import EmploymentForm, ImportJob, Member, Membership
 from ..names import name_initials
 from ..services import reserve_member_numbers
-from .rows import _masked_from_cell, _RowContext, _text
+from .rows import _masked_from_cell, _q, _RowContext, _text
 
 
 @dataclass
@@ -31,6 +31,10 @@ class ImportResult:
     written: bool = False
     message: str = ""
     first_error_row: int | None = None
+    # CPU seconds by side, for operators and the benchmark: "main" (reading, planning),
+    # "checkers" (worker processes), "writer" (the writer thread), "database" (its
+    # PostgreSQL backend, when local); "workers" is the pool size (0: checked in-process).
+    cpu: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -43,7 +47,7 @@ class _Prepared:
     id_hash: str
     id_masked: str
     sex: str
-    birth_date: dt.date
+    birth_date: str  # ISO dates: what the writer's CSV takes
     mobile: str | None  # None: unchanged (updates)
     mobile_hash: str | None
     employer_name: str
@@ -51,7 +55,9 @@ class _Prepared:
     is_migrant: bool
     education: str
     skill_level: str
-    joined_on: dt.date
+    joined_on: str
+    initials: str = ""
+    member_text: str = ""  # a new member's COPY line between its id and its membership id (rows._check_rows)
 
 
 @dataclass
@@ -73,6 +79,7 @@ class _State:
             today=self.today,
             blind_key=settings.BLIND_INDEX_KEY,
             fernet_key=settings.FIELD_ENCRYPTION_KEYS[0],
+            keep_ok=self.mode == ImportJob.Mode.ALL_OR_NOTHING,  # the rows kept by _Files.keep_correct_rows
         )
 
 
@@ -89,14 +96,12 @@ class _Files:
         self.report_csv = csv.writer(self.report)
         self.error_file = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
         self.error_csv = csv.writer(self.error_file)
-        # All-or-nothing only: the correct rows as uploaded, so that the error workbook of a
-        # failed batch holds every row and can be uploaded again as it is.
+        # All-or-nothing only: the rows that passed the checks, as uploaded, so that the error
+        # workbook of a failed batch holds every row and can be uploaded again as it is.
         self.ok_file = None
-        self.ok_csv = None
 
     def keep_correct_rows(self) -> None:
         self.ok_file = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
-        self.ok_csv = csv.writer(self.ok_file)
 
     def close(self):
         self.report.close()
@@ -112,20 +117,30 @@ SPOOL_COLUMNS = (
 ).split()
 
 
-def _plan_batch(state: _State, checked: list[tuple], files: _Files) -> _Batch:
-    """Decide each checked row's outcome (duplicates, the roll) and encode it for the writer."""
+def _plan_batch(
+    state: _State, batch: list[tuple[int, tuple]], checked: tuple[list[tuple], str], files: _Files
+) -> _Batch:
+    """Decide each checked row's outcome (duplicates, the roll) and encode it for the writer.
+
+    `batch`: the rows as read, (rn, cells); `checked`: rows._check_rows' result for them.
+    """
+    checked, kept = checked
+    if kept and files.ok_file is not None:
+        # Every row that passed the checks; one found wrong below (a duplicate, a member of
+        # another union) is also in the error rows, which run._error_xlsx lists instead.
+        files.ok_file.write(kept)
     res = state.result
-    parsed: list[tuple[int, tuple, dict, str, str]] = []
+    parsed: list[tuple[int, tuple, tuple, str, str, tuple]] = []
     tokens: dict[int, tuple[str, str]] = {}
     report = files.report_csv.writerow
     seen_ids, seen_mobiles = state.seen_ids, state.seen_mobiles
-    for item in checked:
+    for (rn, cells), item in zip(batch, checked, strict=True):
         res.rows += 1
-        rn, row = item[0], item[1]
+        row = item[1]
         if row is None:
-            _error(state, files, rn, item[3], item[2])
+            _error(state, files, rn, cells, item[2])
             continue
-        h, mh, cells = item[2], item[3], item[6]
+        h, mh = item[2], item[3]
         first = seen_ids.get(h)
         if first is not None:
             _error(state, files, rn, cells, _("身份证号码与第 %(n)s 行重复，请删除重复行。") % {"n": first})
@@ -137,28 +152,27 @@ def _plan_batch(state: _State, checked: list[tuple], files: _Files) -> _Batch:
         seen_ids[h] = rn
         seen_mobiles[mh] = rn
         tokens[rn] = (item[4], item[5])
-        parsed.append((rn, cells, row, h, mh))
-        if files.ok_csv is not None:
-            files.ok_csv.writerow([rn, *(_text(c) for c in cells)])
+        text = item[6]
+        parsed.append((rn, cells, row, h, mh, text))
     if not parsed:
         return _Batch()
     # One query per batch for the people already on the roll (exact blind-index match).
     existing = {r[1]: r for r in _existing(connection.vendor, [p[3] for p in parsed])}
     plans: list[_Prepared] = []
     union_id = state.union.pk
-    for rn, cells, row, h, mh in parsed:
-        info = row["info"]
+    for rn, cells, row, h, mh, text in parsed:
+        name, id_number, sex, birth_date, row_mobile, employer, form, migrant, education, skill, joined_on = row
         old = existing.get(h)
         if old is None:
             action, member_id = "c", None
             prof = {
-                "employer_name": row["employer_name"] or "",
-                "employment_form": row["employment_form"] or EmploymentForm.FULL_TIME,
-                "is_migrant": bool(row["is_migrant"]),
-                "education": row["education"] or "",
-                "skill_level": row["skill_level"] or "",
+                "employer_name": employer or "",
+                "employment_form": form or EmploymentForm.FULL_TIME,
+                "is_migrant": bool(migrant),
+                "education": education or "",
+                "skill_level": skill or "",
             }
-            mobile, mobile_h = row["mobile"], mh
+            mobile, mobile_h = row_mobile, mh
         else:
             (member_id, _h, old_name, old_mh, old_emp, old_form, old_mig, old_edu, old_skill, st, u_id, u_name, no) = (
                 old
@@ -174,18 +188,18 @@ def _plan_batch(state: _State, checked: list[tuple], files: _Files) -> _Batch:
                 )
                 continue
             prof = {
-                "employer_name": old_emp if row["employer_name"] is None else row["employer_name"],
-                "employment_form": old_form if row["employment_form"] is None else row["employment_form"],
-                "is_migrant": old_mig if row["is_migrant"] is None else row["is_migrant"],
-                "education": old_edu if row["education"] is None else row["education"],
-                "skill_level": old_skill if row["skill_level"] is None else row["skill_level"],
+                "employer_name": old_emp if employer is None else employer,
+                "employment_form": old_form if form is None else form,
+                "is_migrant": old_mig if migrant is None else migrant,
+                "education": old_edu if education is None else education,
+                "skill_level": old_skill if skill is None else skill,
             }
             changed_mobile = mh != old_mh
-            mobile, mobile_h = (row["mobile"], mh) if changed_mobile else (None, None)
+            mobile, mobile_h = (row_mobile, mh) if changed_mobile else (None, None)
             if st == Membership.Status.ACTIVE:
                 same = (
                     not changed_mobile
-                    and row["name"] == old_name
+                    and name == old_name
                     and (
                         prof["employer_name"],
                         prof["employment_form"],
@@ -197,7 +211,7 @@ def _plan_batch(state: _State, checked: list[tuple], files: _Files) -> _Batch:
                 )
                 if same:
                     res.skipped += 1
-                    report([rn, row["name"], crypto.mask_id(info.number), "skipped", _("已在本工会名册中，信息无变化")])
+                    report([rn, name, text[1], "skipped", _("已在本工会名册中，信息无变化")])
                     continue
                 action = "u"
             else:
@@ -207,15 +221,17 @@ def _plan_batch(state: _State, checked: list[tuple], files: _Files) -> _Batch:
                 rn=rn,
                 action=action,
                 member_id=member_id,
-                name=row["name"],
-                id_number=info.number,
+                name=name,
+                id_number=id_number,
                 id_hash=h,
-                id_masked=crypto.mask_id(info.number),
-                sex=info.sex,
-                birth_date=info.birth_date,
+                id_masked=text[1],
+                sex=sex,
+                birth_date=birth_date,
                 mobile=mobile,
                 mobile_hash=mobile_h,
-                joined_on=row["joined_on"],
+                joined_on=joined_on,
+                initials=text[0],
+                member_text=text[2] if action == "c" else "",
                 **prof,
             )
         )
@@ -262,12 +278,12 @@ def _tmp_row(p, seq, id_token, mobile_token, membership_id=""):
         p.member_id or "",
         seq,
         p.name,
-        name_initials(p.name),
+        p.initials or name_initials(p.name),
         id_token or "",
         p.id_hash if p.action == "c" else "",
         p.id_masked,
         p.sex,
-        p.birth_date.isoformat(),
+        p.birth_date,
         mobile_token or "",
         p.mobile_hash or "",
         crypto.mask_mobile(p.mobile) if p.mobile else "",
@@ -276,7 +292,7 @@ def _tmp_row(p, seq, id_token, mobile_token, membership_id=""):
         "1" if p.is_migrant else "0",
         p.education,
         p.skill_level,
-        p.joined_on.isoformat(),
+        p.joined_on,
         membership_id,
     ]
 
@@ -318,7 +334,6 @@ def _encode_direct(state: _State, plans, id_tokens, mobile_tokens) -> _Batch:
     tmp = io.StringIO()
     w_tmp = csv.writer(tmp).writerow
     it_member, it_ms = iter(member_ids), iter(membership_ids)
-    days: dict[dt.date, str] = {}
     ms_tail = f",,,{now},{now}\n"
     member_tail = f",{path},{now},{now}\n"
     seq = first
@@ -327,19 +342,10 @@ def _encode_direct(state: _State, plans, id_tokens, mobile_tokens) -> _Batch:
         if p.action in ("c", "r"):
             ms_id = next(it_ms)
             member_id = next(it_member) if p.action == "c" else p.member_id
-            joined = days.get(p.joined_on)
-            if joined is None:
-                joined = days[p.joined_on] = p.joined_on.isoformat()
-            ms_lines.append(f"{ms_id},{member_id},{union_id},{path},{prefix}{seq:06d},active,{joined}{ms_tail}")
+            ms_lines.append(f"{ms_id},{member_id},{union_id},{path},{prefix}{seq:06d},active,{p.joined_on}{ms_tail}")
             seq += 1
             if p.action == "c":
-                idn = p.id_number
-                member_lines.append(
-                    f"{member_id},{_q(p.name)},{name_initials(p.name)},{id_tokens[p.rn]},{p.id_hash},"
-                    f"{p.id_masked},{p.sex},{idn[6:14]},{mobile_tokens[p.rn]},{p.mobile_hash},"
-                    f"{p.mobile[:3]}****{p.mobile[7:]},,{_q(p.employer_name)},{p.employment_form},"
-                    f"{'t' if p.is_migrant else 'f'},{p.education},{p.skill_level},,{ms_id}{member_tail}"
-                )
+                member_lines.append(f"{member_id},{p.member_text}{ms_id}{member_tail}")
                 continue
         w_tmp(_tmp_row(p, "", None, mobile_tokens.get(p.rn), ms_id))
     return _Batch(
@@ -348,13 +354,6 @@ def _encode_direct(state: _State, plans, id_tokens, mobile_tokens) -> _Batch:
         members_text="".join(member_lines),
         memberships_text="".join(ms_lines),
     )
-
-
-def _q(text: str) -> str:
-    """A CSV field: quoted only when it must be."""
-    if "," in text or '"' in text or "\n" in text or "\r" in text:
-        return '"' + text.replace('"', '""') + '"'
-    return text
 
 
 _SEQUENCES: dict[str, str] = {}

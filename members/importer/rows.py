@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import re
 from dataclasses import dataclass
 
@@ -13,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from core import crypto
 
 from ..models import Education, EmploymentForm, SkillLevel
+from ..names import name_initials
 from ..validators import (
     MIN_JOIN_AGE,
     age_on,
@@ -34,6 +37,7 @@ class _RowContext:
     today: dt.date
     blind_key: str
     fernet_key: str
+    keep_ok: bool = False  # all-or-nothing: the good rows' cells as CSV lines (see _Files.ok_file)
 
     def __post_init__(self):
         self.width = max(self.header.values()) + 1 if self.header else 0
@@ -201,11 +205,19 @@ def _tools(ctx: _RowContext):
     return tools
 
 
-def _check_rows(batch: list[tuple[int, tuple]], ctx: _RowContext) -> list[tuple]:
-    """The pure, CPU-heavy part of planning: check each row, blind-index and encrypt it.
+def _check_rows(batch: list[tuple[int, tuple]], ctx: _RowContext) -> tuple[list[tuple], str]:
+    """The pure, CPU-heavy part of planning: check each row, blind-index, encrypt and pre-format it.
 
-    Needs no database. Returns, in row order, (rn, None, message, cells) for a bad row, or (rn, row, id_hash, mobile_hash,
-    id_token, mobile_token, cells) for a good one.
+    Needs no database (it runs in worker processes for big files, see pool.py). Returns the
+    rows and the kept-rows text. Rows, in order: (rn, None, message) for a bad row, or (rn,
+    row, id_hash, mobile_hash, id_token, mobile_token, text) for a good one, where `row` is
+    (name, ID number, sex, birth date, mobile, employer, employment form, migrant, education,
+    skill level, join date) with ISO dates and None for a column the file lacks, and `text`
+    is what the planner writes for the row: (name initials, masked ID number, the new
+    member's COPY line between its id and its membership id). Only strings, numbers and
+    tuples: they travel back from the workers at a few µs a row (a dict and date objects
+    cost 25). Kept-rows text (all-or-nothing, else ""): the good rows as uploaded, as CSV
+    lines (rn, cells…), for the error workbook of a batch that is not written.
     """
     indexer, encryptor = _tools(ctx)
     out: list = []
@@ -214,21 +226,53 @@ def _check_rows(batch: list[tuple[int, tuple]], ctx: _RowContext) -> list[tuple]
         try:
             row = _parse_row(ctx, cells)
         except _RowError as exc:
-            out.append((rn, None, str(exc), cells))
+            out.append((rn, None, str(exc)))
             continue
         good.append((len(out), row))
         out.append(None)
     id_tokens = encryptor.encrypt_many([row["info"].number for _i, row in good])
     mobile_tokens = encryptor.encrypt_many([row["mobile"] for _i, row in good])
+    keep_ok = ctx.keep_ok
+    ok_buf = io.StringIO()
+    keep = csv.writer(ok_buf).writerow
+    full_time = EmploymentForm.FULL_TIME.value
     for (i, row), id_token, mobile_token in zip(good, id_tokens, mobile_tokens, strict=True):
         rn, cells = batch[i]
-        out[i] = (
-            rn,
-            row,
-            indexer.id_number(row["info"].number),
-            indexer.mobile(row["mobile"]),
-            id_token,
-            mobile_token,
-            cells,
+        info, mobile, name = row["info"], row["mobile"], row["name"]
+        idn = info.number
+        id_hash = indexer.id_number(idn)
+        mobile_hash = indexer.mobile(mobile)
+        initials = name_initials(name)
+        id_masked = crypto.mask_id(idn)
+        # A new member's row for COPY (plan._encode_direct adds the ids): only free text is
+        # quoted; tokens, hashes, codes and dates never hold a comma, quote or newline.
+        member = (
+            f"{_q(name)},{initials},{id_token},{id_hash},{id_masked},{info.sex},{idn[6:14]},{mobile_token},"
+            f"{mobile_hash},{mobile[:3]}****{mobile[7:]},,{_q(row['employer_name'] or '')},"
+            f"{row['employment_form'] or full_time},{'t' if row['is_migrant'] else 'f'},"
+            f"{row['education'] or ''},{row['skill_level'] or ''},,"
         )
-    return out
+        if keep_ok:
+            keep([rn, *[c.strip() if type(c) is str else _text(c) for c in cells]])
+        fields = (
+            name,
+            idn,
+            info.sex,
+            info.birth_date.isoformat(),
+            mobile,
+            row["employer_name"],
+            row["employment_form"],
+            row["is_migrant"],
+            row["education"],
+            row["skill_level"],
+            row["joined_on"].isoformat(),
+        )
+        out[i] = (rn, fields, id_hash, mobile_hash, id_token, mobile_token, (initials, id_masked, member))
+    return out, ok_buf.getvalue()
+
+
+def _q(text: str) -> str:
+    """A CSV field: quoted only when it must be (as csv.writer's QUOTE_MINIMAL does)."""
+    if "," in text or '"' in text or "\n" in text or "\r" in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text

@@ -6,7 +6,8 @@ import csv
 import os
 import pickle
 import tempfile
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
 
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
@@ -30,10 +31,11 @@ from .files import (
     REPORT_HEADER,
     ImportFileError,
     detect_format,
+    estimate_rows,
     read_rows,
 )
 from .plan import ImportResult, _Batch, _Files, _plan_batch, _State
-from .rows import _check_rows
+from .pool import Checker, in_order
 from .write import _TMP, _abort, _create_tmp, _PipelinedWriter, _Rollback, _write_any
 
 BATCH_SIZE = 5000
@@ -60,10 +62,13 @@ def import_rows(
     if mode not in ImportJob.Mode.values:
         raise ValidationError({"mode": _("请选择导入方式。")})
     if path is not None:
-        header, source = read_rows(path, fmt or detect_format(path))
+        fmt = fmt or detect_format(path)
+        header, source = read_rows(path, fmt)
+        expected = estimate_rows(path, fmt)
     else:
         header = {k: i for i, (k, _h, _r) in enumerate(COLUMNS)}
         source = ((i + 2, tuple(r.get(k) for k, _h, _r in COLUMNS)) for i, r in enumerate(rows or []))
+        expected = len(rows) if hasattr(rows, "__len__") else None
     state = _State(union=union, header=header, today=timezone.localdate(), mode=mode)
     files = _Files(header)
     if mode == ImportJob.Mode.ALL_OR_NOTHING:
@@ -80,6 +85,10 @@ def import_rows(
     # Sequential mode keeps planned batches in a temporary file, not in memory.
     spool = None if pipelined else tempfile.TemporaryFile("w+b")
     spooled = 0
+    cpu_start = time.thread_time()
+    # Big files are checked in worker processes (forked here, before the writer thread
+    # starts), small ones in this process.
+    checker = Checker(state.ctx, expected_rows=expected)
     if writer is not None:
         writer.start()
 
@@ -119,17 +128,14 @@ def import_rows(
         return stale
 
     try:
-        batch: list[tuple[int, tuple]] = []
         try:
-            for item in source:
-                batch.append(item)
-                if len(batch) >= BATCH_SIZE:
-                    emit(_plan_batch(state, _check_rows(batch, state.ctx), files))
-                    batch = []
-                    if job is not None:
-                        _progress(job, res, phase="importing")
-            if batch:
-                emit(_plan_batch(state, _check_rows(batch, state.ctx), files))
+            # Checked batches come back in file order, so outcomes and messages are the same
+            # whether a worker or this process checked them.
+            for batch, checked in in_order(checker, _batches(source)):
+                emit(_plan_batch(state, batch, checked, files))
+                if job is not None:
+                    _progress(job, res, phase="importing")
+            checker.close()
             if res.rows == 0:
                 raise ImportFileError(_("文件中没有数据行：请在表头下方逐行填写会员信息。"), code="no_rows")
         except BaseException:
@@ -201,9 +207,26 @@ def import_rows(
             _save_files(job, files, res, stale)
         return res
     finally:
+        checker.close()
+        res.cpu = {"main": round(time.thread_time() - cpu_start, 3), "workers": checker.workers}
+        if checker.workers:
+            res.cpu["checkers"] = round(checker.cpu_seconds, 3)
+        if writer is not None:
+            res.cpu.update(writer.cpu)
         files.close()
         if spool is not None:
             spool.close()
+
+
+def _batches(source: Iterable[tuple[int, tuple]]) -> Iterator[list[tuple[int, tuple]]]:
+    batch: list[tuple[int, tuple]] = []
+    for item in source:
+        batch.append(item)
+        if len(batch) >= BATCH_SIZE:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _stale_counts(files: _Files, stale: list[int]) -> tuple[int, int]:

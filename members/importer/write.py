@@ -6,6 +6,7 @@ import csv
 import io
 import queue
 import threading
+import time
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -14,6 +15,7 @@ from organizations.models import Organization
 
 from ..services import reserve_member_numbers
 from .plan import SPOOL_COLUMNS, _Batch
+from .pool import backend_cpu
 
 # --- phase 2: set-based writes ------------------------------------------------------------
 
@@ -238,14 +240,19 @@ class _PipelinedWriter(threading.Thread):
         self.stale: list[int] = []
         self.error: BaseException | None = None
         self.outcome = None
+        self.cpu: dict[str, float] = {}  # this thread's and its database backend's CPU seconds
         self._ended = False
 
     def run(self):
         from django.db import connections
 
+        started = time.thread_time()
+        backend = db_start = None
         try:
             with transaction.atomic():
                 with connection.cursor() as cursor:
+                    backend = connection.connection.get_backend_pid()
+                    db_start = backend_cpu(backend)
                     _create_tmp(cursor, connection.vendor)
                     while (item := self.batches.get()) is not None:
                         self.stale += _write_any(cursor, connection.vendor, self.union, item, self.now)
@@ -262,6 +269,10 @@ class _PipelinedWriter(threading.Thread):
             self.error = exc
             self._drain()
         finally:
+            self.cpu["writer"] = round(time.thread_time() - started, 3)
+            db_end = backend_cpu(backend)  # after COMMIT (its checks and WAL flush)
+            if db_start is not None and db_end is not None:
+                self.cpu["database"] = round(db_end - db_start, 3)
             connections.close_all()
 
     def _drain(self):

@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError, refusal
-from core.pages import file_response, keyset_page, private, service_form, staff_required
+from core.pages import file_response, keyset_page, keyset_page_by, private, service_form, staff_required
+from core.replicas import heavy_reads
 from core.roles import MEMBER_MANAGE, PERSONAL_DATA_FULL
 from core.scoping import has_capability, has_capability_anywhere
 from organizations.forms import OPTION_LIMIT, org_label, top_of_reach
@@ -75,20 +76,26 @@ def _filtered(request, data=None):
 
 @staff_required
 @require_GET
+@heavy_reads()
 def member_list(request):
     """The roll in reach: filters, one search box (exact lookups by blind index), keyset pages."""
     user = request.user
     filterset = _filtered(request)
     _tidy_filter_form(filterset)
-    # Narrowed to a subtree, ids first: a street of a big city then reads only the page's rows.
-    page = keyset_page(
-        filterset.qs,
-        field="id",
-        descending=True,
-        cursor=request.GET.get("cursor", ""),
-        size=PAGE_SIZE,
-        ids_first=bool(request.GET.get("under")),
-    )
+    search_keys = selectors.member_search_keys(request.GET.get("q", ""))
+    if search_keys:
+        # A name or initials search in the order of the index that serves it (see SEARCH_KEYS).
+        page = keyset_page_by(filterset.qs, keys=search_keys, cursor=request.GET.get("cursor", ""), size=PAGE_SIZE)
+    else:
+        # Narrowed to a subtree, ids first: a street of a big city then reads only the page's rows.
+        page = keyset_page(
+            filterset.qs,
+            field="id",
+            descending=True,
+            cursor=request.GET.get("cursor", ""),
+            size=PAGE_SIZE,
+            ids_first=bool(request.GET.get("under")),
+        )
     under_options, under_org = subtree_options(request)
     export_query = request.GET.copy()
     export_query.pop("cursor", None)

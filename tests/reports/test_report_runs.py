@@ -213,6 +213,7 @@ def test_the_schedule_makes_every_federations_month_and_on_new_year_the_year_onc
 
 
 def test_a_run_whose_worker_died_is_resumed_after_its_lease(tree, roll, clerk, django_capture_on_commit_callbacks):
+    long_ago = timezone.now() - dt.timedelta(hours=2)
     run = ReportRun.objects.create(
         organization=tree["pudong"],
         org_path=tree["pudong"].path,
@@ -222,15 +223,16 @@ def test_a_run_whose_worker_died_is_resumed_after_its_lease(tree, roll, clerk, d
         status=ReportRun.Status.RUNNING,
         claimed_until=timezone.now() + dt.timedelta(minutes=5),
         attempts=1,
+        dispatched_at=long_ago,
     )
     assert runs.report_run_execute(run.pk, run.generation) is None  # still leased to the dead worker
     with django_capture_on_commit_callbacks(execute=True):
-        assert runs.report_runs_resume_stale() == 0
+        assert runs.report_runs_redispatch()["redispatched"] == 0
     ReportRun.objects.filter(pk=run.pk).update(claimed_until=timezone.now() - dt.timedelta(seconds=1))
     with django_capture_on_commit_callbacks(execute=True):
-        assert runs.report_runs_resume_stale() == 1
+        assert runs.report_runs_redispatch()["redispatched"] == 1
     run.refresh_from_db()
-    assert run.status == ReportRun.Status.SUCCEEDED and run.attempts == 2
+    assert run.status == ReportRun.Status.SUCCEEDED and run.attempts == 2 and run.redispatches == 1
 
 
 # --- pages -----------------------------------------------------------------------------------

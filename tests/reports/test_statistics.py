@@ -8,8 +8,10 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.http import Http404
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from assistance.models import ACTIVE_STATUSES, Budget, HardshipFile, LedgerEntry, LedgerKind
@@ -122,11 +124,19 @@ def test_it_gives_the_demo_citys_figures_as_direct_counts_do(demo_city):
     admin = User.objects.get(username="city")
     pudong = Organization.objects.get(region_code="310115")
     street = Organization.objects.filter(path__startswith=pudong.path, depth=3).order_by("path").first()
+    # Deeper than the street: a grassroots union with members, and an organisation with children.
+    union = (
+        Organization.objects.filter(path__startswith=pudong.path, depth__gte=4, kind="grassroots")
+        .filter(pk__in=Membership.objects.values("union_id"))
+        .order_by("path")
+        .first()
+    )
+    deeper = Organization.objects.filter(depth__gte=4, numchild__gt=0).order_by("path").first()
     today = timezone.localdate()
     year = parse_period(str(today.year), today=today)
     month = parse_period(today, today=today)
     last_month = parse_period(month_add(today.replace(day=1), -1), today=today)
-    for org in (city, pudong, street):
+    for org in (city, pudong, street, union, *([deeper] if deeper else [])):
         for period in (year, month, last_month):
             figures = subtree_figures(user=admin, organization=org, period=period, children=False, trend=False)
             check(figures, direct(org, period.start, period.end))
@@ -150,6 +160,28 @@ def test_the_children_add_up_to_the_parent_and_the_previous_period_is_the_month_
     assert len(figures.trend) == 12
     assert figures.trend[-1].members == figures.members.total
     assert figures.trend[-2].members == prev.members.total
+
+
+def test_a_streets_children_are_read_from_summary_rows_and_match_direct_counts(demo_city):
+    admin = User.objects.get(username="city")
+    pudong = Organization.objects.get(region_code="310115")
+    street = max(
+        Organization.objects.filter(path__startswith=pudong.path, depth=3, numchild__gt=0),
+        key=lambda o: Membership.objects.filter(org_path__startswith=o.path).count(),
+    )
+    today = timezone.localdate()
+    for period in (parse_period(today, today=today), parse_period(str(today.year), today=today)):
+        figures = subtree_figures(user=admin, organization=street, period=period)
+        assert figures.source == "summary"
+        assert len(figures.children) == street.get_children().filter(status="active").count() > 1
+        assert any(c.members.total for c in figures.children)
+        for child in figures.children:
+            check(child, direct(child.organization, period.start, period.end))
+        check(figures, direct(street, period.start, period.end))
+    # The street's read is one query for the rows, whatever the number of children.
+    with CaptureQueriesContext(connection) as ctx:
+        subtree_figures(user=admin, organization=street, period=today)
+    assert sum("reports_monthlyfigures" in q["sql"] for q in ctx.captured_queries) == 1
 
 
 def test_a_change_shows_after_the_next_refresh_and_the_page_says_how_fresh(demo_city, client):
@@ -224,8 +256,9 @@ def test_another_districts_head_gets_404_and_a_street_head_sees_only_their_stree
             subtree_figures(user=street_head, organization=small[org], period=timezone.localdate())
     figures = subtree_figures(user=street_head, organization=small["lujiazui"], period=timezone.localdate())
     assert figures.members.total == 3
-    assert figures.source == "live"
+    assert figures.source == "summary"
     assert [c.organization for c in figures.children] == [small["pd_union"]]
+    assert figures.children[0].members.total == 3
 
     client.force_login(street_head)
     page = client.get("/reports/dashboard/")

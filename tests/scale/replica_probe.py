@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -21,9 +20,9 @@ import django
 
 django.setup()
 
+from django.contrib.contenttypes.models import ContentType  # noqa: E402
 from django.contrib.sessions.models import Session  # noqa: E402
 from django.db import connections, router  # noqa: E402
-from django.utils import timezone  # noqa: E402
 
 from core import replicas  # noqa: E402
 
@@ -42,30 +41,32 @@ def wait_for(predicate, what, timeout=20.0):
     raise SystemExit(f"timed out waiting for {what}")
 
 
+# Rows of a plain table (content types): sessions, users and role assignments are always read
+# from the primary (core.replicas.PRIMARY_ONLY), so they cannot show the routing.
 def on_replica_has(key):
-    return Session.objects.using("replica1").filter(session_key=key).exists()
+    return ContentType.objects.using("replica1").filter(app_label=key).exists()
 
 
 def heavy_lookup(key):
     with replicas.heavy_reads():
-        alias = router.db_for_read(Session)
-        return alias, Session.objects.filter(session_key=key).exists()
+        alias = router.db_for_read(ContentType)
+        return alias, ContentType.objects.filter(app_label=key).exists()
 
 
 def new_session():
     key = uuid.uuid4().hex
-    Session.objects.create(session_key=key, session_data="x", expire_date=timezone.now() + timedelta(days=1))
+    ContentType.objects.create(app_label=key, model="probe")
     return key
 
 
 out = {}
 with connections["default"].schema_editor() as editor:
-    editor.create_model(Session)
+    editor.create_model(ContentType)
 
 
 def _table_on_replica():
     with connections["replica1"].cursor() as cursor:
-        cursor.execute("SELECT to_regclass('django_session') IS NOT NULL")
+        cursor.execute("SELECT to_regclass('django_content_type') IS NOT NULL")
         return cursor.fetchone()[0]
 
 
@@ -75,7 +76,15 @@ wait_for(lambda: on_replica_has(first), "the first row on the replica")
 
 # 1. A heavy read in a fresh context goes to the replica; an ordinary read stays on the primary.
 out["heavy_alias"] = fresh(lambda: heavy_lookup(first)[0])
-out["plain_alias"] = fresh(lambda: router.db_for_read(Session))
+out["plain_alias"] = fresh(lambda: router.db_for_read(ContentType))
+
+
+def heavy_session_alias():
+    with replicas.heavy_reads():
+        return router.db_for_read(Session)
+
+
+out["auth_alias"] = fresh(heavy_session_alias)  # who the caller is: the primary, even when heavy
 
 # 2. Replay paused: a new row exists on the primary only.
 with connections["replica1"].cursor() as cursor:

@@ -61,6 +61,7 @@ def test_heavy_reads_use_a_healthy_replica_and_fall_back(servers):
 
     assert seen["heavy_alias"] == "replica1"
     assert seen["plain_alias"] == "default"
+    assert seen["auth_alias"] == "default"
     # Replay paused: the heavy read came from the replica, which does not have the row yet.
     assert seen["heavy_sees_unreplayed_row"] == ["replica1", False]
     # A context that has just written reads its own write from the primary.

@@ -119,3 +119,55 @@ def test_replicas_are_never_migrated():
     router = replicas.ReplicaRouter()
     assert router.allow_migrate("default", "members") is True
     assert router.allow_migrate("replica1", "members") is False
+
+
+def test_on_primary_keeps_even_heavy_and_independent_reads_on_the_primary(replica_alias, monkeypatch):
+    monkeypatch.setattr(replicas.health, "healthy", lambda alias: True)
+    router = replicas.ReplicaRouter()
+
+    def forced():
+        with replicas.on_primary(), replicas.heavy_reads(independent=True):
+            return router.db_for_read(None)
+
+    assert run_fresh(forced) == "default"
+
+
+def test_independent_heavy_reads_ignore_own_writes_but_not_an_earlier_requests_pin(replica_alias, monkeypatch):
+    monkeypatch.setattr(replicas.health, "healthy", lambda alias: True)
+    router = replicas.ReplicaRouter()
+
+    def after_own_write():
+        router.db_for_write(None)
+        with replicas.heavy_reads(independent=True):
+            return router.db_for_read(None)
+
+    assert run_fresh(after_own_write) == "replica1"
+
+    factory = RequestFactory()
+    request = factory.get("/members/export/")
+    request.COOKIES[replicas.PIN_COOKIE] = f"{time.time() + 10:.0f}"
+    seen = {}
+
+    def view(request):
+        with replicas.heavy_reads(independent=True):
+            seen["alias"] = router.db_for_read(None)
+        return HttpResponse("ok")
+
+    run_fresh(lambda: replicas.ReadYourWritesMiddleware(view)(request))
+    assert seen["alias"] == "default"
+
+
+def test_authorisation_reads_stay_on_the_primary_inside_heavy_reads(replica_alias, monkeypatch):
+    from members.models import Member
+    from organizations.models import RoleAssignment, User
+
+    monkeypatch.setattr(replicas.health, "healthy", lambda alias: True)
+    router = replicas.ReplicaRouter()
+
+    def heavy(model):
+        with replicas.heavy_reads():
+            return router.db_for_read(model)
+
+    assert run_fresh(lambda: heavy(User)) == "default"
+    assert run_fresh(lambda: heavy(RoleAssignment)) == "default"
+    assert run_fresh(lambda: heavy(Member)) == "replica1"

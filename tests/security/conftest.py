@@ -5,7 +5,11 @@ Every populator below adds objects of one app under 浦东 (marker PD_MARK) and 
 ever receives PD_MARK. A new app adds a populator here; new endpoints need nothing.
 """
 
+import contextlib
+
 import pytest
+from django.db import models, transaction
+from django.test import override_settings
 
 from organizations.models import OrgKind, ServiceStation
 from tests.factories import EnterpriseFactory, OfficerFactory, StationFactory, add_org
@@ -261,7 +265,11 @@ def _populate_assistance(tree, side, mark, objects, actor):
 
 
 def _populate_reports(tree, side, mark, objects, actor):
-    """A built report of the street (its children include the marked union): a leaked page or file shows it."""
+    """A built report of the street (its children include the marked union): a leaked page or file shows it.
+
+    And a queued report of the marked union itself, so that a leaked list or detail of report
+    runs (JSON, HTML) carries the marker in the organisation's name.
+    """
     import datetime as dt
 
     from django.utils import timezone
@@ -269,9 +277,11 @@ def _populate_reports(tree, side, mark, objects, actor):
     from reports import runs
 
     street = tree["lujiazui"] if side == "pd" else tree["nanjing"]
+    union = next(o for o in objects if getattr(o, "kind", None) == OrgKind.GRASSROOTS)
     last = timezone.localdate().replace(day=1) - dt.timedelta(days=1)
     run = runs.report_request(actor=actor, organization=street, kind="monthly", period=f"{last:%Y-%m}")
     objects.append(runs.report_run_execute(run.pk, run.generation))
+    objects.append(runs.report_request(actor=actor, organization=union, kind="yearly", period=f"{last.year - 1}"))
 
 
 POPULATORS = [
@@ -306,3 +316,39 @@ def build_sides(tree, owner):
 
     statistics_refresh()  # the dashboards' summary rows, so they show both sides' figures
     return result
+
+
+@contextlib.contextmanager
+def populated_world(django_db_blocker):
+    """(tree, owner, sides) built once, inside a transaction rolled back at the end.
+
+    For a class or module of tests that only read the two subtrees, or whose writes are
+    rolled back: each test still runs in a savepoint of this transaction (the `db`
+    fixture nests), so what one test wrote never reaches the next, exactly as when each
+    test built its own; only the populating (seconds per test) is shared.
+    """
+    from tests.conftest import _staff, make_tree
+
+    # What the function-scoped autouse fixtures of tests/conftest.py set for each test.
+    quick = override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"], SMS_BACKEND="core.sms.TestBackend"
+    )
+    with quick, django_db_blocker.unblock(), transaction.atomic():
+        tree = make_tree()
+        owner = _staff("owner", tree["city"], "federation_admin")
+        yield tree, owner, build_sides(tree, owner)
+        transaction.set_rollback(True)
+
+
+@pytest.fixture(scope="module")
+def module_world(django_db_setup, django_db_blocker):
+    """populated_world shared by the tests of one module (see the modules that override tree/owner/sides)."""
+    with populated_world(django_db_blocker) as world:
+        yield world
+
+
+def fresh(*objects):
+    """The shared objects as the database has them: a test may have changed an instance in memory."""
+    for obj in objects:
+        if isinstance(obj, models.Model):
+            obj.refresh_from_db()

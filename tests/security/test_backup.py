@@ -82,6 +82,13 @@ def _drop(dbname: str) -> None:
             cursor.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
 
 
+def _databases() -> set[str]:
+    params = {**connection.get_connection_params(), "dbname": "postgres"}
+    with contextlib.closing(psycopg2.connect(**params)) as conn, conn.cursor() as cursor:
+        cursor.execute("SELECT datname FROM pg_database")
+        return {row[0] for row in cursor.fetchall()}
+
+
 @pytest.fixture
 def scratch_db():
     name = f"{connection.settings_dict['NAME']}_restore_{uuid.uuid4().hex[:6]}"
@@ -142,12 +149,34 @@ def test_it_keeps_only_the_newest_backups(postgres_only, transactional_db, tmp_p
     assert kept == sorted(made[1:])
 
 
+def test_its_backups_are_readable_by_their_owner_only(postgres_only, transactional_db, tmp_path):
+    env = {"DATABASE_URL": _url(), "MEDIA_ROOT": str(tmp_path / "none"), "BACKUP_DIR": str(tmp_path / "b")}
+    old = os.umask(0o022)  # a shell's usual umask: files 0644, folders 0755
+    try:
+        folder = _run(BACKUP, env=env).stdout.strip().splitlines()[-1]
+    finally:
+        os.umask(old)
+    for path in [folder, *(os.path.join(folder, name) for name in os.listdir(folder))]:
+        assert os.stat(path).st_mode & 0o077 == 0, (path, oct(os.stat(path).st_mode))
+
+
 def test_it_refuses_to_restore_over_an_existing_database(postgres_only, transactional_db, tmp_path):
     env = {"DATABASE_URL": _url(), "MEDIA_ROOT": str(tmp_path / "none"), "BACKUP_DIR": str(tmp_path / "b")}
     folder = _run(BACKUP, env=env).stdout.strip().splitlines()[-1]
     result = _run(RESTORE, folder, connection.settings_dict["NAME"], env=env, check=False)
     assert result.returncode == 4
     assert "exists" in result.stderr
+
+
+def test_it_creates_no_database_when_it_cannot_unpack_the_files(postgres_only, transactional_db, tmp_path, scratch_db):
+    env = {"DATABASE_URL": _url(), "MEDIA_ROOT": str(tmp_path / "none"), "BACKUP_DIR": str(tmp_path / "b")}
+    folder = _run(BACKUP, env=env).stdout.strip().splitlines()[-1]
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")  # no one, not even root, makes a folder under a file
+    result = _run(RESTORE, folder, scratch_db, env={**env, "RESTORE_MEDIA_ROOT": str(blocker / "media")}, check=False)
+    assert result.returncode == 4, result.stderr
+    assert "RESTORE_MEDIA_ROOT" in result.stderr
+    assert scratch_db not in _databases()
 
 
 def test_it_refuses_a_damaged_backup(postgres_only, transactional_db, tmp_path, scratch_db):

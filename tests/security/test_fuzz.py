@@ -19,8 +19,7 @@ import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import got_request_exception, request_finished, request_started
-from django.db import close_old_connections, transaction
-from django.test import override_settings
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -33,8 +32,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.conftest import _staff, make_tree
-from tests.security.conftest import build_sides
+from tests.security.conftest import populated_world
 
 EXAMPLES_PER_OPERATION = 15
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -88,22 +86,10 @@ def _real_ids(sides, tree) -> list[int]:
 
 @pytest.fixture(scope="class")
 def world(django_db_setup, django_db_blocker):
-    """(tree, owner, sides): both sibling subtrees populated once for all the operations.
-
-    Built inside a transaction that is rolled back when the class is done; each test runs
-    in a savepoint of it (the `db` fixture nests), so whatever one operation's requests
-    wrote is rolled back before the next operation, exactly as when each test built its
-    own: only the ~0.3 s of populating per operation is saved.
-    """
-    # What the function-scoped autouse fixtures of tests/conftest.py set for each test.
-    quick = override_settings(
-        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"], SMS_BACKEND="core.sms.TestBackend"
-    )
-    with quick, django_db_blocker.unblock(), transaction.atomic():
-        tree = make_tree()
-        owner = _staff("owner", tree["city"], "federation_admin")
-        yield tree, owner, build_sides(tree, owner)
-        transaction.set_rollback(True)
+    """(tree, owner, sides): both sibling subtrees populated once for all the operations
+    (rolled back when the class is done; each operation in a savepoint of it)."""
+    with populated_world(django_db_blocker) as world:
+        yield world
 
 
 class TestGeneratedInput:

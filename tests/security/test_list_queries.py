@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from members import services as member_services
 from organizations import services as org_services
 from organizations.models import OrgKind, RoleAssignment, ServiceStation
+from reports.runs import report_request
 from tests.factories import (
     EnterpriseFactory,
     OfficerFactory,
@@ -67,6 +68,7 @@ def world(tree, owner):
                 password="Applicant-pass-2026",
             )
             member_services.transfer_request(actor=owner, member=ms.member, to_union=tree["hp_union"])
+            report_request(actor=owner, organization=union, kind="yearly", period="2025")  # queued, not built
         made["n"] = max(made["n"], n)
         org_services.coverage_refresh()
 

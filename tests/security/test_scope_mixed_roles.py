@@ -19,7 +19,7 @@ from members.models import Member
 from organizations.models import RoleAssignment
 from tests.factories import UserFactory
 
-from .conftest import HP_MARK, PD_MARK
+from .conftest import HP_MARK, PD_MARK, fresh
 from .test_scope_leaks import PUBLIC_PREFIXES, _api_get_paths, _body, _expand, _ids, _page_paths
 
 # (role in 浦东新区, role in 黄浦区): every pair differs in at least one read capability.
@@ -28,6 +28,25 @@ MIXES = [
     ("auditor", "aid_officer"),  # audit.view here, personal_data.full there
     ("mediator", "clerk"),  # view only here, the clerk's capabilities there
 ]
+
+
+# Every test here reads (or writes inside its own savepoint): the two subtrees are built
+# once for the module (tests/security/conftest.py, module_world) instead of once per test.
+@pytest.fixture
+def tree(module_world, db):
+    fresh(*module_world[0].values())
+    return module_world[0]
+
+
+@pytest.fixture
+def owner(module_world, db):
+    return module_world[1]
+
+
+@pytest.fixture
+def sides(module_world, tree):
+    fresh(*module_world[2]["pd"], *module_world[2]["hp"])
+    return module_world[2]
 
 
 def _user(name, grants):
@@ -61,16 +80,24 @@ def no_second_factor(settings):
     settings.REQUIRE_TOTP_FOR_FULL_PERSONAL_DATA = False
 
 
+def _mix(tree, pd_role, hp_role):
+    """(label, mixed clients, [component clients]) for one pair of MIXES."""
+    mixed = _user(f"mix_{pd_role}_{hp_role}", [(tree["pudong"], pd_role), (tree["huangpu"], hp_role)])
+    pd_only = _user(f"pd_{pd_role}_{hp_role}", [(tree["pudong"], pd_role)])
+    hp_only = _user(f"hp_{hp_role}_{pd_role}", [(tree["huangpu"], hp_role)])
+    return (f"{pd_role}@浦东+{hp_role}@黄浦", _clients(mixed), [_clients(pd_only), _clients(hp_only)])
+
+
 @pytest.fixture
 def mixes(sides, tree, no_second_factor):
     """[(label, mixed clients, [component clients])] for every pair in MIXES."""
-    out = []
-    for pd_role, hp_role in MIXES:
-        mixed = _user(f"mix_{pd_role}_{hp_role}", [(tree["pudong"], pd_role), (tree["huangpu"], hp_role)])
-        pd_only = _user(f"pd_{pd_role}_{hp_role}", [(tree["pudong"], pd_role)])
-        hp_only = _user(f"hp_{hp_role}_{pd_role}", [(tree["huangpu"], hp_role)])
-        out.append((f"{pd_role}@浦东+{hp_role}@黄浦", _clients(mixed), [_clients(pd_only), _clients(hp_only)]))
-    return out
+    return [_mix(tree, pd_role, hp_role) for pd_role, hp_role in MIXES]
+
+
+@pytest.fixture(params=MIXES, ids=lambda pair: f"{pair[0]}-{pair[1]}")
+def one_mix(request, sides, tree, no_second_factor):
+    """[the clients of one pair]: the long walks run once per pair, so `-n 2` can spread them."""
+    return [_mix(tree, *request.param)]
 
 
 @pytest.fixture
@@ -141,14 +168,14 @@ def check_mixed_roles(mixes, markers, urls, which):
     return leaks, checked
 
 
-def test_mixed_roles_read_no_more_than_their_roles_through_the_api(mixes, markers, sides, tree):
-    leaks, checked = check_mixed_roles(mixes, markers, _urls(_api_get_paths(), sides, tree), which=0)
+def test_mixed_roles_read_no_more_than_their_roles_through_the_api(one_mix, markers, sides, tree):
+    leaks, checked = check_mixed_roles(one_mix, markers, _urls(_api_get_paths(), sides, tree), which=0)
     assert leaks == [], leaks
     assert checked > 100
 
 
-def test_mixed_roles_read_no_more_than_their_roles_on_staff_pages(mixes, markers, sides, tree):
-    leaks, checked = check_mixed_roles(mixes, markers, _urls(_page_paths(), sides, tree), which=1)
+def test_mixed_roles_read_no_more_than_their_roles_on_staff_pages(one_mix, markers, sides, tree):
+    leaks, checked = check_mixed_roles(one_mix, markers, _urls(_page_paths(), sides, tree), which=1)
     assert leaks == [], leaks
     assert checked > 50
 
@@ -171,9 +198,9 @@ def _admin_urls(sides):
     return urls
 
 
-def test_mixed_roles_read_no_more_than_their_roles_in_the_admin(mixes, markers, sides):
+def test_mixed_roles_read_no_more_than_their_roles_in_the_admin(one_mix, markers, sides):
     urls = _admin_urls(sides)
-    leaks, checked = check_mixed_roles(mixes, markers, urls, which=1)
+    leaks, checked = check_mixed_roles(one_mix, markers, urls, which=1)
     assert leaks == [], leaks
     assert checked > 30
 
