@@ -174,12 +174,12 @@ class FileViewSet(ScopedViewSet):
                 for s in (FileStatus.REGISTERED, FileStatus.LIFTED, FileStatus.SAFETY_NET, FileStatus.CLOSED)
             ]
         )
-        reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
+        reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
     @extend_schema_serializer(component_name="AidTierOverrideInput")
     class TierInputSerializer(serializers.Serializer):
         tier = serializers.ChoiceField(choices=Tier.choices)
-        reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
+        reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
     output_serializer = FileOutputSerializer
     input_serializers = {"create": InputSerializer}

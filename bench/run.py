@@ -458,8 +458,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--http-seconds", type=float, default=float(os.environ.get("BENCH_HTTP_SECONDS") or 15))
     parser.add_argument("--http-concurrency", type=int, default=int(os.environ.get("BENCH_HTTP_CONCURRENCY") or 8))
-    parser.add_argument("--http-workers", type=int, default=int(os.environ.get("BENCH_HTTP_WORKERS") or 3))
-    parser.add_argument("--http-threads", type=int, default=int(os.environ.get("BENCH_HTTP_THREADS") or 2))
+    # As deploy/systemd/unionportal-web.service on 2 cores: a worker per core, 4 threads each.
+    parser.add_argument("--http-workers", type=int, default=int(os.environ.get("BENCH_HTTP_WORKERS") or 2))
+    parser.add_argument("--http-threads", type=int, default=int(os.environ.get("BENCH_HTTP_THREADS") or 4))
     parser.add_argument("--signup-clients", type=int, default=50, help="projects: clients signing up at once")
     parser.add_argument("--signup-rounds", type=int, default=5, help="projects: bursts (a fresh session each)")
     parser.add_argument("--explain", action="store_true", help="write bench/notes/explain-<members>.md")

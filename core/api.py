@@ -272,7 +272,7 @@ class ScopedViewSet(viewsets.GenericViewSet):
 
     def get_in_reach(self, queryset: QuerySet, pk):
         # A malformed id is just an id that is not there: 404 in the error shape, never a 500.
-        if not str(pk).isdigit():
+        if not (str(pk).isascii() and str(pk).isdigit()):
             raise Http404
         return get_object_or_404(queryset, pk=pk)
 

@@ -196,3 +196,11 @@ def test_it_renders_the_browsable_api_without_listing_accounts(tree, owner, work
         assert resp.status_code == 200
         # Workers sign in with their mobile numbers: no form may offer accounts as choices.
         assert worker.username not in resp.content.decode()
+
+
+@pytest.mark.parametrize("pk", ["²", "١٢", "７"])
+def test_it_answers_a_non_ascii_digit_id_with_404_not_500(tree, clerk, pk):
+    # str.isdigit() accepts superscripts and other scripts' digits; the database does not.
+    resp = client_for(clerk).get(f"/api/v1/members/{pk}/")
+    assert resp.status_code == 404
+    assert resp.json()["error"]["code"] == "not_found"

@@ -119,3 +119,14 @@ def test_lists_do_not_grow_queries_with_rows(tree, standard, budget, pd_aid):
         ],
         grow,
     )
+
+
+def test_a_tier_override_or_review_without_a_reason_is_refused_by_name_not_a_500(tree, standard, pd_aid):
+    # The reason is optional in the input (blank is allowed through) and the service names
+    # it when missing: a body without the key must reach the service too (found by the fuzz test).
+    api = client_for(pd_aid)
+    file = open_file(pd_aid, tree["pd_union"])
+    for path, body in (("tier", {"tier": file.tier or "deep"}), ("review-finish", {"outcome": "registered"})):
+        r = api.post(f"/api/v1/aid/files/{file.pk}/{path}/", body, format="json")
+        assert r.status_code == 400, (path, r.content)
+        assert "reason" in r.json()["error"]["fields"], path
