@@ -19,8 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from activity.models import AuditEvent
-from members.importer import COLUMNS, import_rows
-from members.importer import jobs
+from members.importer import COLUMNS, import_rows, jobs
 from members.models import ImportJob, Member
 from tests.factories import UserFactory, make_id_number, make_mobile, nth_name
 
@@ -217,9 +216,7 @@ def test_the_sweep_runs_every_minute_on_the_default_queue(settings):
     from unionportal.celery import app
 
     entry = app.conf.beat_schedule["members-import-jobs-sweep"]
-    assert entry["task"] == "members.tasks.import_jobs_sweep" and str(entry["schedule"].minute) == str(
-        set(range(60))
-    )
+    assert entry["task"] == "members.tasks.import_jobs_sweep" and str(entry["schedule"].minute) == str(set(range(60)))
     assert settings.CELERY_TASK_ROUTES[0]["members.tasks.import_jobs_sweep"] == {"queue": "default"}
 
 
