@@ -483,6 +483,13 @@ class Campaign(models.Model):
     message = models.CharField(_("结果说明"), max_length=300, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Lost-message recovery (assistance.services.campaigns.campaigns_redispatch): when the run
+    # was last sent, how often the sweep re-sent it, the running worker's lease (renewed per
+    # chunk; empty while queued) and how many workers claimed the run since it was started.
+    dispatched_at = models.DateTimeField(_("最近派发时间"), null=True, blank=True)
+    redispatches = models.PositiveSmallIntegerField(_("重新派发次数"), default=0)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     objects = ScopedQuerySet.as_manager()
     scope_path_field = "org_path"
@@ -491,6 +498,10 @@ class Campaign(models.Model):
         verbose_name = _("帮扶活动")
         verbose_name_plural = _("帮扶活动")
         ordering = ["-id"]
+        indexes = [
+            # The sweep's look-up every minute: only running campaigns.
+            models.Index(fields=["dispatched_at"], name="campaign_running_idx", condition=models.Q(status="running"))
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -9,3 +9,11 @@ def run_campaign(campaign_id: int) -> int:
     from .services import campaign_run
 
     return campaign_run(campaign_id).progress_done
+
+
+@shared_task(name="assistance.tasks.campaigns_sweep")
+def campaigns_sweep() -> dict:
+    """Every minute from beat: re-send campaigns whose message was lost (services.campaigns_redispatch)."""
+    from .services.campaigns import campaigns_redispatch
+
+    return campaigns_redispatch()

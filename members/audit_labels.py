@@ -14,6 +14,8 @@ ACTION_LABELS = {
     "member.imported": _("导入名册"),
     "member.import_queued": _("上传名册"),
     "member.import_errors_downloaded": _("下载导入错误清单"),
+    "member.import_redispatched": _("重新派发名册导入（消息丢失或工作进程中断）"),
+    "member.import_given_up": _("名册导入多次中断，标记为未导入"),
     "member.join_applied": _("提交入会申请"),
     "member.join_not_filed": _("重复入会申请未受理"),
     "member.join_approved": _("批准入会申请"),

@@ -501,6 +501,13 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Lost-message recovery (members.importer.jobs.import_jobs_redispatch): when the task was
+    # last sent, how often the sweep re-sent it, the running worker's lease (renewed while it
+    # runs) and how many workers claimed it.
+    dispatched_at = models.DateTimeField(_("最近派发时间"), null=True, blank=True)
+    redispatches = models.PositiveSmallIntegerField(_("重新派发次数"), default=0)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     objects = ScopedQuerySet.as_manager()
     scope_path_field = "org_path"
@@ -512,7 +519,13 @@ class ImportJob(models.Model):
         indexes = [
             models.Index(
                 fields=["org_path", "id"], name="importjob_path_idx", opclasses=["varchar_pattern_ops", "int8_ops"]
-            )
+            ),
+            # The sweep's look-up every minute: only unfinished jobs, however many exist.
+            models.Index(
+                fields=["dispatched_at"],
+                name="importjob_unfinished_idx",
+                condition=models.Q(status__in=["pending", "running"]),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -7,8 +7,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from assistance.services.campaigns import campaigns_lost
 from core.errors import DomainError, refusal
 from core.pages import staff_required
+from members.importer.jobs import import_jobs_lost
+from members.importer.jobs import redispatch_after as job_redispatch_after
 
 from . import operations, runs
 from .models import TaskRun
@@ -37,6 +40,9 @@ def operations_home(request):
             "outbox": operations.outbox_rows(),
             "lost_runs": list(runs.report_runs_lost()),
             "redispatch_minutes": int(runs.redispatch_after().total_seconds() // 60),
+            "lost_imports": list(import_jobs_lost()),
+            "lost_campaigns": list(campaigns_lost()),
+            "job_redispatch_minutes": int(job_redispatch_after().total_seconds() // 60),
             "other_failures": operations.other_failures(),
             "current": "operations",
         },

@@ -48,9 +48,11 @@ def emptying_sql(conn, tables) -> list[str]:
     """PostgreSQL statements that empty `tables`: to run in one transaction."""
     qn = conn.ops.quote_name
     guarded = _guarded_tables(conn)
-    # A guarded table is truncated only when it has rows (a TRUNCATE costs as much empty).
+    # A guarded table is truncated only when it has rows (a TRUNCATE costs as much empty);
+    # CASCADE: tables referencing it (a grant its hardship file) are emptied here anyway, and
+    # a plain TRUNCATE of a referenced table is refused whatever the order.
     statements = [
-        f"DO $$ BEGIN IF EXISTS (SELECT 1 FROM {qn(t)}) THEN TRUNCATE {qn(t)}; END IF; END $$"
+        f"DO $$ BEGIN IF EXISTS (SELECT 1 FROM {qn(t)}) THEN TRUNCATE {qn(t)} CASCADE; END IF; END $$"
         for t in tables
         if t in guarded
     ]

@@ -116,4 +116,14 @@ app.conf.beat_schedule = {
         "task": "reports.tasks.report_runs_sweep",
         "schedule": crontab(minute="*"),
     },
+    # Roster imports and aid campaigns whose message was lost, the same way, once per
+    # JOB_REDISPATCH_MINUTES at most (members.importer.jobs, assistance.services.campaigns).
+    "members-import-jobs-sweep": {
+        "task": "members.tasks.import_jobs_sweep",
+        "schedule": crontab(minute="*"),
+    },
+    "assistance-campaigns-sweep": {
+        "task": "assistance.tasks.campaigns_sweep",
+        "schedule": crontab(minute="*"),
+    },
 }

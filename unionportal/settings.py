@@ -261,6 +261,9 @@ CELERY_TASK_ROUTES = [
         "reports.tasks.heartbeat": {"queue": "default"},
         # Not behind the reports queue it repairs: a stuck report worker must not stop it.
         "reports.tasks.report_runs_sweep": {"queue": "default"},
+        # The same for roster imports and aid campaigns: not behind the imports queue they repair.
+        "members.tasks.import_jobs_sweep": {"queue": "default"},
+        "assistance.tasks.campaigns_sweep": {"queue": "default"},
         # Figures follow changes within minutes: not behind a long report run either.
         "reports.tasks.follow_statistics": {"queue": "default"},
     },
@@ -401,6 +404,9 @@ NOTIFY_LEASE_SECONDS = env_int("NOTIFY_LEASE_SECONDS", 300)
 # per this many minutes. Longer than the month-end queue takes to drain, so a queued run
 # is rarely sent twice (a second copy would be skipped anyway).
 REPORT_REDISPATCH_MINUTES = env_int("REPORT_REDISPATCH_MINUTES", 30)
+# The same for roster imports (members/importer/jobs.py) and aid campaigns
+# (assistance/services/campaigns.py): the imports queue's bound.
+JOB_REDISPATCH_MINUTES = env_int("JOB_REDISPATCH_MINUTES", 30)
 
 # Join applications, whatever the door (page or API): at most this many per client
 # address per window (members/throttle.py). A canteen's Wi-Fi may carry a few workers

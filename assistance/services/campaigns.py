@@ -1,11 +1,26 @@
-"""Campaigns (送温暖 / 金秋助学): one grant per active file of a subtree, idempotent per (campaign, file)."""
+"""Campaigns (送温暖 / 金秋助学): one grant per active file of a subtree, idempotent per (campaign, file).
+
+Lost-message recovery: a started campaign is "running" from the moment it is sent. The
+worker claims the run with a conditional UPDATE and a lease (`claimed_until`, renewed with
+every chunk), so a duplicate message does nothing while a live worker has it. The beat
+sweep `campaigns_redispatch` sends a running campaign again when no worker took it a bound
+after it was sent, or when its worker died (lease expired); each re-send is claimed by a
+conditional UPDATE of `dispatched_at` (concurrent sweeps send once, at most once per
+bound). Re-running is safe: every chunk is one transaction, and files that already have
+the campaign's grant are skipped. After MAX_ATTEMPTS interrupted runs (or MAX_REDISPATCHES
+unanswered sends) the campaign is failed with a message; starting it again continues it.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import logging
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,6 +47,15 @@ CAMPAIGN_STATES = StateMachine(
 KIND_OF = {Campaign.Kind.WARMTH: AidKind.WARMTH, Campaign.Kind.EDUCATION: AidKind.EDUCATION}
 PROGRESS_EVERY = 50
 RUN_CAMPAIGN_TASK = "assistance.tasks.run_campaign"
+LEASE = dt.timedelta(minutes=10)  # a running worker's claim, renewed with every chunk
+MAX_ATTEMPTS = 3  # runs started (claims) before a campaign whose workers keep dying is failed
+MAX_REDISPATCHES = 6  # sends no worker ever took before the campaign is failed
+logger = logging.getLogger(__name__)
+
+
+def redispatch_after() -> dt.timedelta:
+    """How long a sent campaign may stay unclaimed (or a dead worker's lease expired) before it is sent again."""
+    return dt.timedelta(minutes=getattr(settings, "JOB_REDISPATCH_MINUTES", 30))
 
 
 @transaction.atomic
@@ -76,7 +100,16 @@ def campaign_start(*, actor, campaign: Campaign) -> Campaign:
         CS.RUNNING,
         actor=actor,
         action="aid.campaign_started",
-        fields={"progress_total": campaign_files(campaign).count(), "progress_done": 0, "message": ""},
+        fields={
+            "progress_total": campaign_files(campaign).count(),
+            "progress_done": 0,
+            "message": "",
+            # A new run: the sweep counts from this send, the claims from zero.
+            "dispatched_at": timezone.now(),
+            "redispatches": 0,
+            "claimed_until": None,
+            "attempts": 0,
+        },
     )
     # By name: the task module imports this one (no import cycle).
     enqueue(RUN_CAMPAIGN_TASK, campaign.pk)
@@ -94,8 +127,14 @@ def campaign_run(campaign_id: int) -> Campaign:
     stores the progress on the campaign for the progress bar. Runs of one campaign queue on
     the campaign row.
     """
+    now = timezone.now()
+    claimed = (
+        Campaign.objects.filter(pk=campaign_id, status=CS.RUNNING)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(claimed_until=now + LEASE, attempts=F("attempts") + 1)
+    )
     campaign = Campaign.objects.select_related("budget").get(pk=campaign_id)
-    if campaign.status != CS.RUNNING:
+    if not claimed:  # done, failed, or a live worker has it: a duplicate message does nothing
         return campaign
     ids = list(campaign_files(campaign).values_list("id", flat=True))
     processed = skipped = 0
@@ -104,7 +143,7 @@ def campaign_run(campaign_id: int) -> Campaign:
         done, skip, failure = _campaign_chunk(campaign, ids[i : i + CHUNK])
         processed += done + skip
         skipped += skip
-        Campaign.objects.filter(pk=campaign.pk).update(progress_done=processed)
+        Campaign.objects.filter(pk=campaign.pk).update(progress_done=processed, claimed_until=timezone.now() + LEASE)
         if failure:
             break
     with transaction.atomic():
@@ -114,7 +153,7 @@ def campaign_run(campaign_id: int) -> Campaign:
                 CS.FAILED,
                 actor=campaign.created_by,
                 action="aid.campaign_failed",
-                fields={"message": failure[:300], "progress_done": processed},
+                fields={"message": failure[:300], "progress_done": processed, "claimed_until": None},
             )
         else:
             message = _("已完成 %(n)s 户") % {"n": processed - skipped}
@@ -125,12 +164,91 @@ def campaign_run(campaign_id: int) -> Campaign:
                 CS.DONE,
                 actor=campaign.created_by,
                 action="aid.campaign_done",
-                fields={"progress_done": processed, "message": message},
+                fields={"progress_done": processed, "message": message, "claimed_until": None},
             )
     return Campaign.objects.get(pk=campaign.pk)
 
 
 CHUNK = 500
+
+
+def _lost(now: dt.datetime, cutoff: dt.datetime) -> Q:
+    """Running campaigns whose message is presumed lost: sent before `cutoff`, and no live worker's lease."""
+    sent_before = Q(dispatched_at__lt=cutoff) | Q(dispatched_at__isnull=True, created_at__lt=cutoff)
+    return Q(status=CS.RUNNING) & sent_before & (Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+
+
+def campaigns_redispatch(*, now: dt.datetime | None = None) -> dict:
+    """Send again every running campaign whose message was lost; fail one that never gets done.
+
+    A campaign is re-sent when no worker claimed it a bound (`JOB_REDISPATCH_MINUTES`) after
+    its last send, or when its worker's lease expired and it was sent longer ago than the
+    bound. Each re-send is claimed by one conditional UPDATE moving `dispatched_at` to now.
+    """
+    from core.outbox import enqueue
+
+    now = now or timezone.now()
+    lost = _lost(now, now - redispatch_after())
+    result = {"redispatched": 0, "given_up": 0}
+    for pk, attempts, redispatches in (
+        Campaign.objects.filter(lost).order_by("id").values_list("id", "attempts", "redispatches")
+    ):
+        if attempts >= MAX_ATTEMPTS or redispatches >= MAX_REDISPATCHES:
+            result["given_up"] += _give_up(pk, lost, now)
+            continue
+        with transaction.atomic():
+            # The claim: only one sweep moves dispatched_at past the cutoff for this campaign.
+            if not Campaign.objects.filter(lost, pk=pk).update(dispatched_at=now, redispatches=F("redispatches") + 1):
+                continue
+            campaign = Campaign.objects.get(pk=pk)
+            log_action(
+                actor=None,
+                action="aid.campaign_redispatched",
+                target=campaign,
+                data={"attempts": attempts, "redispatches": campaign.redispatches, "done": campaign.progress_done},
+            )
+            enqueue(RUN_CAMPAIGN_TASK, pk)
+        result["redispatched"] += 1
+    if result["redispatched"] or result["given_up"]:
+        logger.warning("Campaigns sweep: %s", result)
+    return result
+
+
+def _give_up(pk: int, lost: Q, now: dt.datetime) -> int:
+    with transaction.atomic():
+        # Claimed like a re-send (dispatched_at moves), so two sweeps fail it once.
+        if not Campaign.objects.filter(lost, pk=pk).update(dispatched_at=now):
+            return 0
+        campaign = Campaign.objects.get(pk=pk)
+        if campaign.attempts >= MAX_ATTEMPTS:
+            message = _(
+                "未完成：后台工作进程在发放过程中 %(n)s 次中断，已处理 %(done)s 户（已生成的救助不会重复）。"
+                "请联系系统管理员查看运行监控，排除故障后再次启动活动。"
+            ) % {"n": campaign.attempts, "done": campaign.progress_done}
+        else:
+            message = _(
+                "未完成：活动派发 %(n)s 次后仍无后台工作进程处理。请联系系统管理员检查导入队列的工作进程，恢复后再次启动活动。"
+            ) % {"n": campaign.redispatches}
+        transition(
+            campaign,
+            CS.FAILED,
+            actor=None,
+            action="aid.campaign_given_up",
+            fields={"message": message[:300], "claimed_until": None},
+        )
+    logger.error("Campaign %s given up (%s runs, %s re-sends)", pk, campaign.attempts, campaign.redispatches)
+    return 1
+
+
+def campaigns_lost(*, limit: int = 50):
+    """Campaigns re-sent by the sweep (or waiting for it) in the last two weeks, for the operations view."""
+    now = timezone.now()
+    recent = Q(redispatches__gt=0, dispatched_at__gte=now - dt.timedelta(days=14))
+    return (
+        Campaign.objects.filter(recent | _lost(now, now - redispatch_after()))
+        .select_related("organization")
+        .order_by("-dispatched_at")[:limit]
+    )
 
 
 @transaction.atomic

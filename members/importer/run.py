@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import os
 import pickle
 import tempfile
@@ -39,6 +40,8 @@ from .pool import Checker, in_order
 from .write import _TMP, _abort, _create_tmp, _PipelinedWriter, _Rollback, _write_any
 
 BATCH_SIZE = 5000
+# A running import job's claim (members.importer.jobs): every progress update renews it.
+JOB_LEASE = dt.timedelta(minutes=30)
 
 
 def import_rows(
@@ -254,6 +257,7 @@ def _progress(job: ImportJob, res: ImportResult, *, phase: str) -> None:
         skipped_count=res.skipped,
         error_count=res.errors,
         phase=phase,
+        claimed_until=timezone.now() + JOB_LEASE,  # this worker is alive (members.importer.jobs)
     )
 
 
