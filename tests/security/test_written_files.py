@@ -87,6 +87,8 @@ FILE_ROUTES = [
     # A subtree's monthly report (organisation names and counts; never a person's numbers).
     Route("report-run-xlsx", "xlsx", pk="report_run"),
     Route("report-run-pdf", "pdf", pk="report_run"),
+    Route("api:report-run-xlsx", "xlsx", pk="report_run", api=True),
+    Route("api:report-run-pdf", "pdf", pk="report_run", api=True),
 ]
 
 # Files written without a URL of their own (built by a service, sent or stored elsewhere).
@@ -96,7 +98,17 @@ SERVICE_FILES = ["reports.services.monthly_report_build", "reports.files.workboo
 # runs' list, progress page and rerun button (their files are report-run-xlsx and
 # report-run-pdf) and the statistics dashboards (HTML with charts).
 # Routes the pattern below takes for files but that write none (pages under /reports/).
-NOT_FILES = {"report-runs", "report-run-detail", "report-run-rerun", "stats-dashboard", "stats-dashboard-org"}
+NOT_FILES = {
+    "report-runs",
+    "report-run-detail",
+    "report-run-rerun",
+    "stats-dashboard",
+    "stats-dashboard-org",
+    # The same for the API: the runs' list, one run's progress and its rerun (JSON, no file).
+    "api:report-run-list",
+    "api:report-run-detail",
+    "api:report-run-rerun",
+}
 
 # Downloads that hand back a user's uploaded file byte for byte: the portal writes nothing into
 # them (their type is checked at upload, and they go out as attachments, nosniff, CSP sandbox;
