@@ -35,6 +35,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from django.db import connection, transaction
 from django.db.models import Case, CharField, Count, DateField, Q, QuerySet, Sum, Value, When
@@ -67,6 +68,7 @@ YEAR_PREFIXES = ("a.budget", "a.spent", "p.")
 FLOW_OVERRIDES = ("p.ratings", "p.rating_sum")
 
 
+@lru_cache(maxsize=1024)  # a few hundred metric keys; a city's dashboard asks ~1,700 times
 def kind_of(key: str) -> str:
     """ "flow", "stock" or "year" (how a period combines its months)."""
     if key in FLOW_OVERRIDES:

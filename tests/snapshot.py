@@ -32,6 +32,9 @@ from django.db import connection, transaction
 
 SCHEMA = "test_snapshot"
 _GUARDED: dict[str, frozenset[str]] = {}
+# Written by other tables' triggers (the statistics' dirty marks, reports/marks.py): a DELETE or
+# INSERT of a source table marks it, so it is emptied after them and filled from a snapshot last.
+TRIGGER_FILLED = ("reports_statisticsmark",)
 
 
 def _guarded_tables(conn) -> frozenset[str]:
@@ -39,7 +42,12 @@ def _guarded_tables(conn) -> frozenset[str]:
     name = conn.settings_dict["NAME"]
     if name not in _GUARDED:
         with conn.cursor() as cursor:
-            cursor.execute("SELECT DISTINCT tgrelid::regclass::text FROM pg_trigger WHERE NOT tgisinternal")
+            # The statistics' marking triggers never refuse a delete (and a TRUNCATE of their tables
+            # would trip over the foreign keys into them).
+            cursor.execute(
+                "SELECT DISTINCT tgrelid::regclass::text FROM pg_trigger "
+                "WHERE NOT tgisinternal AND tgname NOT LIKE 'reports\\_mark\\_%'"
+            )
             _GUARDED[name] = frozenset(row[0].strip('"') for row in cursor.fetchall())
     return _GUARDED[name]
 
@@ -56,7 +64,8 @@ def emptying_sql(conn, tables) -> list[str]:
         for t in tables
         if t in guarded
     ]
-    return statements + [f"DELETE FROM {qn(t)}" for t in tables if t not in guarded]
+    deletes = [f"DELETE FROM {qn(t)}" for t in tables if t not in guarded and t not in TRIGGER_FILLED]
+    return statements + deletes + [f"DELETE FROM {qn(t)}" for t in TRIGGER_FILLED if t in tables]
 
 
 def install_fast_flush() -> None:
@@ -148,10 +157,11 @@ class Snapshot:
         )
         models = apps.get_models(include_auto_created=True)
         statements = emptying_sql(connection, tables)
-        statements += [
-            f"INSERT INTO {qn(table)} ({cols}) OVERRIDING SYSTEM VALUE SELECT {cols} FROM {qn(SCHEMA)}.{qn(table)}"
-            for table, cols in self._filled
-        ]
+        insert = "INSERT INTO {0} ({1}) OVERRIDING SYSTEM VALUE SELECT {1} FROM {2}.{0}"
+        late = [(t, c) for t, c in self._filled if t in TRIGGER_FILLED]
+        statements += [insert.format(qn(t), c, qn(SCHEMA)) for t, c in self._filled if t not in TRIGGER_FILLED]
+        statements += [f"DELETE FROM {qn(t)}" for t in TRIGGER_FILLED if t in tables]  # what those inserts marked
+        statements += [insert.format(qn(t), c, qn(SCHEMA)) for t, c in late]
         statements += [sql.rstrip(";") for sql in connection.ops.sequence_reset_sql(no_style(), models)]
         # One round trip: the statements go together (no parameters, so psycopg sends them as one).
         with connection.cursor() as cursor, transaction.atomic():

@@ -157,3 +157,18 @@ def test_every_source_table_marks_its_changes_and_the_task_gives_a_full_refreshs
     followed = all_rows()
     statistics_refresh()
     assert all_rows() == followed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_snapshot_restore_and_the_flush_keep_the_marks_as_they_were(postgres_only, tree):
+    from tests.snapshot import Snapshot
+
+    admin = UserFactory(username="snap-admin", is_superuser=True)
+    make_member(tree["pd_union"], actor=admin, name="快照前")
+    held = set(StatisticsMark.objects.values_list("org_path", "month", "version"))
+    assert held
+    snapshot = Snapshot().take()
+    make_member(tree["hp_union"], actor=admin, name="快照后")
+    make_member(tree["pd_union"], actor=admin, name="快照后二")
+    snapshot.restore()  # the source tables' deletes and inserts mark; the marks come back as they were
+    assert set(StatisticsMark.objects.values_list("org_path", "month", "version")) == held
