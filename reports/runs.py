@@ -38,6 +38,7 @@ from core.audit import log_action
 from core.documents import XLSX_CONTENT_TYPE
 from core.errors import DomainError
 from core.outbox import enqueue
+from core.redispatch import presumed_lost, redispatch_lost, sent_again_or_waiting
 from core.replicas import heavy_reads
 from organizations.models import Organization, OrgKind, User
 from organizations.services import require
@@ -324,76 +325,66 @@ def reports_schedule(*, today: dt.date | None = None) -> list[ReportRun]:
 
 def _lost(now: dt.datetime, cutoff: dt.datetime) -> Q:
     """Runs whose message is presumed lost: sent before `cutoff` and never claimed, or a dead worker's lease."""
-    sent_before = Q(dispatched_at__lt=cutoff) | Q(dispatched_at__isnull=True, requested_at__lt=cutoff)
-    never_claimed = Q(status=S.PENDING)
-    lease_expired = Q(status=S.RUNNING, claimed_until__lt=now)
-    return sent_before & (never_claimed | lease_expired)
+    return presumed_lost(
+        now=now, cutoff=cutoff, created="requested_at", waiting=Q(status=S.PENDING), running=Q(status=S.RUNNING)
+    )
 
 
 def report_runs_redispatch(*, now: dt.datetime | None = None) -> dict:
     """Send again every run whose message was lost; give up on a run whose workers died MAX_ATTEMPTS times.
 
-    The broker or the web process can lose a message (a crash between the commit and the
-    send, a Redis restart without persistence, a worker killed with the message taken):
-    nothing else would ever build that run. A run is re-sent when it is still pending a
-    bound (`REPORT_REDISPATCH_MINUTES`) after its last send, or when it is running with an
-    expired lease and was sent longer ago than the bound. Every re-send is claimed by one
-    conditional UPDATE that moves `dispatched_at` to now: two sweeps at once send a run
-    once, and the next send is a bound later at the earliest. A duplicate that does reach
-    a worker finds the run claimed or done and does nothing (`report_run_execute`).
-
-    A long queue (every federation on the 1st) is not a lost message, but its runs may be
-    sent twice after the bound: harmless, the second copy is skipped in milliseconds.
+    The shape is core.redispatch's (the bound is `REPORT_REDISPATCH_MINUTES`). A duplicate
+    that does reach a worker finds the run claimed or done and does nothing
+    (`report_run_execute`). A long queue (every federation on the 1st) is not a lost message,
+    but its runs may be sent twice after the bound: harmless, the second copy is skipped in
+    milliseconds.
     """
     now = now or timezone.now()
-    cutoff = now - redispatch_after()
-    lost = _lost(now, cutoff)
-    result = {"redispatched": 0, "given_up": 0}
-    for run_id, status, attempts in (
-        ReportRun.objects.filter(lost).order_by("id").values_list("id", "status", "attempts")
-    ):
-        if status == S.RUNNING and attempts >= MAX_ATTEMPTS:
-            given_up = ReportRun.objects.filter(lost, pk=run_id, attempts__gte=MAX_ATTEMPTS).update(
-                status=S.FAILED,
-                claimed_until=None,
-                finished_at=now,
-                message=_(
-                    "生成失败：后台工作进程在生成过程中 %(n)s 次中断。请联系系统管理员查看运行监控，"
-                    "排除故障后在本页点击“重新生成”。"
-                )
-                % {"n": attempts},
+    lost = _lost(now, now - redispatch_after())
+
+    def give_up(row) -> int | None:
+        run_id, status, attempts = row
+        if status != S.RUNNING or attempts < MAX_ATTEMPTS:
+            return None
+        given_up = ReportRun.objects.filter(lost, pk=run_id, attempts__gte=MAX_ATTEMPTS).update(
+            status=S.FAILED,
+            claimed_until=None,
+            finished_at=now,
+            message=_(
+                "生成失败：后台工作进程在生成过程中 %(n)s 次中断。请联系系统管理员查看运行监控，"
+                "排除故障后在本页点击“重新生成”。"
             )
-            result["given_up"] += given_up
-            if given_up:
-                logger.error("Report run %s given up after %s interrupted builds", run_id, attempts)
-            continue
-        with transaction.atomic():
-            # The claim: only one sweep moves dispatched_at past the cutoff for this run.
-            claimed = ReportRun.objects.filter(lost, pk=run_id).update(
-                dispatched_at=now, redispatches=F("redispatches") + 1
-            )
-            if not claimed:
-                continue
-            run = ReportRun.objects.select_related("organization").get(pk=run_id)
-            log_action(
-                actor=None,
-                action="report.redispatched",
-                target=run.organization,
-                data={"kind": run.kind, "period": run.period_code, "status": status, "generation": run.generation},
-            )
-            enqueue(REPORT_TASK, run.pk, run.generation)
-        result["redispatched"] += 1
-    if result["redispatched"] or result["given_up"]:
-        logger.warning("Report runs sweep: %s", result)
-    return result
+            % {"n": attempts},
+        )
+        if given_up:
+            logger.error("Report run %s given up after %s interrupted builds", run_id, attempts)
+        return given_up
+
+    def resend(run: ReportRun, row) -> None:
+        log_action(
+            actor=None,
+            action="report.redispatched",
+            target=run.organization,
+            data={"kind": run.kind, "period": run.period_code, "status": row[1], "generation": run.generation},
+        )
+        enqueue(REPORT_TASK, run.pk, run.generation)
+
+    return redispatch_lost(
+        ReportRun,
+        lost=lost,
+        now=now,
+        columns=("status", "attempts"),
+        give_up=give_up,
+        resend=resend,
+        label="Report runs",
+    )
 
 
 def report_runs_lost(*, limit: int = 50):
     """Runs re-sent by the sweep (or waiting for it) in the last two weeks, for the operations view."""
     now = timezone.now()
-    recent = Q(redispatches__gt=0, dispatched_at__gte=now - dt.timedelta(days=14))
-    waiting = _lost(now, now - redispatch_after())
-    return ReportRun.objects.filter(recent | waiting).select_related("organization").order_by("-dispatched_at")[:limit]
+    shown = sent_again_or_waiting(_lost(now, now - redispatch_after()), now=now)
+    return ReportRun.objects.filter(shown).select_related("organization").order_by("-dispatched_at")[:limit]
 
 
 def report_file(*, actor: User, run: ReportRun, fmt: str):

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import log_action
 from core.errors import DomainError
+from core.redispatch import presumed_lost, redispatch_lost, sent_again_or_waiting
 from core.roles import AID_APPROVE, AID_MANAGE
 from core.states import StateMachine, transition
 
@@ -174,44 +175,45 @@ CHUNK = 500
 
 def _lost(now: dt.datetime, cutoff: dt.datetime) -> Q:
     """Running campaigns whose message is presumed lost: sent before `cutoff`, and no live worker's lease."""
-    sent_before = Q(dispatched_at__lt=cutoff) | Q(dispatched_at__isnull=True, created_at__lt=cutoff)
-    return Q(status=CS.RUNNING) & sent_before & (Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+    running = Q(status=CS.RUNNING)
+    return presumed_lost(
+        now=now, cutoff=cutoff, created="created_at", waiting=running & Q(claimed_until__isnull=True), running=running
+    )
 
 
 def campaigns_redispatch(*, now: dt.datetime | None = None) -> dict:
     """Send again every running campaign whose message was lost; fail one that never gets done.
 
-    A campaign is re-sent when no worker claimed it a bound (`JOB_REDISPATCH_MINUTES`) after
-    its last send, or when its worker's lease expired and it was sent longer ago than the
-    bound. Each re-send is claimed by one conditional UPDATE moving `dispatched_at` to now.
+    The shape is core.redispatch's (the bound is `JOB_REDISPATCH_MINUTES`); a campaign is
+    waiting for a worker while it is running without a lease.
     """
     from core.outbox import enqueue
 
     now = now or timezone.now()
     lost = _lost(now, now - redispatch_after())
-    result = {"redispatched": 0, "given_up": 0}
-    for pk, attempts, redispatches in (
-        Campaign.objects.filter(lost).order_by("id").values_list("id", "attempts", "redispatches")
-    ):
-        if attempts >= MAX_ATTEMPTS or redispatches >= MAX_REDISPATCHES:
-            result["given_up"] += _give_up(pk, lost, now)
-            continue
-        with transaction.atomic():
-            # The claim: only one sweep moves dispatched_at past the cutoff for this campaign.
-            if not Campaign.objects.filter(lost, pk=pk).update(dispatched_at=now, redispatches=F("redispatches") + 1):
-                continue
-            campaign = Campaign.objects.get(pk=pk)
-            log_action(
-                actor=None,
-                action="aid.campaign_redispatched",
-                target=campaign,
-                data={"attempts": attempts, "redispatches": campaign.redispatches, "done": campaign.progress_done},
-            )
-            enqueue(RUN_CAMPAIGN_TASK, pk)
-        result["redispatched"] += 1
-    if result["redispatched"] or result["given_up"]:
-        logger.warning("Campaigns sweep: %s", result)
-    return result
+
+    def give_up(row) -> int | None:
+        pk, attempts, redispatches = row
+        return _give_up(pk, lost, now) if attempts >= MAX_ATTEMPTS or redispatches >= MAX_REDISPATCHES else None
+
+    def resend(campaign: Campaign, row) -> None:
+        log_action(
+            actor=None,
+            action="aid.campaign_redispatched",
+            target=campaign,
+            data={"attempts": row[1], "redispatches": campaign.redispatches, "done": campaign.progress_done},
+        )
+        enqueue(RUN_CAMPAIGN_TASK, campaign.pk)
+
+    return redispatch_lost(
+        Campaign,
+        lost=lost,
+        now=now,
+        columns=("attempts", "redispatches"),
+        give_up=give_up,
+        resend=resend,
+        label="Campaigns",
+    )
 
 
 def _give_up(pk: int, lost: Q, now: dt.datetime) -> int:
@@ -243,12 +245,8 @@ def _give_up(pk: int, lost: Q, now: dt.datetime) -> int:
 def campaigns_lost(*, limit: int = 50):
     """Campaigns re-sent by the sweep (or waiting for it) in the last two weeks, for the operations view."""
     now = timezone.now()
-    recent = Q(redispatches__gt=0, dispatched_at__gte=now - dt.timedelta(days=14))
-    return (
-        Campaign.objects.filter(recent | _lost(now, now - redispatch_after()))
-        .select_related("organization")
-        .order_by("-dispatched_at")[:limit]
-    )
+    shown = sent_again_or_waiting(_lost(now, now - redispatch_after()), now=now)
+    return Campaign.objects.filter(shown).select_related("organization").order_by("-dispatched_at")[:limit]
 
 
 @transaction.atomic

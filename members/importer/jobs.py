@@ -34,6 +34,7 @@ from core import crypto, roles
 from core.audit import log_action
 from core.errors import DomainError
 from core.outbox import enqueue
+from core.redispatch import presumed_lost, redispatch_lost, sent_again_or_waiting
 from core.scoping import has_capability
 from organizations.models import Organization, User
 from organizations.services import require
@@ -225,8 +226,9 @@ def _run(job: ImportJob) -> bool:
 
 def _lost(now: dt.datetime, cutoff: dt.datetime) -> Q:
     """Jobs whose message is presumed lost: sent before `cutoff` and never claimed, or a dead worker's lease."""
-    sent_before = Q(dispatched_at__lt=cutoff) | Q(dispatched_at__isnull=True, created_at__lt=cutoff)
-    return sent_before & (Q(status=S.PENDING) | Q(status=S.RUNNING, claimed_until__lt=now))
+    return presumed_lost(
+        now=now, cutoff=cutoff, created="created_at", waiting=Q(status=S.PENDING), running=Q(status=S.RUNNING)
+    )
 
 
 def _give_up(job_id: int, lost: Q, now: dt.datetime, message: str, **bound) -> bool:
@@ -255,60 +257,54 @@ def _give_up(job_id: int, lost: Q, now: dt.datetime, message: str, **bound) -> b
 def import_jobs_redispatch(*, now: dt.datetime | None = None) -> dict:
     """Send again every import whose message was lost; give up on one that never gets done.
 
-    A job is re-sent when it is still pending a bound (`JOB_REDISPATCH_MINUTES`) after its
-    last send, or when it is running with an expired lease and was sent longer ago than the
-    bound. Every re-send is claimed by one conditional UPDATE that moves `dispatched_at` to
-    now: two sweeps at once send a job once, and the next send is a bound later at the
-    earliest. A copy that does reach a worker finds the job claimed or done and does nothing.
+    The shape is core.redispatch's (the bound is `JOB_REDISPATCH_MINUTES`). A copy that does
+    reach a worker finds the job claimed or done and does nothing.
     """
     now = now or timezone.now()
     lost = _lost(now, now - redispatch_after())
-    result = {"redispatched": 0, "given_up": 0}
-    for job_id, status, attempts, redispatches in (
-        ImportJob.objects.filter(lost).order_by("id").values_list("id", "status", "attempts", "redispatches")
-    ):
+
+    def give_up(row) -> int | None:
+        job_id, status, attempts, redispatches = row
         if status == S.RUNNING and attempts >= MAX_ATTEMPTS:
             message = _(
                 "导入失败：后台工作进程在导入过程中 %(n)s 次中断，未导入任何数据。"
                 "请联系系统管理员查看运行监控，排除故障后重新上传名册。"
             ) % {"n": attempts}
-            result["given_up"] += _give_up(job_id, lost, now, message, attempts__gte=MAX_ATTEMPTS)
-            continue
+            return _give_up(job_id, lost, now, message, attempts__gte=MAX_ATTEMPTS)
         if status == S.PENDING and redispatches >= MAX_REDISPATCHES:
             message = _(
                 "导入失败：名册排队 %(n)s 次重新派发后仍无后台工作进程处理，未导入任何数据。"
                 "请联系系统管理员检查导入队列的工作进程，恢复后重新上传名册。"
             ) % {"n": redispatches}
-            result["given_up"] += _give_up(job_id, lost, now, message, redispatches__gte=MAX_REDISPATCHES)
-            continue
-        with transaction.atomic():
-            # The claim: only one sweep moves dispatched_at past the cutoff for this job.
-            claimed = ImportJob.objects.filter(lost, pk=job_id).update(
-                dispatched_at=now, redispatches=F("redispatches") + 1
-            )
-            if not claimed:
-                continue
-            job = ImportJob.objects.select_related("union").get(pk=job_id)
-            log_action(
-                actor=None,
-                action="member.import_redispatched",
-                target=job,
-                organization=job.union,
-                data={"status": status, "attempts": attempts, "redispatches": job.redispatches},
-            )
-            enqueue(IMPORT_TASK, job_id)
-        result["redispatched"] += 1
-    if result["redispatched"] or result["given_up"]:
-        logger.warning("Import jobs sweep: %s", result)
-    return result
+            return _give_up(job_id, lost, now, message, redispatches__gte=MAX_REDISPATCHES)
+        return None
+
+    def resend(job: ImportJob, row) -> None:
+        log_action(
+            actor=None,
+            action="member.import_redispatched",
+            target=job,
+            organization=job.union,
+            data={"status": row[1], "attempts": row[2], "redispatches": job.redispatches},
+        )
+        enqueue(IMPORT_TASK, job.pk)
+
+    return redispatch_lost(
+        ImportJob,
+        lost=lost,
+        now=now,
+        columns=("status", "attempts", "redispatches"),
+        give_up=give_up,
+        resend=resend,
+        label="Import jobs",
+    )
 
 
 def import_jobs_lost(*, limit: int = 50):
     """Jobs re-sent or given up by the sweep (or waiting for it) in the last two weeks, for the operations view."""
     now = timezone.now()
-    recent = Q(redispatches__gt=0, dispatched_at__gte=now - dt.timedelta(days=14))
-    waiting = _lost(now, now - redispatch_after())
-    return ImportJob.objects.filter(recent | waiting).select_related("union").order_by("-dispatched_at")[:limit]
+    shown = sent_again_or_waiting(_lost(now, now - redispatch_after()), now=now)
+    return ImportJob.objects.filter(shown).select_related("union").order_by("-dispatched_at")[:limit]
 
 
 def import_job_errors(*, actor: User, job: ImportJob) -> bytes | None:

@@ -12,8 +12,10 @@ the main process: starting workers costs more than it saves there.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
+import multiprocessing.util
 import os
 import resource
 import signal
@@ -117,12 +119,16 @@ class Checker:
                 mp = multiprocessing.get_context("fork")
                 self._rusage = _children_cpu()
                 me._config["daemon"] = False
-                self.pool = ProcessPoolExecutor(
-                    workers, mp_context=mp, initializer=_init, initargs=(ctx, translation.get_language(), os.getpid())
-                )
-                # With fork the executor starts every worker at the first submit: do it now,
-                # before the import's writer thread exists (a fork copies only this thread).
-                self.pool.submit(_ready).result()
+                with _without_after_fork_hooks():
+                    self.pool = ProcessPoolExecutor(
+                        workers,
+                        mp_context=mp,
+                        initializer=_init,
+                        initargs=(ctx, translation.get_language(), os.getpid()),
+                    )
+                    # With fork the executor starts every worker at the first submit: do it now,
+                    # before the import's writer thread exists (a fork copies only this thread).
+                    self.pool.submit(_ready).result()
                 self.workers = workers
             except (ValueError, OSError, AssertionError, BrokenProcessPool) as exc:
                 # No fork here (not Linux/macOS), or no processes left: check in-process.
@@ -150,6 +156,24 @@ class Checker:
         self.pool = None
         if self._rusage is not None:
             self.cpu_seconds = max(_children_cpu() - self._rusage, 0.0)
+
+
+@contextlib.contextmanager
+def _without_after_fork_hooks():
+    """Fork the workers without the after-fork hooks other libraries registered.
+
+    The workers check rows and touch no connection, and they end with os._exit. kombu's hook
+    closes the broker connections a child inherited, and a channel the parent left waiting
+    on a BRPOP (a worker ping, a purge) makes that close read the parent's socket: the child
+    blocked for ever in its start-up, and the import with it at the pool's shutdown.
+    """
+    registry = multiprocessing.util._afterfork_registry
+    saved = dict(registry)
+    registry.clear()
+    try:
+        yield
+    finally:
+        registry.update(saved)
 
 
 def _children_cpu() -> float:

@@ -169,3 +169,45 @@ def test_a_checking_process_that_dies_stops_the_import_with_nothing_written(
     with pytest.raises(BrokenProcessPool):
         _import(tree, clerk, path, "valid_only", settings, workers=2)
     assert Member.objects.count() == on_roll == 3
+
+
+def test_the_checking_processes_skip_other_libraries_after_fork_hooks(
+    tree, clerk, owner, tmp_path, settings, small_batches
+):
+    """kombu registers a hook that closes inherited broker connections after a fork; with a
+    channel left waiting on a BRPOP it read the parent's socket and blocked the worker's start
+    for ever (the import hung at the pool's shutdown). Here a hook that blocks stands for it:
+    the workers must start, check and end without running it."""
+    import multiprocessing.util
+    import signal
+    import threading
+
+    class Holder:
+        pass
+
+    holder = Holder()  # the registry holds its objects weakly: keep this one alive
+    ran = tmp_path / "hook-ran"
+
+    def blocking_hook(_obj):
+        ran.write_text("ran")
+        threading.Event().wait()  # as kombu's read of the parent's socket: never returns
+
+    multiprocessing.util.register_after_fork(holder, blocking_hook)
+    settings.MEDIA_ROOT = str(tmp_path)
+    path = _write(tmp_path / "r.csv", _roster(tree, clerk, owner))
+
+    def hung(_signum, _frame):
+        for child in multiprocessing.active_children():  # the blocked workers, not left behind
+            child.kill()
+        raise TimeoutError("the import hung: a checking process ran an after-fork hook")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(60)
+    try:
+        res = _import(tree, clerk, path, "valid_only", settings, workers=2)[0]
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert not ran.exists()
+    assert res.cpu["workers"] == 2 and res.created == 6
+    assert holder  # kept alive (registered weakly) until here
