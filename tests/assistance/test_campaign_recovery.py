@@ -6,10 +6,8 @@ pays nobody twice, and a campaign that keeps failing is failed with what to do.
 """
 
 import datetime as dt
-import threading
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +17,7 @@ from assistance import services
 from assistance.models import Campaign, Grant
 from assistance.services import campaigns
 from tests.factories import UserFactory
+from tests.racing import at_once
 
 from .helpers import registered
 
@@ -172,24 +171,7 @@ def test_sweeps_running_at_once_send_a_campaign_once(postgres_only):
         status=CS.RUNNING, progress_total=3, dispatched_at=timezone.now() - BOUND - dt.timedelta(minutes=1)
     )
     now = timezone.now()
-    barrier = threading.Barrier(4)
-    results, errors = [], []
-
-    def sweep():
-        try:
-            barrier.wait(timeout=10)
-            results.append(campaigns.campaigns_redispatch(now=now)["redispatched"])
-        except Exception as exc:  # pragma: no cover - shown by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sweep) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert errors == []
+    results = at_once(lambda: campaigns.campaigns_redispatch(now=now)["redispatched"])
     assert sorted(results) == [0, 0, 0, 1]
     campaign.refresh_from_db()
     assert campaign.redispatches == 1 and campaign.status == CS.DONE and campaign.attempts == 1

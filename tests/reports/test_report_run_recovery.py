@@ -1,10 +1,8 @@
 """Lost broker messages of report runs: the beat sweep sends a run again once per bound, never twice at once."""
 
 import datetime as dt
-import threading
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -14,6 +12,7 @@ from reports import runs
 from reports.models import ReportRun
 from reports.periods import month_period
 from tests.factories import UserFactory
+from tests.racing import at_once
 
 S = ReportRun.Status
 BOUND = runs.redispatch_after()
@@ -120,24 +119,7 @@ def test_sweeps_running_at_once_send_a_run_once(postgres_only):
     tree = make_tree()
     run = _lost_run(tree["lujiazui"], sent_ago=BOUND + dt.timedelta(minutes=1))
     now = timezone.now()
-    barrier = threading.Barrier(4)
-    results, errors = [], []
-
-    def sweep():
-        try:
-            barrier.wait(timeout=10)
-            results.append(runs.report_runs_redispatch(now=now)["redispatched"])
-        except Exception as exc:  # pragma: no cover - shown by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sweep) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert errors == []
+    results = at_once(lambda: runs.report_runs_redispatch(now=now)["redispatched"])
     assert sorted(results) == [0, 0, 0, 1]
     run.refresh_from_db()
     assert run.redispatches == 1 and run.status == S.SUCCEEDED and run.attempts == 1
