@@ -113,7 +113,7 @@ def run_portal(path: Path, fmt: str, tag: str) -> dict:
         "workers": res.cpu.get("workers", 0),
     }
     # CPU per row on each side (µs): load-independent, unlike rows/s on a shared machine.
-    for side in ("main", "checkers", "writer", "database"):
+    for side in ("main", "checkers", "writer", "database", "planner_database"):
         if res.cpu.get(side) is not None:
             out[f"cpu_us_per_row_{side}"] = round(res.cpu[side] * 1e6 / max(res.rows, 1), 1)
     return out

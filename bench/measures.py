@@ -674,7 +674,7 @@ def measure_import(
         out["import_workers"] = full.get("workers", 0)
         # CPU per row on each side (median of the full runs): the machine's load does not
         # change these much, unlike rows/s.
-        for side in ("main", "checkers", "writer", "database"):
+        for side in ("main", "checkers", "writer", "database", "planner_database"):
             values = sorted(r[f"cpu_us_per_row_{side}"] for r in fulls if f"cpu_us_per_row_{side}" in r)
             if values:
                 out[f"import_cpu_us_per_row_{side}"] = values[len(values) // 2]

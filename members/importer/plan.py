@@ -18,7 +18,7 @@ from organizations.models import Organization
 from ..models import EmploymentForm, ImportJob, Member, Membership
 from ..names import name_initials
 from ..services import reserve_member_numbers
-from .rows import _masked_from_cell, _q, _RowContext, _text
+from .rows import BAD, SEP, _masked_from_cell, _q, _RowContext, _text, unpack_rest
 
 
 @dataclass
@@ -33,7 +33,9 @@ class ImportResult:
     first_error_row: int | None = None
     # CPU seconds by side, for operators and the benchmark: "main" (reading, planning),
     # "checkers" (worker processes), "writer" (the writer thread), "database" (its
-    # PostgreSQL backend, when local); "workers" is the pool size (0: checked in-process).
+    # PostgreSQL backend, when local), "planner_database" (the backend of the importing
+    # process's own connection: roll lookups, ids, numbers); "workers" is the pool size
+    # (0: checked in-process).
     cpu: dict = field(default_factory=dict)
 
 
@@ -58,6 +60,24 @@ class _Prepared:
     joined_on: str
     initials: str = ""
     member_text: str = ""  # a new member's COPY line between its id and its membership id (rows._check_rows)
+
+
+class _New:
+    """A new person on PostgreSQL: what the direct writer needs (see _encode_direct)."""
+
+    __slots__ = ("rn", "name", "id_masked", "joined_on", "member_text")
+    action = "c"
+    member_id = None
+    mobile = None
+
+    def __init__(self, rn: int, name: str, id_masked: str, joined_on: str, member_text: str):
+        self.rn, self.name, self.id_masked, self.joined_on, self.member_text = (
+            rn,
+            name,
+            id_masked,
+            joined_on,
+            member_text,
+        )
 
 
 @dataclass
@@ -124,23 +144,24 @@ def _plan_batch(
 
     `batch`: the rows as read, (rn, cells); `checked`: rows._check_rows' result for them.
     """
-    checked, kept = checked
+    records, kept = checked
     if kept and files.ok_file is not None:
         # Every row that passed the checks; one found wrong below (a duplicate, a member of
         # another union) is also in the error rows, which run._error_xlsx lists instead.
         files.ok_file.write(kept)
     res = state.result
-    parsed: list[tuple[int, tuple, tuple, str, str, tuple]] = []
-    tokens: dict[int, tuple[str, str]] = {}
+    parsed: list[list[str]] = []
+    rows_of: dict[int, tuple] = {}
     report = files.report_csv.writerow
     seen_ids, seen_mobiles = state.seen_ids, state.seen_mobiles
-    for (rn, cells), item in zip(batch, checked, strict=True):
+    for (rn, cells), record in zip(batch, records, strict=True):
         res.rows += 1
-        row = item[1]
-        if row is None:
-            _error(state, files, rn, cells, item[2])
+        if record[0] == BAD:
+            _error(state, files, rn, cells, record[1:])
             continue
-        h, mh = item[2], item[3]
+        # h, mh, name, masked ID, join date, the new member's text, REST (rows._check_rows)
+        item = record.split(SEP, 6)
+        h, mh = item[0], item[1]
         first = seen_ids.get(h)
         if first is not None:
             _error(state, files, rn, cells, _("身份证号码与第 %(n)s 行重复，请删除重复行。") % {"n": first})
@@ -151,18 +172,38 @@ def _plan_batch(
             continue
         seen_ids[h] = rn
         seen_mobiles[mh] = rn
-        tokens[rn] = (item[4], item[5])
-        text = item[6]
-        parsed.append((rn, cells, row, h, mh, text))
+        rows_of[rn] = cells
+        item.append(rn)
+        parsed.append(item)
     if not parsed:
         return _Batch()
     # One query per batch for the people already on the roll (exact blind-index match).
-    existing = {r[1]: r for r in _existing(connection.vendor, [p[3] for p in parsed])}
-    plans: list[_Prepared] = []
+    existing = {r[1]: r for r in _existing(connection.vendor, [p[0] for p in parsed])}
+    plans: list[_Prepared | _New] = []
     union_id = state.union.pk
-    for rn, cells, row, h, mh, text in parsed:
-        name, id_number, sex, birth_date, row_mobile, employer, form, migrant, education, skill, joined_on = row
+    direct = state.direct
+    tokens: dict[int, tuple[str, str]] = {}
+    for h, mh, name, id_masked, joined_on, member_text, rest, rn in parsed:
         old = existing.get(h)
+        if old is None and direct:
+            # The common case, a new person: the checker's COPY line is all the writer needs.
+            plans.append(_New(rn, name, id_masked, joined_on, member_text))
+            continue
+        (
+            initials,
+            id_token,
+            mobile_token,
+            id_number,
+            sex,
+            birth_date,
+            row_mobile,
+            employer,
+            form,
+            migrant,
+            education,
+            skill,
+        ) = unpack_rest(rest)
+        tokens[rn] = (id_token, mobile_token)
         if old is None:
             action, member_id = "c", None
             prof = {
@@ -182,7 +223,7 @@ def _plan_batch(
                     state,
                     files,
                     rn,
-                    cells,
+                    rows_of[rn],
                     _("该职工已是“%(u)s”的在册会员（会员编号 %(no)s），请办理会员关系转接，不能重复入会。")
                     % {"u": u_name, "no": no},
                 )
@@ -211,7 +252,7 @@ def _plan_batch(
                 )
                 if same:
                     res.skipped += 1
-                    report([rn, name, text[1], "skipped", _("已在本工会名册中，信息无变化")])
+                    report([rn, name, id_masked, "skipped", _("已在本工会名册中，信息无变化")])
                     continue
                 action = "u"
             else:
@@ -224,19 +265,20 @@ def _plan_batch(
                 name=name,
                 id_number=id_number,
                 id_hash=h,
-                id_masked=text[1],
+                id_masked=id_masked,
                 sex=sex,
                 birth_date=birth_date,
                 mobile=mobile,
                 mobile_hash=mobile_h,
                 joined_on=joined_on,
-                initials=text[0],
-                member_text=text[2] if action == "c" else "",
+                initials=initials,
+                member_text=member_text if action == "c" else "",
                 **prof,
             )
         )
-    # Tokens were made in bulk while checking (see crypto.BatchEncryptor).
-    id_tokens = {p.rn: tokens[p.rn][0] for p in plans if p.action == "c"}
+    # Tokens were made in bulk while checking (see crypto.BatchEncryptor); a _New row's are
+    # in its COPY line already.
+    id_tokens = {p.rn: tokens[p.rn][0] for p in plans if p.action == "c" and p.rn in tokens}
     mobile_tokens = {p.rn: tokens[p.rn][1] for p in plans if p.mobile is not None}
     created_label = _("重新入会")
     lines = []

@@ -205,28 +205,32 @@ def _tools(ctx: _RowContext):
     return tools
 
 
-def _check_rows(batch: list[tuple[int, tuple]], ctx: _RowContext) -> tuple[list[tuple], str]:
+def _check_rows(batch: list[tuple[int, tuple]], ctx: _RowContext) -> tuple[list[str], str]:
     """The pure, CPU-heavy part of planning: check each row, blind-index, encrypt and pre-format it.
 
-    Needs no database (it runs in worker processes for big files, see pool.py). Returns the
-    rows and the kept-rows text. Rows, in order: (rn, None, message) for a bad row, or (rn,
-    row, id_hash, mobile_hash, id_token, mobile_token, text) for a good one, where `row` is
-    (name, ID number, sex, birth date, mobile, employer, employment form, migrant, education,
-    skill level, join date) with ISO dates and None for a column the file lacks, and `text`
-    is what the planner writes for the row: (name initials, masked ID number, the new
-    member's COPY line between its id and its membership id). Only strings, numbers and
-    tuples: they travel back from the workers at a few µs a row (a dict and date objects
-    cost 25). Kept-rows text (all-or-nothing, else ""): the good rows as uploaded, as CSV
-    lines (rn, cells…), for the error workbook of a batch that is not written.
+    Needs no database (it runs in worker processes for big files, see pool.py). Returns one
+    record per row, in order, and the kept-rows text. A record is one string (see
+    `unpack`): a bad row's is its message after BAD; a good row's is the fields below
+    joined by SEP. One string a row, because results travel back from the workers by
+    pickle, which spends ~0.4 µs on every object it rebuilds: the ~25 strings, dates and
+    tuples of a row cost the importing process ~10 µs a row, one string ~1 µs, and the
+    planner splits out only what it needs (see plan._plan_batch). The fields (every value
+    is checked free text, which refuses control characters, or codes, digits and hashes):
+    id hash, mobile hash, name, masked ID number, join date (ISO), the new member's COPY
+    line between its id and its membership id, then REST: name initials, ID token, mobile
+    token, ID number, sex, birth date (ISO), mobile, employer, employment form, migrant
+    (t/f), education, skill level, with NONE for a column the file lacks.
+    Kept-rows text (all-or-nothing, else ""): the good rows as uploaded, as CSV lines
+    (rn, cells…), for the error workbook of a batch that is not written.
     """
     indexer, encryptor = _tools(ctx)
     out: list = []
     good: list[tuple[int, dict]] = []
-    for rn, cells in batch:
+    for _rn, cells in batch:
         try:
             row = _parse_row(ctx, cells)
         except _RowError as exc:
-            out.append((rn, None, str(exc)))
+            out.append(BAD + str(exc))
             continue
         good.append((len(out), row))
         out.append(None)
@@ -237,38 +241,62 @@ def _check_rows(batch: list[tuple[int, tuple]], ctx: _RowContext) -> tuple[list[
     keep = csv.writer(ok_buf).writerow
     full_time = EmploymentForm.FULL_TIME.value
     for (i, row), id_token, mobile_token in zip(good, id_tokens, mobile_tokens, strict=True):
-        rn, cells = batch[i]
         info, mobile, name = row["info"], row["mobile"], row["name"]
         idn = info.number
         id_hash = indexer.id_number(idn)
         mobile_hash = indexer.mobile(mobile)
         initials = name_initials(name)
         id_masked = crypto.mask_id(idn)
+        birth = info.birth_date.isoformat()
+        employer, form, migrant = row["employer_name"], row["employment_form"], row["is_migrant"]
+        education, skill = row["education"], row["skill_level"]
         # A new member's row for COPY (plan._encode_direct adds the ids): only free text is
         # quoted; tokens, hashes, codes and dates never hold a comma, quote or newline.
         member = (
             f"{_q(name)},{initials},{id_token},{id_hash},{id_masked},{info.sex},{idn[6:14]},{mobile_token},"
-            f"{mobile_hash},{mobile[:3]}****{mobile[7:]},,{_q(row['employer_name'] or '')},"
-            f"{row['employment_form'] or full_time},{'t' if row['is_migrant'] else 'f'},"
-            f"{row['education'] or ''},{row['skill_level'] or ''},,"
+            f"{mobile_hash},{mobile[:3]}****{mobile[7:]},,{_q(employer or '')},"
+            f"{form or full_time},{'t' if migrant else 'f'},"
+            f"{education or ''},{skill or ''},,"
         )
         if keep_ok:
+            rn, cells = batch[i]
             keep([rn, *[c.strip() if type(c) is str else _text(c) for c in cells]])
-        fields = (
-            name,
-            idn,
-            info.sex,
-            info.birth_date.isoformat(),
-            mobile,
-            row["employer_name"],
-            row["employment_form"],
-            row["is_migrant"],
-            row["education"],
-            row["skill_level"],
-            row["joined_on"].isoformat(),
+        out[i] = SEP.join(
+            (
+                id_hash,
+                mobile_hash,
+                name,
+                id_masked,
+                row["joined_on"].isoformat(),
+                member,
+                initials,
+                id_token,
+                mobile_token,
+                idn,
+                info.sex,
+                birth,
+                mobile,
+                NONE if employer is None else employer,
+                NONE if form is None else form,
+                NONE if migrant is None else ("t" if migrant else "f"),
+                NONE if education is None else education,
+                NONE if skill is None else skill,
+            )
         )
-        out[i] = (rn, fields, id_hash, mobile_hash, id_token, mobile_token, (initials, id_masked, member))
     return out, ok_buf.getvalue()
+
+
+SEP = "\x1f"  # between a record's fields (the ASCII unit separator)
+BAD = "\x00"  # starts a bad row's record: its message follows
+NONE = "\x00"  # a field whose column the file lacks
+
+
+def unpack_rest(rest: str) -> tuple:
+    """A good record's REST (see _check_rows): (initials, ID token, mobile token, ID number,
+    sex, birth date, mobile, employer, employment form, migrant, education, skill level),
+    with None for a column the file lacks and migrant as a bool."""
+    *head, migrant, education, skill = (None if v == NONE else v for v in rest.split(SEP))
+    return (*head, None if migrant is None else migrant == "t", education, skill)
 
 
 def _q(text: str) -> str:

@@ -36,7 +36,7 @@ from .files import (
     read_rows,
 )
 from .plan import ImportResult, _Batch, _Files, _plan_batch, _State
-from .pool import Checker, in_order
+from .pool import Checker, backend_cpu, in_order
 from .write import _TMP, _abort, _create_tmp, _PipelinedWriter, _Rollback, _write_any
 
 BATCH_SIZE = 5000
@@ -89,6 +89,13 @@ def import_rows(
     spool = None if pipelined else tempfile.TemporaryFile("w+b")
     spooled = 0
     cpu_start = time.thread_time()
+    # This process's own PostgreSQL backend answers the planner (the roll lookups, ids,
+    # member numbers): its CPU is counted beside the writer's backend.
+    planner_backend = planner_db_start = None
+    if vendor == "postgresql":
+        connection.ensure_connection()
+        planner_backend = connection.connection.get_backend_pid()
+        planner_db_start = backend_cpu(planner_backend)
     # Big files are checked in worker processes (forked here, before the writer thread
     # starts), small ones in this process.
     checker = Checker(state.ctx, expected_rows=expected)
@@ -216,6 +223,9 @@ def import_rows(
             res.cpu["checkers"] = round(checker.cpu_seconds, 3)
         if writer is not None:
             res.cpu.update(writer.cpu)
+        planner_db_end = backend_cpu(planner_backend)
+        if planner_db_start is not None and planner_db_end is not None:
+            res.cpu["planner_database"] = round(planner_db_end - planner_db_start, 3)
         files.close()
         if spool is not None:
             spool.close()
