@@ -8,18 +8,12 @@
 Skipped without PostgreSQL and Redis (CI runs both: .ci/run).
 """
 
-import contextlib
-import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from activity.models import Delivery, DeliveryStatus, Notification, Reminder
@@ -29,81 +23,29 @@ from core.roles import MEMBER_MANAGE
 from disputes import services as dispute_services
 from members import services as member_services
 from members.models import JoinApplication
+from tests.celery_workers import Workers, wait_for
 from tests.conftest import _staff
 from tests.disputes.conftest import receive
 from tests.members.pages_helpers import submit_application
 from unionportal.celery import app as celery_app
 
-ROOT = Path(__file__).resolve().parents[2]
 LEASE_SECONDS = 3
-
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
-def _wait_for(predicate, timeout: float, what: str, logs: Path | None = None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    tail = ""
-    if logs is not None:
-        tail = "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(logs.glob("*.log")))
-    raise AssertionError(f"timed out waiting for {what}\n{tail}")
 
 
 @pytest.fixture
 def workers(postgres_only, transactional_db, tmp_path):
     """Start real `celery worker` processes on a private queue; kill them all at the end."""
-    redis_url = os.environ.get("REDIS_URL")
-    if not redis_url:
-        pytest.skip("needs a real broker: run with REDIS_URL=redis://… (as .ci/run does)")
-    celery = str(Path(sys.executable).parent / "celery")
-    queue = f"reminders-{uuid.uuid4().hex[:8]}"
     mail_log = tmp_path / "mail.txt"
     mail_log.touch()
-    processes = []
-
-    def start(name: str, *, email_backend: str = "tests.activity.worker_backends.RecordingEmailBackend"):
-        env = {
-            **os.environ,
-            "DEBUG": "1",
-            "DATABASE_URL": _database_url(),
-            "REDIS_URL": redis_url,
-            "CELERY_TASK_ALWAYS_EAGER": "0",
-            "CELERY_VISIBILITY_TIMEOUT": "2",
-            "DB_CONN_MAX_AGE": "0",
-            "EMAIL_BACKEND": email_backend,
-            "NOTIFY_TEST_MAIL_LOG": str(mail_log),
-            "NOTIFY_LEASE_SECONDS": str(LEASE_SECONDS),
-        }
-        log = open(tmp_path / f"{name}.log", "w")
-        process = subprocess.Popen(
-            [celery, "-A", "unionportal", "worker", "--pool=solo", "-Q", queue, "-n", f"{name}-{queue}@%h"]
-            + ["--without-heartbeat", "--without-mingle", "--without-gossip", "--loglevel=INFO"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        processes.append(process)
-        return process
-
-    start.queue = queue
-    start.logs = tmp_path
-    start.mail = mail_log
-    yield start
-    for process in processes:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-    with celery_app.connection_for_write() as conn:
-        conn.default_channel.queue_purge(queue)
+    env = {
+        "CELERY_VISIBILITY_TIMEOUT": "2",
+        "EMAIL_BACKEND": "tests.activity.worker_backends.RecordingEmailBackend",
+        "NOTIFY_TEST_MAIL_LOG": str(mail_log),
+        "NOTIFY_LEASE_SECONDS": str(LEASE_SECONDS),
+    }
+    with Workers(tmp_path, f"reminders-{uuid.uuid4().hex[:8]}", env=env) as workers:
+        workers.mail = mail_log
+        yield workers
 
 
 def _send(queue: str, task: str, **kwargs) -> None:
@@ -151,13 +93,15 @@ def due_items(tree, owner, bodies, mediators):
 
 
 def test_each_sweep_run_twice_at_once_sends_one_message_per_due_item(workers, due_items):
-    workers("a")
-    workers("b")
+    # Both take messages before any is sent: each sweep is really run twice at once.
+    a, b = workers.start("a", ready=False), workers.start("b", ready=False)
+    workers.wait_ready(a)
+    workers.wait_ready(b)
     sources = ["disputes", "members", "approvals"]
     for source in sources:
         _send(workers.queue, "activity.tasks.reminders_sweep", source=source)
         _send(workers.queue, "activity.tasks.reminders_sweep", source=source)
-    _wait_for(
+    wait_for(
         lambda: _succeeded(workers.logs, "activity.tasks.reminders_sweep") == 2 * len(sources),
         90,
         "both workers to run every sweep twice",
@@ -179,28 +123,28 @@ def test_each_sweep_run_twice_at_once_sends_one_message_per_due_item(workers, du
 
 
 def test_a_worker_killed_after_its_claim_loses_nothing_and_the_reminder_goes_out_once(workers, due_items):
-    slow = workers("slow", email_backend="tests.activity.worker_backends.SlowEmailBackend")
+    slow = workers.start("slow", env={"EMAIL_BACKEND": "tests.activity.worker_backends.SlowEmailBackend"})
     _send(workers.queue, "activity.tasks.reminders_sweep", source="approvals")
     email = Delivery.objects.filter(channel="email", reminder__kind="approvals.waiting")
-    _wait_for(
+    wait_for(
         lambda: email.filter(status=DeliveryStatus.SENDING).exists(), 60, "the worker to claim the email", workers.logs
     )
-    os.killpg(slow.pid, signal.SIGKILL)  # after the claim, before the send: no goodbye
-    slow.wait(timeout=10)
+    workers.kill(slow)  # after the claim, before the send: no goodbye
     assert _mail_lines(workers.mail) == []
     claimed = email.get()
     assert claimed.claimed_until is not None and claimed.attempts == 1
 
-    workers("second")
+    second = workers.start("second", ready=False)  # it starts up while the lease runs out
     # Within the lease nobody touches it; after it the sender's sweep takes it over.
     time.sleep(max(0.0, (claimed.claimed_until - timezone.now()).total_seconds()) + 0.5)
+    workers.wait_ready(second)
     _send(workers.queue, "activity.tasks.deliveries_send")
-    _wait_for(
+    wait_for(
         lambda: email.get().status == DeliveryStatus.SENT, 60, "the email to be sent after the lease", workers.logs
     )
     _send(workers.queue, "activity.tasks.deliveries_send")
     _send(workers.queue, "activity.tasks.reminders_sweep", source="approvals")
-    _wait_for(
+    wait_for(
         lambda: (
             _succeeded(workers.logs, "activity.tasks.reminders_sweep") >= 1
             and _succeeded(workers.logs, "activity.tasks.deliveries_send") >= 2

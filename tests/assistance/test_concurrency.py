@@ -1,42 +1,20 @@
 """Budgets never overspent under concurrency (PostgreSQL; skipped on SQLite)."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.db.models import Sum
 
 from assistance import services
 from assistance.models import Budget, FileStatus, Grant, GrantStatus, HardshipFile, LedgerEntry
 from assistance.selectors import budget_from_ledger
 from core.models import ApprovalDecision
+from tests.racing import race
 
 from .helpers import make_budget, open_file, to_approving
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _race(n, fn):
-    """Run fn(i) in n threads (each with its own connection) released at the same moment."""
-    barrier = threading.Barrier(n)
-    results, errors = [], []
-
-    def run(i):
-        try:
-            barrier.wait()
-            results.append(fn(i))
-        except Exception as exc:  # collected and asserted on by the test
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results, errors
 
 
 N = 24
@@ -51,7 +29,7 @@ def test_concurrent_approvals_never_overspend(postgres_only, tree, standard, own
     def approve(i):
         return services.file_decide(actor=street_aid, file=files[i], decision="approve", opinion="同意").pk
 
-    results, errors = _race(N, approve)
+    results, errors = race([lambda i=i: approve(i) for i in range(N)])
     assert len(results) == COVERED, errors
     assert len(errors) == N - COVERED
     assert all(isinstance(e, services.BudgetExceeded) and "余额不足" in str(e) for e in errors)
@@ -83,8 +61,8 @@ def test_two_approvers_on_one_file_in_the_same_second_reserve_once(
     file = to_approving(pd_aid, open_file(pd_aid, tree["pd_union"], amount="1500"), budget)
     approvers = [street_aid, pd_aid]
 
-    results, errors = _race(
-        2, lambda i: services.file_decide(actor=approvers[i], file=file, decision="approve", opinion="同意").pk
+    results, errors = race(
+        [lambda a=a: services.file_decide(actor=a, file=file, decision="approve", opinion="同意").pk for a in approvers]
     )
     assert len(results) == 1 and len(errors) == 1
     b = Budget.objects.get(pk=budget.pk)

@@ -3,11 +3,9 @@ org path, versions pinned by runs, and the guards (capability at the level, not 
 after the end, reject ends, return sends back). The race on the last step needs PostgreSQL.
 """
 
-import threading
-
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, connections
+from django.db import connection
 
 from core import selectors as core_selectors
 from core.approvals import (
@@ -23,6 +21,7 @@ from core.errors import DomainError, TransitionError
 from core.models import ApprovalDecision, ApprovalRun, TransitionRecord
 from organizations.models import Organization, RoleAssignment
 from tests.factories import UserFactory
+from tests.racing import race
 
 RS = ApprovalRun.Status
 CHAIN = "test.aid_grant"
@@ -196,23 +195,7 @@ def test_two_approvers_deciding_the_last_step_at_once_complete_it_once(postgres_
     _publish([{"name": "区总工会审批", "capability": "member.manage", "org_depth": DISTRICT}])
     run = _start(tree, owner)
     approvers = [people["district1"], people["district2"], people["district3"], owner]
-    barrier = threading.Barrier(len(approvers))
-    results, errors = [], []
-
-    def decide(user):
-        try:
-            barrier.wait()
-            results.append(approval_decide(run=run, actor=user, decision="approve"))
-        except Exception as exc:  # collected and asserted on below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=decide, args=(u,)) for u in approvers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results, errors = race([lambda u=u: approval_decide(run=run, actor=u, decision="approve") for u in approvers])
     assert len(results) == 1 and results[0].status == RS.APPROVED
     assert len(errors) == 3 and all(isinstance(e, TransitionError) for e in errors)
     assert ApprovalDecision.objects.filter(run=run).count() == 1

@@ -1,39 +1,17 @@
 """Two clerks acting on the same case at once (PostgreSQL row locks; skipped on SQLite)."""
 
 import datetime as dt
-import threading
 
 import pytest
-from django.db import connections
 
 from core.errors import DomainError
 from core.models import TransitionRecord
 from disputes import services
 from disputes.models import Case, ClockEvent
 from tests.disputes.conftest import receive
+from tests.racing import at_once_each, race
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _race(n, fn):
-    barrier = threading.Barrier(n)
-    results, errors = [], []
-
-    def run(i):
-        try:
-            barrier.wait()
-            results.append(fn(i))
-        except Exception as exc:  # collected and asserted on by the test
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results, errors
 
 
 def test_two_clerks_assigning_at_once_one_wins_cleanly(postgres_only, bodies, mediators, district_admin, freeze_today):
@@ -42,7 +20,9 @@ def test_two_clerks_assigning_at_once_one_wins_cleanly(postgres_only, bodies, me
     choices = [mediators["wages"], mediators["other"]]
     clerks = [district_admin, mediators["head"].user]
 
-    results, errors = _race(2, lambda i: services.case_assign(case=case, actor=clerks[i], mediator=choices[i]))
+    results, errors = race(
+        [lambda i=i: services.case_assign(case=case, actor=clerks[i], mediator=choices[i]) for i in range(2)]
+    )
     assert len(results) == 1 and len(errors) == 1
     assert isinstance(errors[0], DomainError)
     case.refresh_from_db()
@@ -58,8 +38,11 @@ def test_two_clerks_suspending_at_once_leave_one_suspension(
     services.case_assign(case=case, actor=district_admin)
     clerks = [district_admin, mediators["head"].user]
 
-    results, errors = _race(
-        2, lambda i: services.clock_suspend(case=case, actor=clerks[i], reason=f"原因{i}", on=dt.date(2026, 11, 5))
+    results, errors = race(
+        [
+            lambda i=i: services.clock_suspend(case=case, actor=clerks[i], reason=f"原因{i}", on=dt.date(2026, 11, 5))
+            for i in range(2)
+        ]
     )
     assert len(results) == 1 and len(errors) == 1
     assert "已经中止" in str(errors[0])
@@ -93,8 +76,8 @@ def test_the_overview_summary_counts_every_committed_change_when_writers_race(
             return services.case_decline(case=cases[i], actor=district_admin, reason="不属于受理范围")
         return receive(district_admin, body, workers_involved=20)
 
-    results, errors = _race(4, act)
-    assert not errors and len(results) == 4
+    results = at_once_each([lambda i=i: act(i) for i in range(4)])
+    assert len(results) == 4
     row = BodySummary.objects.get(body=body)
     live = _live(body)
     assert (row.total, row.open, row.collective_open) == (live["total"], live["open"], live["collective_open"])

@@ -1,38 +1,15 @@
 """Races that only a real database with row locks can show (PostgreSQL; skipped on SQLite)."""
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from core.errors import DomainError, TransitionError
 from members import services
 from members.models import JoinApplication, Member, MemberNumberCounter, Membership
 from tests.factories import make_id_number, make_mobile, nth_name
+from tests.racing import at_once_each, race
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _race(n, fn):
-    """Run fn(i) in n threads released at the same moment; collect results and errors."""
-    barrier = threading.Barrier(n)
-    results, errors = [], []
-
-    def run(i):
-        try:
-            barrier.wait()
-            results.append(fn(i))
-        except Exception as exc:  # collected and asserted on by the test
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results, errors
 
 
 def test_member_numbers_stay_unique_under_concurrent_registration(postgres_only, tree, clerk):
@@ -44,8 +21,7 @@ def test_member_numbers_stay_unique_under_concurrent_registration(postgres_only,
             actor=clerk, union=union, name=nth_name("并发", i), id_number=people[i][0], mobile=people[i][1]
         ).member_number
 
-    numbers, errors = _race(8, register)
-    assert errors == []
+    numbers = at_once_each([lambda i=i: register(i) for i in range(8)])
     assert len(set(numbers)) == 8
     assert MemberNumberCounter.objects.get(union=union).next_seq == 9
     connection.close()
@@ -62,7 +38,7 @@ def test_double_approval_creates_one_membership(postgres_only, tree, clerk, owne
         consent=True,
     )
     actors = [clerk, owner, clerk, owner]
-    results, errors = _race(4, lambda i: services.join_application_approve(actor=actors[i], application=app))
+    results, errors = race([lambda a=a: services.join_application_approve(actor=a, application=app) for a in actors])
     assert len(results) == 1
     assert len(errors) == 3 and all(isinstance(e, TransitionError) for e in errors)
     assert Membership.objects.count() == 1
@@ -76,7 +52,7 @@ def test_one_person_gets_one_active_membership_when_two_unions_register_at_once(
     def register(i):
         return services.member_register(actor=owner, union=unions[i], name="抢登", id_number=idn, mobile=make_mobile())
 
-    results, errors = _race(4, register)
+    results, errors = race([lambda i=i: register(i) for i in range(4)])
     assert len(results) == 1
     assert len(errors) == 3 and all(isinstance(e, DomainError) for e in errors)
     assert Member.objects.count() == 1

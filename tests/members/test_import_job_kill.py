@@ -6,12 +6,9 @@ runs out, and the lost-message sweep then sends it again: every row is imported 
 once. Skipped without PostgreSQL and Redis.
 """
 
-import contextlib
 import csv
 import datetime as dt
 import io
-import os
-import signal
 import time
 
 from django.core.files.base import ContentFile
@@ -29,7 +26,7 @@ ROWS = 30000
 
 
 def test_a_worker_killed_mid_import_leaves_nothing_and_the_sweep_imports_once(prefork_worker, tree, clerk):  # noqa: F811
-    queue, log_path, worker_pid = prefork_worker
+    workers, worker = prefork_worker
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow([h for _k, h, _r in COLUMNS][:3])
@@ -50,7 +47,8 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_the_sweep_imports_once(pr
     )
     job.upload_path = default_storage.save(f"member-imports/{job.pk}/upload.csv", ContentFile(buf.getvalue().encode()))
     job.save(update_fields=["upload_path"])
-    celery_app.send_task("members.tasks.run_member_import", args=[job.pk], queue=queue, retry=False)
+    workers.wait_ready(worker)
+    celery_app.send_task("members.tasks.run_member_import", args=[job.pk], queue=workers.queue, retry=False)
     # Kill the worker once it has checked a first batch of rows (the writer holds its transaction open).
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
@@ -59,9 +57,8 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_the_sweep_imports_once(pr
             break
         assert job.status in (ImportJob.Status.PENDING, ImportJob.Status.RUNNING), job.message
         time.sleep(0.05)
-    assert job.status == ImportJob.Status.RUNNING and job.processed_rows < ROWS, log_path.read_text()[-3000:]
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(worker_pid, signal.SIGKILL)
+    assert job.status == ImportJob.Status.RUNNING and job.processed_rows < ROWS, worker.log_path.read_text()[-3000:]
+    workers.kill(worker)  # the worker, its child and the checking processes: SIGKILL to the group
     time.sleep(2)  # the server notices the closed connections and rolls back
     job.refresh_from_db()
     assert job.status == ImportJob.Status.RUNNING and job.attempts == 1

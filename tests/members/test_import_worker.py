@@ -7,10 +7,6 @@ forks its own checking processes from there. Skipped without PostgreSQL and Redi
 import contextlib
 import csv
 import io
-import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -22,55 +18,31 @@ from django.core.files.storage import default_storage
 from core import crypto
 from members.importer import COLUMNS
 from members.models import ImportJob, Member
-from tests.activity.test_reminder_worker import _database_url
+from tests.celery_workers import Workers, broker_url
 from tests.factories import make_id_number, make_mobile, nth_name
 from unionportal.celery import app as celery_app
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def prefork_worker(postgres_only, transactional_db, tmp_path, settings):
-    redis_url = os.environ.get("REDIS_URL")
-    if not redis_url:
-        pytest.skip("needs a real broker: run with REDIS_URL=redis://… (as .ci/run does)")
+    """One imports worker with the production pool (prefork); yields (workers, its process).
+
+    It starts up while the test prepares its file: call `workers.wait_ready(worker)` before sending.
+    """
+    broker_url()  # skips without Redis, before anything is changed
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    queue = f"imports-{uuid.uuid4().hex[:8]}"
     env = {
-        **os.environ,
-        "DEBUG": "1",
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": redis_url,
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "DB_CONN_MAX_AGE": "0",
         "MEDIA_ROOT": settings.MEDIA_ROOT,
         "MEMBER_IMPORT_WORKERS": "2",
         "MEMBER_IMPORT_POOL_MIN_ROWS": "1",
         "LOG_LEVEL": "INFO",
     }
-    log_path = tmp_path / "worker.log"
-    log = open(log_path, "w")
-    celery = str(Path(sys.executable).parent / "celery")
-    process = subprocess.Popen(
-        [celery, "-A", "unionportal", "worker", "--pool=prefork", "--concurrency=1", "-Q", queue]
-        + ["-n", f"{queue}@%h", "--without-heartbeat", "--without-mingle", "--without-gossip", "--loglevel=INFO"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    yield queue, log_path, process.pid
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=10)
-    log.close()
-    with celery_app.connection_for_write() as conn:
-        conn.default_channel.queue_purge(queue)
+    with Workers(tmp_path, f"imports-{uuid.uuid4().hex[:8]}", pool="prefork", concurrency=1, env=env) as workers:
+        yield workers, workers.start("importer", ready=False)
 
 
 def test_a_prefork_worker_imports_with_checking_processes(prefork_worker, tree, clerk):
-    queue, log_path, worker_pid = prefork_worker
+    workers, worker = prefork_worker
     people = [[nth_name("工", i), make_id_number(), make_mobile()] for i in range(40)]
     buf = io.StringIO()
     w = csv.writer(buf)
@@ -82,14 +54,15 @@ def test_a_prefork_worker_imports_with_checking_processes(prefork_worker, tree, 
     )
     job.upload_path = default_storage.save(f"member-imports/{job.pk}/upload.csv", ContentFile(buf.getvalue().encode()))
     job.save(update_fields=["upload_path"])
-    celery_app.send_task("members.tasks.run_member_import", args=[job.pk], queue=queue, retry=False)
+    workers.wait_ready(worker)
+    celery_app.send_task("members.tasks.run_member_import", args=[job.pk], queue=workers.queue, retry=False)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         job.refresh_from_db()
         if job.status not in (ImportJob.Status.PENDING, ImportJob.Status.RUNNING):
             break
         time.sleep(0.3)
-    log = log_path.read_text(errors="replace")
+    log = worker.log_path.read_text(errors="replace")
     assert job.status == ImportJob.Status.SUCCEEDED, (job.message, log[-3000:])
     assert (job.created_count, job.error_count) == (40, 1)
     assert "'workers': 2" in log and "'checkers'" in log, log[-3000:]
@@ -98,7 +71,7 @@ def test_a_prefork_worker_imports_with_checking_processes(prefork_worker, tree, 
     assert (m.name, crypto.decrypt(m.mobile_enc)) == (name, mobile)
     # The task's checking processes are gone once it has finished.
     # (Pool.terminate() and join() return before the job's status is written.)
-    children = _children(worker_pid)
+    children = _children(worker.pid)
     assert len(children) == 1 and _children(children[0]) == []  # the worker's one child, no grandchild
 
 

@@ -11,37 +11,15 @@ from django.urls import reverse
 from organizations import services
 from organizations.models import CoverageSummary, Organization, OrgKind
 from tests.factories import EnterpriseFactory, add_org
+from tests.racing import at_once, at_once_each, race
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _race(n, fn):
-    """Run fn(i) in n threads released at the same moment; collect results and errors."""
-    barrier = threading.Barrier(n)
-    results, errors = [], []
-
-    def run(i):
-        try:
-            barrier.wait()
-            results.append(fn(i))
-        except Exception as exc:  # collected and asserted on by the test
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results, errors
 
 
 def test_concurrent_coverage_refreshes_do_not_collide(postgres_only, tree):
     EnterpriseFactory(supervisor=tree["lujiazui"], union=tree["pd_union"])
     for _round in range(5):
-        results, errors = _race(4, lambda i: services.coverage_refresh())
-        assert errors == []
+        at_once(services.coverage_refresh)
     assert CoverageSummary.objects.count() == Organization.objects.count()
     assert CoverageSummary.objects.get(organization=tree["pudong"]).enterprises == 1
 
@@ -52,13 +30,13 @@ def test_concurrent_home_page_loads_do_not_collide(postgres_only, tree, clerk, o
     for _round in range(3):
         CoverageSummary.objects.all().delete()
 
-        def load(i):
+        def load(user):
             client = Client(raise_request_exception=True)
-            client.force_login(users[i])
+            client.force_login(user)
             return client.get(reverse("home")).status_code
 
-        results, errors = _race(4, load)
-        assert errors == [] and results == [200] * 4
+        results = at_once_each([lambda u=u: load(u) for u in users])
+        assert results == [200] * 4
 
 
 # --- lock order in merge and move -------------------------------------------------------
@@ -90,11 +68,11 @@ class _PauseAfterFirstLock:
 def _race_with_pause(calls):
     pause = _PauseAfterFirstLock(len(calls))
 
-    def run(i):
+    def run(call):
         with connections["default"].execute_wrapper(pause):
-            return calls[i]()
+            return call()
 
-    return _race(len(calls), run)
+    return race([lambda c=c: run(c) for c in calls])
 
 
 def _siblings(tree):

@@ -1,14 +1,13 @@
 """Capacity under real concurrency (PostgreSQL, threads each on its own connection)."""
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from core.errors import DomainError
 from projects import services
 from projects.models import BudgetLine, Enrolment, Expense, Session
 from tests.factories import nth_name
+from tests.racing import at_once_each, race
 
 from .conftest import worker_member
 
@@ -17,33 +16,11 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 ES = Enrolment.Status
 
 
-def _race(n, fn):
-    barrier = threading.Barrier(n)
-    results, errors = [None] * n, []
-
-    def run(i):
-        try:
-            barrier.wait()
-            results[i] = fn(i)
-        except Exception as exc:  # collected and asserted on by the test
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results, errors
-
-
 def test_fifty_sign_ups_for_ten_places(postgres_only, tree, owner, session_factory):
     session = session_factory(capacity=10)
     people = [worker_member(tree["pd_union"], owner, f"1350000{i:04d}", nth_name("抢报", i))[0] for i in range(50)]
 
-    results, errors = _race(50, lambda i: services.enrolment_sign_up(actor=people[i], session=session))
-    assert errors == []
+    at_once_each([lambda p=p: services.enrolment_sign_up(actor=p, session=session) for p in people])
     rows = list(Enrolment.objects.filter(session=session).order_by("id"))
     assert sum(r.status == ES.ENROLLED for r in rows) == 10
     waiting = [r for r in rows if r.status == ES.WAITING]
@@ -56,8 +33,7 @@ def test_fifty_sign_ups_for_ten_places(postgres_only, tree, owner, session_facto
     # Five cancellations at once by enrolled members: exactly five offers, to positions 1–5.
     enrolled = [r for r in rows if r.status == ES.ENROLLED][:5]
     users = {r.pk: r.member.user for r in enrolled}
-    _r, errors = _race(5, lambda i: services.enrolment_cancel(actor=users[enrolled[i].pk], enrolment=enrolled[i]))
-    assert errors == []
+    at_once_each([lambda e=e: services.enrolment_cancel(actor=users[e.pk], enrolment=e) for e in enrolled])
     offered = Enrolment.objects.filter(session=session, status=ES.OFFERED).order_by("position")
     assert [e.position for e in offered] == [1, 2, 3, 4, 5]
     assert Session.objects.get(pk=session.pk).seats_taken == 10
@@ -73,7 +49,7 @@ def test_one_cancellation_promotes_exactly_one(postgres_only, tree, owner, sessi
     # The member and an officer cancel the same enrolment at once: one wins, one offer made.
     officer = owner
     actors = [u1, officer, u1, officer]
-    _r, errors = _race(4, lambda i: services.enrolment_cancel(actor=actors[i], enrolment=first))
+    _r, errors = race([lambda a=a: services.enrolment_cancel(actor=a, enrolment=first) for a in actors])
     assert len(errors) == 3 and all(isinstance(e, DomainError) for e in errors)
     assert Enrolment.objects.filter(session=session, status=ES.OFFERED).count() == 1
     assert Session.objects.get(pk=session.pk).seats_taken == 1
@@ -82,7 +58,7 @@ def test_one_cancellation_promotes_exactly_one(postgres_only, tree, owner, sessi
 
 def test_concurrent_spending_never_passes_the_plan(postgres_only, implementing, pd_officer):
     line = implementing.budget_lines.get(name="宣传费")  # 500.00
-    _r, errors = _race(8, lambda i: services.expense_record(actor=pd_officer, line=line, amount="100"))
+    _r, errors = race([lambda: services.expense_record(actor=pd_officer, line=line, amount="100")] * 8)
     assert len(errors) == 3 and all(isinstance(e, DomainError) for e in errors)
     line.refresh_from_db()
     assert line.spent == 500 and Expense.objects.filter(line=line).count() == 5

@@ -7,13 +7,7 @@ again and a second worker builds it, once.
 Skipped without PostgreSQL and Redis (CI runs both: .ci/run).
 """
 
-import contextlib
 import datetime as dt
-import os
-import signal
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -22,63 +16,28 @@ from activity.models import AuditEvent
 from core.attachments.storage import private_storage
 from reports import runs
 from reports.models import ReportRun
-from tests.activity.test_reminder_worker import _database_url, _wait_for
+from tests.celery_workers import Workers, broker_url, wait_for
 from tests.reports.test_report_run_recovery import BOUND, _lost_run
 from unionportal.celery import app as celery_app
 
-ROOT = Path(__file__).resolve().parents[2]
 QUEUE = "reports"  # where the portal routes report builds (settings CELERY_TASK_ROUTES)
 
 
 @pytest.fixture
 def report_workers(postgres_only, transactional_db, tmp_path, settings, monkeypatch):
     """Start real `celery worker` processes on the reports queue; kill them all at the end."""
-    redis_url = os.environ.get("REDIS_URL")
-    if not redis_url:
-        pytest.skip("needs a real broker: run with REDIS_URL=redis://… (as .ci/run does)")
+    broker_url()  # skips without Redis, before anything is changed
     # This process sends through the broker (the suite runs tasks eagerly otherwise); the
     # workers write the files where this process reads them.
     monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
     settings.PRIVATE_FILES_ROOT = str(tmp_path / "private")
-    celery = str(Path(sys.executable).parent / "celery")
-    with celery_app.connection_for_write() as conn:
-        conn.default_channel.queue_purge(QUEUE)
-    processes = []
-
-    def start(name: str, *, hang: bool = False):
-        env = {
-            **os.environ,
-            "DEBUG": "1",
-            "DATABASE_URL": _database_url(),
-            "REDIS_URL": redis_url,
-            "CELERY_TASK_ALWAYS_EAGER": "0",
-            "CELERY_VISIBILITY_TIMEOUT": "2",
-            "DB_CONN_MAX_AGE": "0",
-            "PRIVATE_FILES_ROOT": settings.PRIVATE_FILES_ROOT,
-            "REPORT_DRILL_HANG_AT_PDF": "1" if hang else "",
-        }
-        log = open(tmp_path / f"{name}.log", "w")
-        process = subprocess.Popen(
-            [celery, "-A", "unionportal", "worker", "--pool=solo", "-Q", QUEUE, "-n", f"{name}-{os.getpid()}@%h"]
-            + ["--include", "tests.reports.hang_build"]
-            + ["--without-heartbeat", "--without-mingle", "--without-gossip", "--loglevel=INFO"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        processes.append(process)
-        return process
-
-    start.logs = tmp_path
-    yield start
-    for process in processes:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-    with celery_app.connection_for_write() as conn:
-        conn.default_channel.queue_purge(QUEUE)
+    env = {
+        "CELERY_VISIBILITY_TIMEOUT": "2",
+        "PRIVATE_FILES_ROOT": settings.PRIVATE_FILES_ROOT,
+        "REPORT_DRILL_HANG_AT_PDF": "",  # the first worker's alone: see the test
+    }
+    with Workers(tmp_path, QUEUE, include=["tests.reports.hang_build"], env=env) as workers:
+        yield workers
 
 
 def _run(pk) -> ReportRun:
@@ -91,24 +50,25 @@ def test_a_lost_message_and_a_killed_worker_end_in_one_built_report(tree, report
 
     # 1. The message never arrived: the sweep sends it again; the first worker takes it and
     #    stops at the PDF step (the drill's hang), holding the lease.
-    first = report_workers("first", hang=True)
+    first = report_workers.start("first", env={"REPORT_DRILL_HANG_AT_PDF": "1"})
     assert runs.report_runs_redispatch()["redispatched"] == 1
-    _wait_for(lambda: _run(run.pk).phase == "pdf", 90, "the first worker to reach the PDF step", logs)
+    wait_for(lambda: _run(run.pk).phase == "pdf", 90, "the first worker to reach the PDF step", logs)
     assert _run(run.pk).status == ReportRun.Status.RUNNING and _run(run.pk).attempts == 1
 
     # 2. The worker is killed mid-build. While its lease runs the run is not sent again.
-    os.killpg(first.pid, signal.SIGKILL)
-    first.wait(timeout=10)
+    report_workers.kill(first)
     assert runs.report_runs_redispatch()["redispatched"] == 0
 
     # 3. The lease runs out (moved into the past rather than waited for 30 minutes); the
     #    sweep sends the run again, once, and a second worker builds it.
     past = timezone.now() - dt.timedelta(seconds=1)
     ReportRun.objects.filter(pk=run.pk).update(claimed_until=past, dispatched_at=past - BOUND)
-    report_workers("second")
     assert runs.report_runs_redispatch()["redispatched"] == 1
     assert runs.report_runs_redispatch()["redispatched"] == 0
-    _wait_for(lambda: _run(run.pk).status == ReportRun.Status.SUCCEEDED, 120, "the second worker's build", logs)
+    # Started after the sweep: a worker up before it would take the first worker's unacknowledged
+    # message back (visibility timeout) and claim the run, and the sweep would rightly send nothing.
+    report_workers.start("second")
+    wait_for(lambda: _run(run.pk).status == ReportRun.Status.SUCCEEDED, 120, "the second worker's build", logs)
 
     run = _run(run.pk)
     assert run.attempts == 2 and run.redispatches == 2

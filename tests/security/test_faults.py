@@ -14,12 +14,8 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 from wsgiref.util import setup_testing_defaults
 
 import psycopg2
@@ -34,6 +30,7 @@ from core.models import TaskOutbox
 from core.outbox import enqueue, resend_outbox
 from organizations.models import CoverageSummary
 from organizations.tasks import refresh_coverage_summaries
+from tests.celery_workers import Workers, wait_for
 from tests.test_settings import ROOT
 from unionportal.celery import app as celery_app
 
@@ -270,95 +267,47 @@ def test_it_would_answer_500_once_without_the_health_check(postgres_only, transa
 # --- (c) a worker killed mid-task ---------------------------------------------------------
 
 
-def _database_url() -> str:
-    s = connection.settings_dict
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
 def _rows(sql: str):
     with connection.cursor() as cursor:
         cursor.execute(sql)
         return cursor.fetchall()
 
 
-def _wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.fixture
 def drill_worker(postgres_only, transactional_db, tmp_path):
     """Start real `celery worker` processes on a private queue; kill them all at the end."""
-    redis_url = os.environ.get("REDIS_URL")
-    if not redis_url:
-        pytest.skip("needs a real broker: run with REDIS_URL=redis://… (as .ci/run does)")
-    celery = str(Path(sys.executable).parent / "celery")  # the virtualenv's, next to this python
     queue = f"fault-drill-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "DEBUG": "1",
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": redis_url,
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "CELERY_VISIBILITY_TIMEOUT": "2",
-        "DB_CONN_MAX_AGE": "0",
-        "FAULT_DRILL_WORKER": "1",
-    }
-    processes = []
-
-    def start(name: str) -> subprocess.Popen:
-        log = open(tmp_path / f"{name}.log", "w")
-        process = subprocess.Popen(
-            [celery, "-A", "unionportal", "worker", "--pool=solo", "-Q", queue, "-n", f"{name}-{queue}@%h"]
-            + ["--include", "tests.security.fault_tasks", "--without-heartbeat", "--without-mingle"]
-            + ["--without-gossip", "--loglevel=INFO"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        processes.append(process)
-        return process
-
-    fault_tasks.create_tables()
-    start.queue = queue
-    start.logs = tmp_path
-    yield start
-    for process in processes:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-    fault_tasks.drop_tables()
-    with celery_app.connection_for_write() as conn:
-        conn.default_channel.queue_purge(queue)
+    env = {"CELERY_VISIBILITY_TIMEOUT": "2", "FAULT_DRILL_WORKER": "1"}
+    with Workers(tmp_path, queue, include=["tests.security.fault_tasks"], env=env) as workers:
+        fault_tasks.create_tables()
+        try:
+            yield workers
+        finally:
+            workers.close()  # before the tables go: a worker may still be writing to them
+            fault_tasks.drop_tables()
 
 
 def test_it_redelivers_a_task_whose_worker_was_killed_and_the_effect_happens_once(drill_worker):
     job = uuid.uuid4().hex
-    first = drill_worker("first")
+    first = drill_worker.start("first")
     celery_app.send_task(
         "tests.security.fault_tasks.slow_effect", args=[job, 3.0], queue=drill_worker.queue, retry=False
     )
     attempts = f"SELECT finished FROM {fault_tasks.ATTEMPTS} WHERE job = '{job}' ORDER BY id"
     effects = f"SELECT job FROM {fault_tasks.EFFECTS} WHERE job = '{job}'"
     # Generous bounds for a loaded machine; the drill itself takes about ten seconds.
-    _wait_for(lambda: len(_rows(attempts)) == 1, 60, "the first worker to start the task")
+    wait_for(lambda: len(_rows(attempts)) == 1, 60, "the first worker to start the task", drill_worker.logs)
 
-    os.killpg(first.pid, signal.SIGKILL)  # the whole worker, mid-task: no ack, no goodbye
-    first.wait(timeout=10)
+    drill_worker.kill(first)  # the whole worker, mid-task: no ack, no goodbye
     assert _rows(effects) == []
 
     # The replacement starts after the visibility timeout (2 s in this drill): at start-up it
     # hands the unacknowledged message out again. Production waits CELERY_VISIBILITY_TIMEOUT.
     time.sleep(2.5)
-    drill_worker("second")
-    _wait_for(lambda: len(_rows(effects)) == 1, 60, "the second worker to finish the redelivered task")
+    drill_worker.start("second")
+    wait_for(
+        lambda: len(_rows(effects)) == 1, 60, "the second worker to finish the redelivered task", drill_worker.logs
+    )
     assert _rows(attempts) == [(False,), (True,)]  # killed once, then run to completion once
     time.sleep(1)
     assert len(_rows(effects)) == 1
