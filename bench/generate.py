@@ -916,8 +916,8 @@ def generate(
             same = (existing.get("members"), existing.get("seed")) == (members, seed)
             if same and existing.get("keys") == key_fingerprint(keys):
                 log(f"{url}: already built ({members:,} members)")
-                add_domains(url, keys, existing, log=log)
-                return existing
+                added = add_domains(url, keys, existing, log=log)
+                return {**existing, "domains_added": added}
             raise SystemExit(f"{url} holds a different bench city or keys ({existing.get('members')}); use --force")
         if not existing.get("bench"):
             # Never drop a database the generator did not create (it could be a real one).
@@ -1000,6 +1000,7 @@ def generate(
     connection.close()
     _write_meta(url, meta)
     add_domains(url, keys, meta, log=log)
+    meta = {**meta, "domains_added": True}
     log(f"done: {members:,} members in {total:.0f} s ({members / total:,.0f} members/s), {size / 1e9:.1f} GB")
     return meta
 
@@ -1008,8 +1009,9 @@ def generate(
 DOMAIN_GENERATORS = ("bench.gen_aid",)
 
 
-def add_domains(url: str, keys: tuple[str, str], meta: dict, *, log=print) -> None:
-    """Run the domain generators against a finished city (schema brought up to date first)."""
+def add_domains(url: str, keys: tuple[str, str], meta: dict, *, log=print) -> bool:
+    """Run the domain generators against a finished city (schema brought up to date first).
+    True if one of them added rows."""
     import importlib
 
     os.environ.update(bench_env(url, keys))
@@ -1022,20 +1024,30 @@ def add_domains(url: str, keys: tuple[str, str], meta: dict, *, log=print) -> No
     call_command("migrate", verbosity=0, interactive=False)
     as_of = dt.date.fromisoformat(meta["as_of"])
     statistics_marks(on=False)  # on again in statistics_summary(), after the last domain's rows
+    added = False
     for name in DOMAIN_GENERATORS:
-        importlib.import_module(name).ensure(
+        done = importlib.import_module(name).ensure(
             members=meta["members"], seed=meta["seed"], as_of=as_of, keys=keys, log=log
         )
+        added = added or done.get("aid_generated", True)
     connection.close()
+    return added
 
 
-def statistics_summary(*, log=print) -> int:
+def statistics_summary(*, log=print, needed: bool = True) -> int:
     """The last step: the dirty-mark triggers on again and the statistics summary rows of every organisation,
-    as the portal's full refresh writes them."""
+    as the portal's full refresh writes them. With `needed` False (a city already built, to which no
+    generator added rows) the summary is rebuilt only if it was never finished."""
     from django.db import connection
 
+    from reports.models import StatisticsRefresh
     from reports.summaries import statistics_refresh
 
+    if not needed and StatisticsRefresh.objects.filter(pk=1, finished_at__isnull=False).exists():
+        statistics_marks(on=True, keep=True)
+        log("  statistics summary: up to date, nothing added since it was built")
+        connection.close()
+        return 0
     statistics_marks(on=True)
     t = time.perf_counter()
     rows = statistics_refresh(progress=lambda msg: log(f"  statistics: {msg}"))
@@ -1044,9 +1056,9 @@ def statistics_summary(*, log=print) -> int:
     return rows
 
 
-def statistics_marks(*, on: bool) -> None:
+def statistics_marks(*, on: bool, keep: bool = False) -> None:
     """Turn the statistics' dirty-mark triggers off for a bulk load (the summary is rebuilt after it) or on;
-    turning them on drops the marks a load left (a full refresh follows)."""
+    turning them on drops the marks a load left (a full refresh follows), unless `keep`."""
     from django.db import connection
 
     from reports.marks import MARKS, postgresql_switch
@@ -1054,7 +1066,7 @@ def statistics_marks(*, on: bool) -> None:
     with connection.cursor() as cur:
         for sql in postgresql_switch(enabled=on):
             cur.execute(sql)
-        if on:
+        if on and not keep:
             cur.execute(f"TRUNCATE {MARKS}")
 
 
@@ -1072,7 +1084,7 @@ def main(argv: list[str] | None = None) -> int:
     url = database_url_for(args.members, args.database_url)
     if not url.startswith(("postgres://", "postgresql://")):
         raise SystemExit("the generator needs PostgreSQL (COPY): pass a postgres:// URL")
-    generate(
+    meta = generate(
         members=args.members,
         seed=args.seed,
         url=url,
@@ -1084,11 +1096,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     from bench.gen_disputes import ensure_disputes  # domain rows, added if missing (also to an older city)
 
-    ensure_disputes(url=url, seed=args.seed)
+    disputes = ensure_disputes(url=url, seed=args.seed)
     from bench import gen_projects  # the service projects' rows, added once (idempotent)
 
-    gen_projects.ensure(url, members=args.members, seed=args.seed)
-    statistics_summary()
+    projects = gen_projects.ensure(url, members=args.members, seed=args.seed)
+    statistics_summary(needed=bool(meta.get("domains_added") or disputes or projects))
     return 0
 
 

@@ -32,7 +32,7 @@ PostgreSQL), then measure in a fresh process against it, with the generator's ke
   and a pg_basebackup standby on loopback, a city of BENCH_REPLICA_MEMBERS (default
   BENCH_MEMBERS) built there, the district list, the member list API view, the city
   dashboard read and the monthly report on each server (p50/p95, lag seen); --no-replica
-  skips it.
+  skips it, and so does --only unless it names "replica".
 
 Results go to bench/results/latest.json: {"machine", "scale", "results" (name -> value at
 the largest scale), "scales" (every scale), "growth", "targets"}. Figures come from a
@@ -503,7 +503,8 @@ def main(argv: list[str] | None = None) -> int:
         (RESULTS / f"scale-{scale}.json").write_text(json.dumps(per_scale[str(scale)], ensure_ascii=False, indent=2))
     if args.explain_only:
         return 0
-    if not args.no_replica:
+    only = {x.strip() for x in args.only.split(",") if x.strip()}
+    if not args.no_replica and (not only or "replica" in only):
         from bench import replica_bench
 
         replica_members = args.replica_members or args.members

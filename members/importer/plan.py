@@ -31,7 +31,8 @@ class ImportResult:
     written: bool = False
     message: str = ""
     first_error_row: int | None = None
-    # CPU seconds by side, for operators and the benchmark: "main" (reading, planning),
+    # CPU seconds by side, for operators and the benchmark: "main" (the importing process
+    # but its writer thread: reading, planning, taking the checked rows back),
     # "checkers" (worker processes), "writer" (the writer thread), "database" (its
     # PostgreSQL backend, when local), "planner_database" (the backend of the importing
     # process's own connection: roll lookups, ids, numbers); "workers" is the pool size
@@ -435,13 +436,17 @@ def _existing(vendor: str, hashes: list[str]) -> list[tuple]:
     """People of the batch already on the roll, with their current membership: one query."""
     if vendor != "postgresql":
         return list(Member.objects.filter(id_number_hash__in=hashes).values_list(*_EXISTING_COLUMNS))
-    # One array parameter instead of 5,000 placeholders (the ORM spends ~10 µs on each).
+    # One array parameter instead of 5,000 placeholders (the ORM spends ~10 µs on each),
+    # joined as a set: one index probe per hash. Written as `= ANY(...)`, PostgreSQL chose a
+    # parallel bitmap scan for a batch at 10M members, starting two workers per batch and
+    # spending twice the CPU (bench/notes/import-database-cost.md).
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT m.id, m.id_number_hash, m.name, m.mobile_hash, m.employer_name, m.employment_form, "
             "m.is_migrant_worker, m.education, m.skill_level, ms.status, ms.union_id, o.name, ms.member_number "
-            "FROM members_member m LEFT JOIN members_membership ms ON ms.id = m.current_membership_id "
-            "LEFT JOIN organizations_organization o ON o.id = ms.union_id WHERE m.id_number_hash = ANY(%s)",
+            "FROM unnest(%s::varchar[]) AS h(hash) JOIN members_member m ON m.id_number_hash = h.hash "
+            "LEFT JOIN members_membership ms ON ms.id = m.current_membership_id "
+            "LEFT JOIN organizations_organization o ON o.id = ms.union_id",
             [hashes],
         )
         return cursor.fetchall()

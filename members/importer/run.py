@@ -88,7 +88,9 @@ def import_rows(
     # Sequential mode keeps planned batches in a temporary file, not in memory.
     spool = None if pipelined else tempfile.TemporaryFile("w+b")
     spooled = 0
-    cpu_start = time.thread_time()
+    # The importing process's CPU, all threads but the writer's: reading and planning, and
+    # the pool's result thread, which unpickles the checked rows.
+    cpu_start = time.process_time()
     # This process's own PostgreSQL backend answers the planner (the roll lookups, ids,
     # member numbers): its CPU is counted beside the writer's backend.
     planner_backend = planner_db_start = None
@@ -218,11 +220,14 @@ def import_rows(
         return res
     finally:
         checker.close()
-        res.cpu = {"main": round(time.thread_time() - cpu_start, 3), "workers": checker.workers}
+        main = time.process_time() - cpu_start
+        res.cpu = {"workers": checker.workers}
         if checker.workers:
             res.cpu["checkers"] = round(checker.cpu_seconds, 3)
         if writer is not None:
             res.cpu.update(writer.cpu)
+            main -= writer.cpu.get("writer", 0)
+        res.cpu["main"] = round(max(main, 0.0), 3)
         planner_db_end = backend_cpu(planner_backend)
         if planner_db_start is not None and planner_db_end is not None:
             res.cpu["planner_database"] = round(planner_db_end - planner_db_start, 3)
