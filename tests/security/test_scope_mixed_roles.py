@@ -11,16 +11,17 @@ somewhere" and then reads the plain view reach fails here.
 """
 
 import pytest
-from django.test import Client
-from rest_framework.test import APIClient
 
 from core import crypto
 from members.models import Member
 from organizations.models import RoleAssignment
 from tests.factories import UserFactory
 
-from .conftest import HP_MARK, PD_MARK, fresh
 from .test_scope_leaks import PUBLIC_PREFIXES, _api_get_paths, _body, _expand, _ids, _page_paths
+
+# Every test here reads (or writes inside its own savepoint): the fixtures tree, owner and
+# sides come from one world built for the module instead of once per test.
+from .world import HP_MARK, PD_MARK, module_owner, module_sides, module_tree, module_world, signed_in  # noqa: F401
 
 # (role in 浦东新区, role in 黄浦区): every pair differs in at least one read capability.
 MIXES = [
@@ -30,38 +31,12 @@ MIXES = [
 ]
 
 
-# Every test here reads (or writes inside its own savepoint): the two subtrees are built
-# once for the module (tests/security/conftest.py, module_world) instead of once per test.
-@pytest.fixture
-def tree(module_world, db):
-    fresh(*module_world[0].values())
-    return module_world[0]
-
-
-@pytest.fixture
-def owner(module_world, db):
-    return module_world[1]
-
-
-@pytest.fixture
-def sides(module_world, tree):
-    fresh(*module_world[2]["pd"], *module_world[2]["hp"])
-    return module_world[2]
-
-
 def _user(name, grants):
     # is_staff: the admin is one more door, scoped like the pages (checked below).
     user = UserFactory(username=name, is_staff=True)
     for org, role in grants:
         RoleAssignment.objects.create(user=user, organization=org, role=role)
     return user
-
-
-def _clients(user):
-    api, page = APIClient(), Client()
-    api.force_authenticate(user=user)
-    page.force_login(user)
-    return api, page
 
 
 def _markers(objects, mark):
@@ -85,7 +60,7 @@ def _mix(tree, pd_role, hp_role):
     mixed = _user(f"mix_{pd_role}_{hp_role}", [(tree["pudong"], pd_role), (tree["huangpu"], hp_role)])
     pd_only = _user(f"pd_{pd_role}_{hp_role}", [(tree["pudong"], pd_role)])
     hp_only = _user(f"hp_{hp_role}_{pd_role}", [(tree["huangpu"], hp_role)])
-    return (f"{pd_role}@浦东+{hp_role}@黄浦", _clients(mixed), [_clients(pd_only), _clients(hp_only)])
+    return (f"{pd_role}@浦东+{hp_role}@黄浦", signed_in(mixed), [signed_in(pd_only), signed_in(hp_only)])
 
 
 @pytest.fixture

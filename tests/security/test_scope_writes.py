@@ -16,8 +16,11 @@ from drf_spectacular.generators import SchemaGenerator
 
 from core.scoping import ScopedQuerySet
 
-from .conftest import PD_MARK, fresh
 from .test_scope_leaks import PUBLIC_PREFIXES, _clients, _expand, _page_paths
+
+# The walks only read or are refused, and each test runs in its own savepoint: the fixtures
+# tree, owner and sides come from one world built for the module instead of once per test.
+from .world import PD_MARK, module_owner, module_sides, module_tree, module_world  # noqa: F401
 
 WRITE_METHODS = ("post", "put", "patch", "delete")
 # Self-service, sign-in and language routes act on the signed-in person, not on staff objects.
@@ -198,25 +201,6 @@ def _page_body(sides) -> dict:
         "employees": "10",
         "credit_code": "91310115MA1K000000",
     }
-
-
-# The walks only read or are refused, and each test runs in its own savepoint: the two
-# subtrees are built once for the module (tests/security/conftest.py, module_world).
-@pytest.fixture
-def tree(module_world, db):
-    fresh(*module_world[0].values())
-    return module_world[0]
-
-
-@pytest.fixture
-def owner(module_world, db):
-    return module_world[1]
-
-
-@pytest.fixture
-def sides(module_world, tree):
-    fresh(*module_world[2]["pd"], *module_world[2]["hp"])
-    return module_world[2]
 
 
 @pytest.fixture
