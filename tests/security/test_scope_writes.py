@@ -20,7 +20,7 @@ from .test_scope_leaks import PUBLIC_PREFIXES, _clients, _expand, _page_paths
 
 # The walks only read or are refused, and each test runs in its own savepoint: the fixtures
 # tree, owner and sides come from one world built for the module instead of once per test.
-from .world import PD_MARK, module_owner, module_sides, module_tree, module_world  # noqa: F401
+from .world import PD_MARK, module_owner, module_sides, module_tree, module_world, plain_not_found  # noqa: F401
 
 WRITE_METHODS = ("post", "put", "patch", "delete")
 # Self-service, sign-in and language routes act on the signed-in person, not on staff objects.
@@ -260,6 +260,7 @@ def test_the_write_harness_catches_a_write_outside_the_reach(sides, outsider, ou
     assert "/api/v1/" in str(failed.value)
 
 
+@pytest.mark.usefixtures("plain_not_found")
 def test_the_outsider_can_write_nothing_of_the_other_subtree_on_staff_pages(sides, outsider, outsider_clients):
     page = outsider_clients[1]
     ids = _out_of_reach_ids(sides, outsider)

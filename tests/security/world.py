@@ -16,6 +16,7 @@ import contextlib
 
 import pytest
 from django.db import models, transaction
+from django.http import HttpResponseNotFound
 from django.test import override_settings
 
 from organizations.models import OrgKind, ServiceStation
@@ -340,6 +341,24 @@ def populated_world(django_db_blocker):
         owner = _staff("owner", tree["city"], "federation_admin")
         yield tree, owner, build_sides(tree, owner)
         transaction.set_rollback(True)
+
+
+def _plain_not_found(request, exception):
+    return HttpResponseNotFound()
+
+
+@pytest.fixture
+def plain_not_found(monkeypatch):
+    """Pages answer 404 with an empty body instead of the 404 page (base.html with its menus).
+
+    For walks that read the body of a 200 only (a refusal's page is never looked at): about
+    half of a page walk's requests are 404s, and rendering that page was most of their
+    cost. The status is still the view's. The real page is rendered for a mixed-role user
+    in test_scope_mixed_roles and for every actor in test_scope_leaks.
+    """
+    import unionportal.urls
+
+    monkeypatch.setattr(unionportal.urls, "handler404", _plain_not_found, raising=False)
 
 
 def signed_in(user):
