@@ -240,7 +240,7 @@ def test_the_scope_harnesses_walk_every_report_run_route():
 
 
 def test_the_marked_reports_show_to_their_district_and_never_to_the_sibling(tree, owner, clerk, outsider):
-    from tests.security.conftest import HP_MARK, PD_MARK, build_sides
+    from tests.security.world import HP_MARK, PD_MARK, build_sides
 
     sides = build_sides(tree, owner)
     pd_runs = [o for o in sides["pd"] if isinstance(o, ReportRun)]

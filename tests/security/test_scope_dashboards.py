@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from .conftest import HP_MARK, PD_MARK
 from .test_scope_leaks import _api_get_paths, _body, _clients, _page_paths
+from .world import HP_MARK, PD_MARK
 
 
 @pytest.fixture

@@ -13,9 +13,8 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.generators import SchemaGenerator
-from rest_framework.test import APIClient
 
-from .conftest import HP_MARK, PD_MARK
+from .world import HP_MARK, PD_MARK, signed_in
 
 # Routes that are public by design (no staff data) or not GET-able pages.
 PUBLIC_PREFIXES = (
@@ -96,14 +95,8 @@ def _body(response):
 
 
 def _clients(users):
-    out = {}
-    for name, user in users.items():
-        api, page = APIClient(), Client()
-        if user is not None:
-            api.force_authenticate(user=user)
-            page.force_login(user)
-        out[name] = (api, page)
-    return out
+    """{name: (API client, page client)} for {name: user}."""
+    return {name: signed_in(user) for name, user in users.items()}
 
 
 @pytest.fixture

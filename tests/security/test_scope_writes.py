@@ -16,8 +16,11 @@ from drf_spectacular.generators import SchemaGenerator
 
 from core.scoping import ScopedQuerySet
 
-from .conftest import PD_MARK, fresh
 from .test_scope_leaks import PUBLIC_PREFIXES, _clients, _expand, _page_paths
+
+# The walks only read or are refused, and each test runs in its own savepoint: the fixtures
+# tree, owner and sides come from one world built for the module instead of once per test.
+from .world import PD_MARK, module_owner, module_sides, module_tree, module_world, plain_not_found  # noqa: F401
 
 WRITE_METHODS = ("post", "put", "patch", "delete")
 # Self-service, sign-in and language routes act on the signed-in person, not on staff objects.
@@ -200,25 +203,6 @@ def _page_body(sides) -> dict:
     }
 
 
-# The walks only read or are refused, and each test runs in its own savepoint: the two
-# subtrees are built once for the module (tests/security/conftest.py, module_world).
-@pytest.fixture
-def tree(module_world, db):
-    fresh(*module_world[0].values())
-    return module_world[0]
-
-
-@pytest.fixture
-def owner(module_world, db):
-    return module_world[1]
-
-
-@pytest.fixture
-def sides(module_world, tree):
-    fresh(*module_world[2]["pd"], *module_world[2]["hp"])
-    return module_world[2]
-
-
 @pytest.fixture
 def outsider_clients(outsider, sides):
     return _clients({"outsider": outsider})["outsider"]
@@ -276,9 +260,12 @@ def test_the_write_harness_catches_a_write_outside_the_reach(sides, outsider, ou
     assert "/api/v1/" in str(failed.value)
 
 
-def test_the_outsider_can_write_nothing_of_the_other_subtree_on_staff_pages(sides, outsider, outsider_clients):
-    page = outsider_clients[1]
-    ids = _out_of_reach_ids(sides, outsider)
+def check_page_writes(sides, outsider, page, ids=None) -> int:
+    """The page half of the harness; returns the number of object routes refused with 404."""
+    ids = _out_of_reach_ids(sides, outsider) if ids is None else ids
+    # As for the API: a rule that wrongly shows the outsider 浦东's objects leaves almost no
+    # id to aim at, and a walk over ids of nothing would pass on 404s alone.
+    assert len(ids) >= 2, ids
     data = _page_body(sides)
     unchanged = _Unchanged(snapshot())
     refused = 0
@@ -296,7 +283,34 @@ def test_the_outsider_can_write_nothing_of_the_other_subtree_on_staff_pages(side
                 assert response.status_code in (404, 405), (url, response.status_code)
                 refused += response.status_code == 404
             unchanged.check(url)
+    return refused
+
+
+@pytest.mark.usefixtures("plain_not_found")
+def test_the_outsider_can_write_nothing_of_the_other_subtree_on_staff_pages(sides, outsider, outsider_clients):
+    refused = check_page_writes(sides, outsider, outsider_clients[1])
     assert refused >= 30, refused
+
+
+@pytest.mark.usefixtures("plain_not_found")
+def test_the_page_write_harness_catches_a_write_outside_the_reach(sides, outsider, outsider_clients, monkeypatch):
+    """The API self-test above, for the pages: with the `view` reach broken the same page
+    walk over the same ids must fail."""
+    from core import roles, scoping
+
+    ids = _out_of_reach_ids(sides, outsider)
+    real = scoping.reach_paths
+
+    def broken(user, capability=roles.VIEW):
+        if capability == roles.VIEW and real(user, capability):
+            return scoping.EVERYTHING
+        return real(user, capability)
+
+    monkeypatch.setattr(scoping, "reach_paths", broken)
+    with pytest.raises(AssertionError) as failed:
+        check_page_writes(sides, outsider, outsider_clients[1], ids=ids)
+    # A form on a 浦东 object answers the outsider with something other than 404 (or changes a row).
+    assert str(failed.value).startswith("('/"), failed.value
 
 
 @pytest.mark.django_db
