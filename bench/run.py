@@ -51,6 +51,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -482,12 +483,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     scales = [int(s) for s in args.scales.replace(" ", "").split(",") if s] or [args.members]
-    first_url = database_url_for(scales[0], args.database_url if len(scales) == 1 else None)
+    names_database = bool(urlparse(args.database_url or "").path.strip("/"))
+    if names_database and len(scales) > 1:
+        raise SystemExit(
+            "--database-url names one database: with several scales give the server (postgres://user@host:port)"
+        )
+    first_url = database_url_for(scales[0], args.database_url)
     report: dict = {"machine": machine_info(first_url), "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     report["machine"]["note"] = "shared machine (other test suites may run at the same time): prefer the p50 figures"
     per_scale: dict[str, dict] = {}
     for scale in scales:
-        url = database_url_for(scale, args.database_url if len(scales) == 1 else None)
+        url = database_url_for(scale, args.database_url)
         print(f"== {scale:,} members: {url}")
         subprocess.run(
             [sys.executable, str(ROOT / "bench" / "generate.py"), "--members", str(scale), "--seed", str(args.seed)]

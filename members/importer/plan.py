@@ -436,17 +436,20 @@ def _existing(vendor: str, hashes: list[str]) -> list[tuple]:
     """People of the batch already on the roll, with their current membership: one query."""
     if vendor != "postgresql":
         return list(Member.objects.filter(id_number_hash__in=hashes).values_list(*_EXISTING_COLUMNS))
-    # One array parameter instead of 5,000 placeholders (the ORM spends ~10 µs on each),
-    # joined as a set: one index probe per hash. Written as `= ANY(...)`, PostgreSQL chose a
-    # parallel bitmap scan for a batch at 10M members, starting two workers per batch and
-    # spending twice the CPU (bench/notes/import-database-cost.md).
+    # One array parameter instead of 5,000 placeholders (the ORM spends ~10 µs on each), and
+    # one index probe per hash: the LATERAL subquery with LIMIT 1 (the hash is unique) cannot
+    # be flattened into a join, so PostgreSQL cannot pick a plan that reads the whole roll.
+    # Planned freely, it chose a parallel bitmap scan of `= ANY(...)` at 10M members (two
+    # workers started per batch) and a hash join over a sequential scan of the member table
+    # at 100k, 2-3 times the CPU (bench/notes/import-database-cost.md).
     with connection.cursor() as cursor:
         cursor.execute(
+            "SELECT x.* FROM unnest(%s::varchar[]) AS h(hash) CROSS JOIN LATERAL ("
             "SELECT m.id, m.id_number_hash, m.name, m.mobile_hash, m.employer_name, m.employment_form, "
             "m.is_migrant_worker, m.education, m.skill_level, ms.status, ms.union_id, o.name, ms.member_number "
-            "FROM unnest(%s::varchar[]) AS h(hash) JOIN members_member m ON m.id_number_hash = h.hash "
-            "LEFT JOIN members_membership ms ON ms.id = m.current_membership_id "
-            "LEFT JOIN organizations_organization o ON o.id = ms.union_id",
+            "FROM members_member m LEFT JOIN members_membership ms ON ms.id = m.current_membership_id "
+            "LEFT JOIN organizations_organization o ON o.id = ms.union_id "
+            "WHERE m.id_number_hash = h.hash LIMIT 1) AS x",
             [hashes],
         )
         return cursor.fetchall()
