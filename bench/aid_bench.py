@@ -210,7 +210,7 @@ def _remove_campaign(connection, campaign_id: int, budget_id: int, fund_id: int)
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bench.generate import bench_env, bench_keys, database_url_for, read_meta
+    from bench.generate import serve_city
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--members", type=int, default=int(os.environ.get("BENCH_MEMBERS") or 200_000))
@@ -218,14 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--out", default=None, help="default bench/results/aid-<members>.json")
     args = parser.parse_args(argv)
-    url = database_url_for(args.members, args.database_url)
-    meta = read_meta(url)
-    if meta is None:
-        raise SystemExit(f"{url} is not a finished bench city: run bench/generate.py first")
-    os.environ.update(bench_env(url, bench_keys()))
-    import django
-
-    django.setup()
+    url, meta = serve_city(args.members, args.database_url)
     from django.core.management import call_command
 
     from bench import gen_aid

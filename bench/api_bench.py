@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.generate import bench_env, bench_keys, database_url_for, read_meta  # noqa: E402
+from bench.generate import bench_env, bench_keys, finished_city  # noqa: E402
 
 _NEXT = re.compile(rb'"next":("(?:[^"\\]|\\.)*"|null)')
 
@@ -121,10 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-cpu", action="store_true", help="only the HTTP runs")
     args = parser.parse_args(argv)
 
-    url = database_url_for(args.members, args.database_url)
-    meta = read_meta(url)
-    if meta is None:
-        raise SystemExit(f"{url} is not a finished bench city: run bench/generate.py first")
+    url, meta = finished_city(args.members, args.database_url)
     env = bench_env(url, bench_keys())
     # gunicorn serves with the deployment's connection age (settings: 60 s unless set).
     env["DB_CONN_MAX_AGE"] = os.environ.get("DB_CONN_MAX_AGE", "60")

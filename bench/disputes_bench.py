@@ -116,21 +116,14 @@ def measure(*, today: dt.date | None = None, runs: int = 50) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bench.generate import bench_env, bench_keys, database_url_for, read_meta
+    from bench.generate import serve_city
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--members", type=int, default=int(os.environ.get("BENCH_MEMBERS", "200000")))
     parser.add_argument("--database-url", help="default: $BENCH_DATABASE_URL or unionportal_bench_<members>")
     parser.add_argument("--runs", type=int, default=50)
     args = parser.parse_args(argv)
-    url = database_url_for(args.members, args.database_url)
-    meta = read_meta(url)
-    if meta is None:
-        raise SystemExit(f"{url} is not a finished bench city: run bench/generate.py first")
-    os.environ.update(bench_env(url, bench_keys()))
-    import django
-
-    django.setup()
+    url, meta = serve_city(args.members, args.database_url)
     from bench.gen_disputes import generate_disputes
 
     as_of = dt.date.fromisoformat(meta["as_of"])

@@ -838,6 +838,25 @@ def database_url_for(members: int, url: str | None = None) -> str:
     return urlunparse(parts._replace(path=f"/unionportal_bench_{members}"))
 
 
+def finished_city(members: int, url: str | None = None) -> tuple[str, dict]:
+    """The bench city's URL and metadata; exits with a message if it is not built (yet)."""
+    url = database_url_for(members, url)
+    meta = read_meta(url)
+    if meta is None:
+        raise SystemExit(f"{url} is not a finished bench city: run bench/generate.py first")
+    return url, meta
+
+
+def serve_city(members: int, url: str | None = None) -> tuple[str, dict]:
+    """Point this process's Django at the finished bench city (its keys, no Redis) and set it up."""
+    url, meta = finished_city(members, url)
+    os.environ.update(bench_env(url, bench_keys()))
+    import django
+
+    django.setup()
+    return url, meta
+
+
 def server_connection(url: str):
     import psycopg2
 

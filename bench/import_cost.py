@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.generate import bench_env, bench_keys, database_url_for, read_meta  # noqa: E402
+from bench.generate import serve_city  # noqa: E402
 
 
 def plan_batches(rows: int, members: int) -> list[tuple[str, str]]:
@@ -162,14 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default=None, help="server (or database)")
     parser.add_argument("--rows", type=int, default=100_000)
     args = parser.parse_args(argv)
-    url = database_url_for(args.members, args.database_url)
-    meta = read_meta(url)
-    if meta is None:
-        raise SystemExit(f"{url} is not a finished bench city: run bench/generate.py first")
-    os.environ.update(bench_env(url, bench_keys()))
-    import django
-
-    django.setup()
+    url, meta = serve_city(args.members, args.database_url)
     from django.db import connection
 
     with connection.cursor() as c:

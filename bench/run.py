@@ -58,7 +58,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.disputes_bench import TARGETS as DISPUTES_TARGETS  # noqa: E402
-from bench.generate import bench_env, bench_keys, database_url_for, read_meta, server_connection  # noqa: E402
+from bench.generate import bench_env, bench_keys, database_url_for, finished_city, server_connection  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 NOTES = ROOT / "bench" / "notes"
@@ -209,10 +209,7 @@ def _previous_month(as_of: str) -> str:
 
 def measure_scale(args) -> dict:
     """Run every benchmark against the bench database of `args.members` (Django set up here)."""
-    url = database_url_for(args.members, args.database_url)
-    meta = read_meta(url)
-    if meta is None:
-        raise SystemExit(f"{url} is not a finished bench city: run bench/generate.py first")
+    url, meta = finished_city(args.members, args.database_url)
     keys = bench_keys()
     env = bench_env(url, keys)
     os.environ.update(env)

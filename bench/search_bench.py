@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.generate import bench_env, bench_keys, database_url_for, read_meta  # noqa: E402
+from bench.generate import serve_city  # noqa: E402
 
 SEARCH_INDEXES = ("member_initials_path_idx", "member_name_path_idx")
 
@@ -116,14 +116,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=100, help="searches per kind and round")
     parser.add_argument("--explain", action="store_true", help="write bench/notes/search-<members>.md")
     args = parser.parse_args()
-    url = database_url_for(args.members, args.database_url)
-    meta = read_meta(url)
-    if meta is None:
-        raise SystemExit(f"{url} is not a finished bench city: run bench/generate.py first")
-    os.environ.update(bench_env(url, bench_keys()))
-    import django
-
-    django.setup()
+    url, meta = serve_city(args.members, args.database_url)
     from bench import measures
     from bench.run import _actors
 
