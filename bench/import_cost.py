@@ -166,8 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     from django.db import connection
 
     with connection.cursor() as c:
-        c.execute("SELECT name, setting, unit FROM pg_settings WHERE name IN %s ORDER BY name", [SETTINGS])
-        settings = {name: f"{value}{unit or ''}" for name, value, unit in c.fetchall()}
+        c.execute("SELECT name, current_setting(name) FROM pg_settings WHERE name IN %s ORDER BY name", [SETTINGS])
+        settings = dict(c.fetchall())
     print(f"== import database cost, {args.members:,} members, {args.rows:,} rows: {settings}")
     result = {"members": args.members, "settings": settings, **measure(plan_batches(args.rows, args.members))}
     out = ROOT / "bench" / "results" / f"import-cost-{args.members}.json"
