@@ -73,7 +73,7 @@ def test_the_home_page_says_how_fresh_the_figures_are(summarised, owner, client)
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_refreshes_and_registrations_agree_with_a_full_rebuild(postgres_only, tree, owner):
     """Registrations in two unions and refresh runs racing: the figures end where a rebuild puts them."""
-    from tests.members.test_concurrency import _race
+    from tests.racing import at_once_each
 
     make_member(tree["pd_union"], actor=owner, name="先来")
     services.coverage_refresh()
@@ -85,8 +85,7 @@ def test_concurrent_refreshes_and_registrations_agree_with_a_full_rebuild(postgr
         return make_member(unions[(i // 2) % 2], actor=owner, name="并发").member_id
 
     for _round in range(3):
-        _results, errors = _race(8, work)
-        assert errors == []
+        at_once_each([lambda i=i: work(i) for i in range(8)])
     while services.coverage_refresh_dirty():
         pass
     live = dict(CoverageSummary.objects.values_list("organization_id", "members"))
