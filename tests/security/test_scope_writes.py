@@ -322,8 +322,8 @@ def test_the_outsider_can_write_nothing_of_the_other_subtree_on_staff_pages(side
 @pytest.mark.usefixtures("plain_not_found")
 @pytest.mark.parametrize(
     "app_label, prefix",
-    [(None, "/"), ("members", "/members/")],
-    ids=["view-reach-everywhere", "members-reads-only"],
+    [(None, "/"), ("assistance", "/aid/")],
+    ids=["view-reach-everywhere", "assistance-reads-only"],
 )
 def test_the_page_write_harness_catches_a_write_outside_the_reach(
     sides, tree, outsider_clients, monkeypatch, app_label, prefix
