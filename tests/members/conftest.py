@@ -1,4 +1,7 @@
-"""Fixtures of the member page tests (the other member tests define their own in-module)."""
+"""Fixtures of the member tests: the page tests' people and codes (most other member tests
+define their own in-module), and the real imports worker of the two worker tests."""
+
+import uuid
 
 import pytest
 
@@ -6,6 +9,7 @@ pytest.register_assert_rewrite("tests.members.pages_helpers")
 
 from members import services  # noqa: E402
 from members.models import JoinApplication  # noqa: E402
+from tests.celery_workers import Workers, broker_url  # noqa: E402
 from tests.factories import UserFactory, make_member  # noqa: E402
 
 from .pages_helpers import HP_ID, HP_NAME, PD_ID, PD_MOBILE, PD_NAME, submit_application  # noqa: E402
@@ -67,3 +71,21 @@ def member_worker(tree, owner):
     from members.models import Member
 
     return Member.objects.select_related("user").get(mobile_masked="137****1234").user
+
+
+@pytest.fixture
+def prefork_worker(postgres_only, transactional_db, tmp_path, settings):
+    """One imports worker with the production pool (prefork); yields (workers, its process).
+
+    It starts up while the test prepares its file: call `workers.wait_ready(worker)` before sending.
+    """
+    broker_url()  # skips without Redis, before anything is changed
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    env = {
+        "MEDIA_ROOT": settings.MEDIA_ROOT,
+        "MEMBER_IMPORT_WORKERS": "2",
+        "MEMBER_IMPORT_POOL_MIN_ROWS": "1",
+        "LOG_LEVEL": "INFO",
+    }
+    with Workers(tmp_path, f"imports-{uuid.uuid4().hex[:8]}", pool="prefork", concurrency=1, env=env) as workers:
+        yield workers, workers.start("importer", ready=False)

@@ -19,13 +19,12 @@ from activity.models import AuditEvent
 from members.importer import COLUMNS, jobs
 from members.models import ImportJob, Member
 from tests.factories import make_id_number, make_mobile, nth_name
-from tests.members.test_import_worker import prefork_worker  # noqa: F401  (the fixture)
 from unionportal.celery import app as celery_app
 
 ROWS = 30000
 
 
-def test_a_worker_killed_mid_import_leaves_nothing_and_the_sweep_imports_once(prefork_worker, tree, clerk):  # noqa: F811
+def test_a_worker_killed_mid_import_leaves_nothing_and_the_sweep_imports_once(prefork_worker, tree, clerk):
     workers, worker = prefork_worker
     buf = io.StringIO()
     w = csv.writer(buf)

@@ -8,37 +8,16 @@ import contextlib
 import csv
 import io
 import time
-import uuid
 from pathlib import Path
 
-import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from core import crypto
 from members.importer import COLUMNS
 from members.models import ImportJob, Member
-from tests.celery_workers import Workers, broker_url
 from tests.factories import make_id_number, make_mobile, nth_name
 from unionportal.celery import app as celery_app
-
-
-@pytest.fixture
-def prefork_worker(postgres_only, transactional_db, tmp_path, settings):
-    """One imports worker with the production pool (prefork); yields (workers, its process).
-
-    It starts up while the test prepares its file: call `workers.wait_ready(worker)` before sending.
-    """
-    broker_url()  # skips without Redis, before anything is changed
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    env = {
-        "MEDIA_ROOT": settings.MEDIA_ROOT,
-        "MEMBER_IMPORT_WORKERS": "2",
-        "MEMBER_IMPORT_POOL_MIN_ROWS": "1",
-        "LOG_LEVEL": "INFO",
-    }
-    with Workers(tmp_path, f"imports-{uuid.uuid4().hex[:8]}", pool="prefork", concurrency=1, env=env) as workers:
-        yield workers, workers.start("importer", ready=False)
 
 
 def test_a_prefork_worker_imports_with_checking_processes(prefork_worker, tree, clerk):

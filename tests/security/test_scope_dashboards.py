@@ -4,7 +4,10 @@ import pytest
 from django.urls import reverse
 
 from .test_scope_leaks import _api_get_paths, _body, _clients, _page_paths
-from .world import HP_MARK, PD_MARK
+
+# The tests only read: the fixtures tree, owner and sides come from one world built for the
+# module instead of once per test.
+from .world import HP_MARK, PD_MARK, module_owner, module_sides, module_tree, module_world  # noqa: F401
 
 
 @pytest.fixture

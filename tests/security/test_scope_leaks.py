@@ -14,7 +14,10 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.generators import SchemaGenerator
 
-from .world import HP_MARK, PD_MARK, signed_in
+# Every test here reads; the one that adds a user (the aid officer) does so inside its own
+# savepoint: the fixtures tree, owner and sides come from one world built for the module
+# instead of once per test.
+from .world import HP_MARK, PD_MARK, module_owner, module_sides, module_tree, module_world, signed_in  # noqa: F401
 
 # Routes that are public by design (no staff data) or not GET-able pages.
 PUBLIC_PREFIXES = (

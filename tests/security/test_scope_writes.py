@@ -31,10 +31,6 @@ NOT_STAFF_WRITES = ("/me/", "/accounts/", "/i18n/", "/operations/")
 # the routes naming a message ({id}/{pk}) stay in the walk: another's message is a 404.
 OWN_INBOX_WRITES = ("/api/v1/notifications/read-all/", "/notifications/read-all/", "/notifications/preferences/")
 SNAPSHOT_APPS = ("organizations", "members", "activity", "reports", "core", "projects", "disputes", "assistance")
-# The true scoping rule, kept before any test breaks it on purpose: which ids the outsider
-# may legitimately see must not depend on the code under test (otherwise a broken for_user
-# hides its own leak by marking every id "visible").
-_TRUE_FOR_USER = ScopedQuerySet.for_user
 
 
 def snapshot() -> dict[str, str]:
@@ -92,22 +88,34 @@ class _Unchanged:
         assert _changed(self.before, after) == [], (*context, _changed(self.before, after))
 
 
-def _out_of_reach_ids(sides, outsider):
-    """Ids of 浦东 objects that are not the id of anything the outsider may see, in any scoped model.
+def _target_ids(sides, tree) -> list[int]:
+    """Ids of 浦东's marked objects that are the id of no row the outsider may act on, in any scoped model.
 
-    A route's {pk} is then never an object the outsider may legitimately change.
+    Chosen from the world's data alone, never by asking the scoping rule under test: a rule
+    that wrongly lets the 黄浦 clerk reach some of 浦东's objects must not also take those
+    objects out of the walk (it would then pass on the ids left). Ids are per table, so an
+    id of 浦东's may also be the id of 黄浦's row in another table (浦东's enterprise and 黄浦's
+    officer are both 1 or 2): such an id is left out, as a route on that table would rightly
+    answer the outsider. Which rows are 黄浦's is read from each model's declared tree path
+    (`scope_path_field`), not from for_user; for the models whose for_user adds rows from
+    elsewhere (projects implemented or published elsewhere, transfers' two ends), every row
+    that is not one of 浦东's marked objects counts as the outsider's.
     """
-    visible = set()
+    pd_ids = {o.pk for o in sides["pd"] if isinstance(o.pk, int)}
+    pd_rows = {(type(o), o.pk) for o in sides["pd"]}
+    hp_path = tree["huangpu"].path
+    theirs = set()
     for model in apps.get_models():
         # The audit log is written by no route (only as a side effect, which the snapshot sees).
-        if model._meta.label == "activity.AuditEvent":
+        if model._meta.label == "activity.AuditEvent" or not hasattr(model._default_manager, "for_user"):
             continue
-        if hasattr(model._default_manager, "for_user"):
-            qs = model._default_manager.all()
-            owner_cls = next(k for k in type(qs).__mro__ if "for_user" in vars(k))
-            own = _TRUE_FOR_USER if owner_cls is ScopedQuerySet else owner_cls.for_user
-            visible |= set(own(qs, outsider).values_list("pk", flat=True))
-    return sorted({o.pk for o in sides["pd"] if isinstance(o.pk, int)} - visible)
+        qs = model._default_manager.all()
+        owner_cls = next(k for k in type(qs).__mro__ if "for_user" in vars(k))
+        if owner_cls is ScopedQuerySet:
+            theirs |= set(qs.filter(**{f"{qs._path_field()}__startswith": hp_path}).values_list("pk", flat=True))
+        else:
+            theirs |= {pk for pk in qs.values_list("pk", flat=True) if (model, pk) not in pd_rows}
+    return sorted(pd_ids - theirs)
 
 
 def _pd_ref(sides, name: str):
@@ -208,11 +216,41 @@ def outsider_clients(outsider, sides):
     return _clients({"outsider": outsider})["outsider"]
 
 
-def check_api_writes(sides, outsider, api, ids=None) -> tuple[int, int]:
+def _break_the_rule(monkeypatch, app_label=None):
+    """Break the scoping rule on purpose, for the self-tests.
+
+    Without `app_label`: the `view` reach forgets the assignments' paths (any staff user
+    reaches the whole city). With it: only the `view` reads of that app's scoped models
+    forget the reach, and nothing else changes. The 黄浦 clerk then finds
+    浦东's objects and is refused with 403 instead of 404, or acts on them.
+    """
+    from core import roles, scoping
+
+    if app_label is None:
+        real = scoping.reach_paths
+
+        def broken(user, capability=roles.VIEW):
+            if capability == roles.VIEW and real(user, capability):
+                return scoping.EVERYTHING
+            return real(user, capability)
+
+        monkeypatch.setattr(scoping, "reach_paths", broken)
+        return
+    real_for_user = ScopedQuerySet.for_user
+
+    def widened(self, user, capability=roles.VIEW):
+        if capability == roles.VIEW and self.model._meta.app_label == app_label and scoping.is_staff_user(user):
+            return self.all()
+        return real_for_user(self, user, capability)
+
+    monkeypatch.setattr(ScopedQuerySet, "for_user", widened)
+
+
+def check_api_writes(sides, tree, api) -> tuple[int, int]:
     """The API half of the harness; returns (object routes refused, body routes refused)."""
-    ids = _out_of_reach_ids(sides, outsider) if ids is None else ids
-    # Small ids are taken by the outsider's own rows in many tables (inbox, summaries…):
-    # two out-of-reach ids per route are enough to prove a refusal.
+    ids = _target_ids(sides, tree)
+    # Small ids are taken by 黄浦's rows in many tables (inbox, summaries…): two ids of 浦东's
+    # per route are enough to prove a refusal.
     assert len(ids) >= 2, ids
     unchanged = _Unchanged(snapshot())
     by_object, by_body = 0, 0
@@ -231,40 +269,29 @@ def check_api_writes(sides, outsider, api, ids=None) -> tuple[int, int]:
     return by_object, by_body
 
 
-def test_the_outsider_can_write_nothing_of_the_other_subtree_through_the_api(sides, outsider, outsider_clients):
-    by_object, by_body = check_api_writes(sides, outsider, outsider_clients[0])
+def test_the_outsider_can_write_nothing_of_the_other_subtree_through_the_api(sides, tree, outsider_clients):
+    by_object, by_body = check_api_writes(sides, tree, outsider_clients[0])
     assert by_object >= 20 and by_body >= 8, (by_object, by_body)
 
 
-def test_the_write_harness_catches_a_write_outside_the_reach(sides, outsider, outsider_clients, monkeypatch):
+def test_the_write_harness_catches_a_write_outside_the_reach(sides, tree, outsider_clients, monkeypatch):
     """Break the scoping rule on purpose in one capability: the `view` reach forgets the
     assignments' paths (any staff user reaches the whole city). The 黄浦 clerk then finds
-    浦东's objects and is refused with 403 instead of 404, or acts on them: the same walk
-    must fail. (Breaking one model's for_user alone is not enough: services check the
-    reach again before writing, which is the point of asking the rule twice.)"""
-    from core import roles, scoping
-
-    # The ids the harness aims at are chosen under the real rule.
-    ids = _out_of_reach_ids(sides, outsider)
-    real = scoping.reach_paths
-
-    def broken(user, capability=roles.VIEW):
-        if capability == roles.VIEW and real(user, capability):
-            return scoping.EVERYTHING
-        return real(user, capability)
-
-    monkeypatch.setattr(scoping, "reach_paths", broken)
+    浦东's objects and is refused with 403 instead of 404, or acts on them: the same walk,
+    at the same ids, must fail."""
+    ids = _target_ids(sides, tree)
+    _break_the_rule(monkeypatch)
+    assert _target_ids(sides, tree) == ids  # the walk aims where it did: the rule does not choose
     with pytest.raises(AssertionError) as failed:
-        check_api_writes(sides, outsider, outsider_clients[0], ids=ids)
+        check_api_writes(sides, tree, outsider_clients[0])
     # It fails on a route answering the outsider with something other than 404 (or changing a row).
     assert "/api/v1/" in str(failed.value)
 
 
-def check_page_writes(sides, outsider, page, ids=None) -> int:
+def check_page_writes(sides, tree, page) -> int:
     """The page half of the harness; returns the number of object routes refused with 404."""
-    ids = _out_of_reach_ids(sides, outsider) if ids is None else ids
-    # As for the API: a rule that wrongly shows the outsider 浦东's objects leaves almost no
-    # id to aim at, and a walk over ids of nothing would pass on 404s alone.
+    ids = _target_ids(sides, tree)
+    # As for the API: a walk over ids of nothing would pass on 404s alone.
     assert len(ids) >= 2, ids
     data = _page_body(sides)
     unchanged = _Unchanged(snapshot())
@@ -287,30 +314,30 @@ def check_page_writes(sides, outsider, page, ids=None) -> int:
 
 
 @pytest.mark.usefixtures("plain_not_found")
-def test_the_outsider_can_write_nothing_of_the_other_subtree_on_staff_pages(sides, outsider, outsider_clients):
-    refused = check_page_writes(sides, outsider, outsider_clients[1])
+def test_the_outsider_can_write_nothing_of_the_other_subtree_on_staff_pages(sides, tree, outsider_clients):
+    refused = check_page_writes(sides, tree, outsider_clients[1])
     assert refused >= 30, refused
 
 
 @pytest.mark.usefixtures("plain_not_found")
-def test_the_page_write_harness_catches_a_write_outside_the_reach(sides, outsider, outsider_clients, monkeypatch):
-    """The API self-test above, for the pages: with the `view` reach broken the same page
-    walk over the same ids must fail."""
-    from core import roles, scoping
-
-    ids = _out_of_reach_ids(sides, outsider)
-    real = scoping.reach_paths
-
-    def broken(user, capability=roles.VIEW):
-        if capability == roles.VIEW and real(user, capability):
-            return scoping.EVERYTHING
-        return real(user, capability)
-
-    monkeypatch.setattr(scoping, "reach_paths", broken)
+@pytest.mark.parametrize(
+    "app_label, prefix",
+    [(None, "/"), ("assistance", "/aid/")],
+    ids=["view-reach-everywhere", "assistance-reads-only"],
+)
+def test_the_page_write_harness_catches_a_write_outside_the_reach(
+    sides, tree, outsider_clients, monkeypatch, app_label, prefix
+):
+    """The API self-test above, for the pages: with the rule broken the same page walk must
+    fail — also when only one app's reads are broken, which leaves the rest of the walk
+    answering 404 as it should."""
+    ids = _target_ids(sides, tree)
+    _break_the_rule(monkeypatch, app_label)
+    assert _target_ids(sides, tree) == ids
     with pytest.raises(AssertionError) as failed:
-        check_page_writes(sides, outsider, outsider_clients[1], ids=ids)
+        check_page_writes(sides, tree, outsider_clients[1])
     # A form on a 浦东 object answers the outsider with something other than 404 (or changes a row).
-    assert str(failed.value).startswith("('/"), failed.value
+    assert str(failed.value).startswith(f"('{prefix}"), failed.value
 
 
 @pytest.mark.django_db

@@ -9,7 +9,8 @@ build_sides() populates one world (tests/security/conftest.py: one per test for 
 harnesses that write outside a savepoint); populated_world() builds one rolled back at
 its end. A module whose tests only read, or write inside their own savepoint, shares one
 world between its tests by importing the fixtures `module_world`, `tree`, `owner` and
-`sides` from here (test_scope_writes, test_scope_mixed_roles).
+`sides` from here (test_scope_leaks, test_scope_dashboards, test_scope_writes,
+test_scope_mixed_roles).
 """
 
 import contextlib
