@@ -150,18 +150,6 @@ def _warm(port: int, tokens: list[str]) -> list[http.client.HTTPConnection]:
     return conns
 
 
-def _cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time of these processes so far (from /proc), in seconds."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
 def signup_round(port: int, conns, tokens: list[str], session_ids) -> tuple[list[float], list[int]]:
     """Every client POSTs a sign-up at the same moment (all for one session, or one each)."""
     barrier = threading.Barrier(len(tokens))
@@ -209,7 +197,7 @@ def measure_signups(
             alone.append(elapsed)
             codes_seen.add(code)
         pids = server.worker_pids()
-        cpu = _cpu_seconds(pids)
+        cpu = http_load.cpu_seconds(pids)
         spread: list[float] = []
         for r in range(rounds):
             session = _fresh_session(capacity, f"{time.time():.0f}-{r}")
@@ -226,7 +214,7 @@ def measure_signups(
                 and set(codes) == {201}
             )
             exact = exact and ok
-        web_cpu_ms = (_cpu_seconds(pids) - cpu) * 1000 / max(1, rounds * len(tokens))
+        web_cpu_ms = (http_load.cpu_seconds(pids) - cpu) * 1000 / max(1, rounds * len(tokens))
         # The same burst without the contention: each client signs up for a session of its own.
         for r in range(rounds):
             own = [_fresh_session(capacity, f"{time.time():.0f}-{r}-{i}").pk for i in range(len(tokens))]
